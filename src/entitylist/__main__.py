@@ -1,0 +1,7 @@
+"""Allow `python -m entitylist`."""
+
+import sys
+
+from entitylist.cli import main
+
+sys.exit(main())

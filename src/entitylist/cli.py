@@ -1,0 +1,80 @@
+"""Command line: `python -m entitylist render|fetch|import-pack|check`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from entitylist.errors import DeskError
+
+
+def key_value(text: str) -> tuple[str, str]:
+    """Split a -p key=value argument at its first '='."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        msg = f"-p {text!r}: expected key=value"
+        raise argparse.ArgumentTypeError(msg)
+    return key.strip(), value
+
+
+def parser() -> argparse.ArgumentParser:
+    """Build the argument parser."""
+    top = argparse.ArgumentParser(prog="entitylist", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    render = commands.add_parser("render", help="run the notebooks and publish site/")
+    render.add_argument("--as-of", default=None, help="render the story as it stood on YYYY-MM-DD")
+    render.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this notebook (repeatable), e.g. 40-story")
+    render.add_argument("--force", action="store_true", help="run even if inputs are unchanged")
+    render.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
+    render.add_argument("-p", dest="params", action="append", type=key_value, default=[],
+                        metavar="KEY=VALUE", help="notebook parameter, typed and validated")
+    render.add_argument("--quiet", action="store_true", help="print errors only (for cron)")
+
+    fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
+    fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
+
+    imp = commands.add_parser("import-pack", help="copy the source pack into data/raw")
+    imp.add_argument("pack", type=Path, help="folder of the source pack, e.g. ../shared/data")
+    imp.add_argument("--retrieved", default=None, help="retrieval date to record (YYYY-MM-DD)")
+
+    commands.add_parser("check", help="verify data/raw against its manifest")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; print desk errors as one plain line and exit non-zero."""
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "render":
+            from entitylist.render import render
+
+            if args.jobs < 1:
+                msg = f"--jobs {args.jobs}: must be 1 or more"
+                raise DeskError(msg)
+            render(
+                as_of=args.as_of,
+                only=args.only,
+                force=args.force,
+                jobs=args.jobs,
+                overrides=dict(args.params),
+                quiet=args.quiet,
+            )
+        elif args.command == "fetch":
+            from entitylist import fetch
+
+            written = fetch.refresh(since=args.since)
+            print(f"wrote {len(written)} files to data/raw/live", file=sys.stderr)
+        elif args.command == "import-pack":
+            from entitylist import sources
+
+            sources.import_pack(args.pack, retrieved=args.retrieved)
+        elif args.command == "check":
+            from entitylist import manifest
+
+            count = manifest.verify_manifest()
+            print(f"data/raw: {count} files match the manifest", file=sys.stderr)
+    except DeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,357 @@
+"""Schemas of the processed tables, enforced with pandera, and the data dictionary built from them.
+
+A schema failure stops the run before anything is written; the message names the table,
+the raw file, the raw row and the column.
+"""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from entitylist import atomic
+from entitylist.errors import SchemaError
+
+EARLIEST = pd.Timestamp("2016-01-01")
+COMPANY_SLUGS = [
+    "hikvision", "dahua", "iflytek", "megvii", "sensetime", "yitu", "meiya-pico", "yixin",
+]
+
+
+def in_window() -> pa.Check:
+    """Dates from 2016 (the story's start) to today."""
+    latest = pd.Timestamp(dt.date.today())
+    return pa.Check.in_range(EARLIEST, latest, error=f"date within 2016-01-01..{latest.date()}")
+
+
+def text(description: str, nullable: bool = False, **kwargs) -> pa.Column:
+    """A text column that may not be blank unless nullable."""
+    checks = kwargs.pop("checks", [])
+    return pa.Column(
+        "str", nullable=nullable, checks=checks, description=description, coerce=True, **kwargs
+    )
+
+
+def category(description: str, values: list[str], nullable: bool = False) -> pa.Column:
+    """A text column limited to a fixed list of values."""
+    return text(description, nullable=nullable, checks=[pa.Check.isin(values)])
+
+
+def date(description: str, nullable: bool = False) -> pa.Column:
+    """A date column within the story's window."""
+    return pa.Column(
+        "datetime64[us]", nullable=nullable, checks=[in_window()], description=description,
+        coerce=True,
+    )
+
+
+def count(description: str) -> pa.Column:
+    """A nullable, non-negative whole-number count; blank means no source stated it."""
+    return pa.Column(
+        "Int64", nullable=True, checks=[pa.Check.ge(0)], description=description, coerce=True
+    )
+
+
+def url(description: str, nullable: bool = False) -> pa.Column:
+    """An http(s) URL."""
+    return text(description, nullable=nullable, checks=[pa.Check.str_matches(r"^https?://\S+$")])
+
+
+RAW_ROW = pa.Column(
+    "int64", checks=[pa.Check.ge(1)], coerce=True,
+    description="1-based data row in the raw file this row came from (file line = raw_row + 1)",
+)
+SOURCE = url("The source that states this row's facts")
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "rules": pa.DataFrameSchema(
+        {
+            "rule_id": text("Document number, else the citation, else 'dated' + date"),
+            "document_number": text("Federal Register document number", nullable=True),
+            "citation": text("Federal Register citation, e.g. 84 FR 54002", nullable=True),
+            "date": date("Publication date, or effective date where none stated", nullable=True),
+            "date_basis": category(
+                "Which date 'date' is",
+                ["publication", "effective (publication not stated)"],
+                nullable=True,
+            ),
+            "publication_date": date("Federal Register publication date", nullable=True),
+            "effective_date": date("Effective date", nullable=True),
+            "action": category("What the rule does to entries", ["add", "remove", "revise"]),
+            "title": text("Rule title", nullable=True),
+            "china_entries": count("Entries added under China; blank = no source stated it"),
+            "china_count_status": category(
+                "How the China count is known", ["stated", "tallied", "unknown"]
+            ),
+            "hong_kong_entries": count("Entries added under Hong Kong; blank = not stated"),
+            "total_entries": count("Entries added under all destinations; blank = not stated"),
+            "notable_entities": text("Entities the sources name", nullable=True),
+            "stated_reason": text("Reason the sources give", nullable=True),
+            "source_url": SOURCE,
+            "source_urls": text("Every source of the row, '; '-separated"),
+            "raw_row": RAW_ROW,
+        },
+        unique=["rule_id"],
+        strict=True,
+        name="rules",
+        checks=[
+            pa.Check(
+                lambda df: (df["china_count_status"] == "unknown") == df["china_entries"].isna(),
+                error="china_count_status is 'unknown' exactly when china_entries is blank",
+            ),
+        ],
+    ),
+    "entries_2019": pa.DataFrameSchema(
+        {
+            "entry_no": pa.Column("Int64", checks=[pa.Check.in_range(1, 28)], coerce=True,
+                                  description="Entry number in the rule's list, 1 to 28"),
+            "display_name": text("Name a page may print; unverified names are described"),
+            "entry_name": text("Name as announced, where verified", nullable=True),
+            "candidate_name": text("Name to confirm against the rule text; never publish",
+                                   nullable=True),
+            "name_status": category("How far the name is verified",
+                                    ["verified", "candidate", "disputed"]),
+            "kind": category("Kind of entry", ["government", "institute", "company"]),
+            "kind_detail": category(
+                "Finer kind",
+                ["regional public security bureau", "subordinate public security bureau",
+                 "institute", "company"],
+            ),
+            "company": category("Company slug for the eight companies", COMPANY_SLUGS,
+                                nullable=True),
+            "license_requirement": text("Licence requirement"),
+            "license_review_policy": text("Licence review policy"),
+            "citation": text("Federal Register citation of the rule"),
+            "publication_date": date("Publication date of the rule"),
+            "source_url": SOURCE,
+            "raw_row": RAW_ROW,
+        },
+        unique=["entry_no"],
+        strict=True,
+        name="entries_2019",
+    ),
+    "events": pa.DataFrameSchema(
+        {
+            "event_id": text("Date plus sequence within the day"),
+            "date": date("Date of the event"),
+            "event": text("What happened (the desk's summary)"),
+            "actor": text("Who acted"),
+            "category": category(
+                "Kind of event",
+                ["us_action", "china_response", "company", "academia", "trade_talks", "market"],
+            ),
+            "date_kind": category("How the date is known", ["stated", "report date", "derived"]),
+            "date_basis": text("The pack's note on the date", nullable=True),
+            "companies": text("Listed companies the event names, ';'-separated", nullable=True),
+            "source_url": SOURCE,
+            "raw_row": RAW_ROW,
+        },
+        unique=["event_id"],
+        strict=True,
+        name="events",
+    ),
+    "financials": pa.DataFrameSchema(
+        {
+            "company": category("Company slug", COMPANY_SLUGS),
+            "period": text("Period label, e.g. 'FY 2018' or 'H1 2019'"),
+            "period_type": category("Full year, first half, or not stated",
+                                    ["FY", "H1", "unspecified"]),
+            "year": pa.Column("Int64", nullable=True, coerce=True,
+                              checks=[pa.Check.in_range(2010, 2100)], description="Year"),
+            "period_end": pa.Column("datetime64[us]", nullable=True, coerce=True,
+                                    description="Last day of the period"),
+            "metric": category("What is measured",
+                               ["total_revenue", "overseas_revenue", "overseas_share"]),
+            "value": pa.Column("Float64", coerce=True, checks=[pa.Check.ge(0)],
+                               description="The stated (or computed) figure"),
+            "unit": category("Unit of value", ["CNY million", "percent"]),
+            "definition": text("What the figure measures; 'overseas' has several definitions"),
+            "confidence": category(
+                "How firm the figure is",
+                ["stated", "computed", "approximate", "inferred", "unverified"],
+            ),
+            "source": text("The source as the pack gives it: URL(s), or a citation without one"),
+            "source_url": url("The source's URL, blank where the pack has none", nullable=True),
+            "raw_row": RAW_ROW,
+        },
+        unique=["company", "period", "metric", "definition", "source"],
+        strict=True,
+        name="financials",
+        checks=[
+            pa.Check(
+                lambda df: (df["metric"] != "overseas_share") | df["value"].between(0, 100),
+                error="shares lie between 0 and 100",
+            ),
+            pa.Check(
+                lambda df: (df["unit"] == "percent") == (df["metric"] == "overseas_share"),
+                error="shares are in percent, amounts in CNY million",
+            ),
+        ],
+    ),
+    "suppliers": pa.DataFrameSchema(
+        {
+            "company": category("Company slug", COMPANY_SLUGS),
+            "supplier": text("Supplier as named by the source"),
+            "supplier_key": text("Supplier name normalised for counting"),
+            "named": pa.Column("bool", coerce=True, description="False for 'unnamed …' rows"),
+            "supplier_country": category("Supplier's country", ["US", "China", "Japan"],
+                                         nullable=True),
+            "country_basis": category(
+                "How the country is known",
+                ["stated in source", "desk: not stated in this source", "as described by source",
+                 "not stated in source"],
+            ),
+            "component": text("What it supplies, as the source says", nullable=True),
+            "source_url": SOURCE,
+            "raw_row": RAW_ROW,
+        },
+        unique=["company", "supplier", "source_url"],
+        strict=True,
+        name="suppliers",
+    ),
+    "partnerships": pa.DataFrameSchema(
+        {
+            "company": category("Company slug", COMPANY_SLUGS),
+            "partner": text("University or institution"),
+            "partner_country": text("Partner's country or countries"),
+            "started": text("When the tie began, as the source says", nullable=True),
+            "status_change": text("Status reported by this source"),
+            "outcome": category(
+                "Status classified",
+                ["ended", "under review", "scrutinised", "planned", "existing",
+                 "continuing (no end reported)", "announced", "gift", "reported", "other"],
+            ),
+            "relationship_type": text("Kind of tie"),
+            "is_partnership": pa.Column("bool", coerce=True,
+                                        description="False for the company's own offices"),
+            "source_url": SOURCE,
+            "raw_row": RAW_ROW,
+        },
+        unique=["company", "partner", "status_change"],
+        strict=True,
+        name="partnerships",
+    ),
+    "companies": pa.DataFrameSchema(
+        {
+            "company": category("Company slug", COMPANY_SLUGS),
+            "name": text("Short English name (house style)"),
+            "name_zh": text("Chinese name (house style)", nullable=True),
+            "entry_no": pa.Column("Int64", coerce=True, checks=[pa.Check.in_range(1, 28)],
+                                  description="Entry number in the 9 Oct 2019 rule"),
+            "listed_as": text("Name as listed in the rule announcement"),
+            "raw_row": RAW_ROW,
+        },
+        unique=["company"],
+        strict=True,
+        name="companies",
+    ),
+}
+
+
+def describe_failure(name: str, frame: pd.DataFrame, source_file: str, exc: SchemaErrors) -> str:
+    """Turn pandera's failure table into one line naming raw file, row, column and value."""
+    cases = exc.failure_cases
+    first = cases.iloc[0]
+    column = first["column"] if isinstance(first["column"], str) else "(table)"
+    index = first["index"]
+    where = ""
+    if index is not None and not pd.isna(index) and index in frame.index and "raw_row" in frame:
+        where = f"row {int(frame.loc[index, 'raw_row'])}, "
+    more = f" (+{len(cases) - 1} more)" if len(cases) > 1 else ""
+    return (
+        f"data/raw/{source_file} -> {name}: {where}column {column!r}: "
+        f"{first['failure_case']!r} fails {first['check']}{more}"
+    )
+
+
+def validate(name: str, frame: pd.DataFrame, source_file: str) -> pd.DataFrame:
+    """Validate and coerce a processed table, raising SchemaError with a precise message."""
+    try:
+        return SCHEMAS[name].validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        raise SchemaError(describe_failure(name, frame, source_file, exc)) from exc
+
+
+FIELD_TYPES = {"Int64": "integer", "int64": "integer", "Float64": "number", "bool": "boolean"}
+
+
+def field(name: str, column: pa.Column) -> dict:
+    """Describe one column as a Frictionless Table Schema field."""
+    dtype = str(column.dtype)
+    kind = "date" if dtype.startswith("datetime") else FIELD_TYPES.get(dtype, "string")
+    described = {"name": name, "type": kind, "description": column.description or ""}
+    constraints = {"required": not column.nullable}
+    for check in column.checks:
+        stats = check.statistics or {}
+        if "allowed_values" in stats:
+            constraints["enum"] = list(stats["allowed_values"])
+    described["constraints"] = constraints
+    return described
+
+
+def datapackage(tables: dict[str, pd.DataFrame]) -> dict:
+    """Build a Frictionless Data Package descriptor for the processed tables."""
+    resources = []
+    for name in tables:
+        schema = SCHEMAS[name]
+        resources.append(
+            {
+                "name": name,
+                "path": f"{name}.csv",
+                "format": "csv",
+                "encoding": "utf-8",
+                "rows": len(tables[name]),
+                "schema": {
+                    "fields": [field(col, schema.columns[col]) for col in schema.columns],
+                    "primaryKey": list(schema.unique or []),
+                    "missingValues": [""],
+                },
+            }
+        )
+    return {
+        "name": "entity-list-2019-processed",
+        "title": "The October 2019 Entity List story: processed tables",
+        "licenses": [{"name": "CC-BY-4.0"}],
+        "resources": resources,
+    }
+
+
+def dictionary_markdown(descriptor: dict) -> str:
+    """Render the data package as Markdown tables, one per processed file."""
+    lines = ["# Data dictionary", "", "Generated from `entitylist/schemas.py`; do not edit.", ""]
+    for resource in descriptor["resources"]:
+        key = ", ".join(resource["schema"]["primaryKey"])
+        lines += [f"## `{resource['path']}`", "", f"{resource['rows']} rows; key: {key}.", ""]
+        lines += ["| column | type | required | description |", "|---|---|---|---|"]
+        for spec in resource["schema"]["fields"]:
+            allowed = spec["constraints"].get("enum")
+            extra = f" One of: {', '.join(map(str, allowed))}." if allowed else ""
+            required = "yes" if spec["constraints"]["required"] else "no"
+            lines.append(
+                f"| `{spec['name']}` | {spec['type']} | {required} | {spec['description']}{extra} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_datapackage(tables: dict[str, pd.DataFrame], out: Path) -> Path:
+    """Write datapackage.json and its Markdown rendering next to the processed tables."""
+    descriptor = datapackage(tables)
+    atomic.write_text(out / "README.md", dictionary_markdown(descriptor))
+    path = out / "datapackage.json"
+    atomic.write_text(path, json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Return one row per processed table: file, rows, key, what a row is."""
+    return pd.DataFrame(
+        {
+            "file": [f"{name}.csv" for name in tables],
+            "rows": [len(table) for table in tables.values()],
+            "key": [", ".join(SCHEMAS[name].unique or []) for name in tables],
+        }
+    )

@@ -1,0 +1,93 @@
+"""The desk's house style (shared/docs/house-style.md) as one typed Altair theme.
+
+Change a value here and in the house-style document together.
+"""
+
+import altair as alt
+
+THEME_NAME = "desk"
+
+TEXT = "#1a1a1a"
+SECONDARY = "#5c5c5c"
+RULE = "#e3e3e3"
+BACKGROUND = "#ffffff"
+US_ACTION = "#0b5cad"
+HIGHLIGHT = "#d6402b"
+CHINA_RESPONSE = "#e8a33d"
+FURTHER = ("#3a9b7a", "#7b5ea7")
+CONTEXT = "#9aa4ad"
+
+PALETTE = {
+    "text": TEXT,
+    "secondary": SECONDARY,
+    "rule": RULE,
+    "background": BACKGROUND,
+    "primary": US_ACTION,
+    "highlight": HIGHLIGHT,
+    "second": CHINA_RESPONSE,
+    "third": FURTHER[0],
+    "fourth": FURTHER[1],
+    "context": CONTEXT,
+}
+CATEGORY = [US_ACTION, CHINA_RESPONSE, *FURTHER, CONTEXT]
+
+FONT = '"Helvetica Neue", Helvetica, Arial, "Noto Sans CJK SC", sans-serif'
+HEADLINE_SIZE = 20
+DEK_SIZE = 14
+LABEL_SIZE = 12
+FOOTER_SIZE = 11
+
+ARTICLE_WIDTH = 640
+PHONE_WIDTH = 360
+DEFAULT_CREDIT = "Chart: TechNode data desk"
+
+
+@alt.theme.register(THEME_NAME, enable=True)
+def desk_theme() -> alt.theme.ThemeConfig:
+    """Return the house style: left-aligned bold headline, horizontal gridlines, no frame."""
+    return {
+        "config": {
+            "background": BACKGROUND,
+            "font": FONT,
+            "padding": {"left": 4, "right": 12, "top": 8, "bottom": 8},
+            "view": {"stroke": None},
+            "title": {
+                "anchor": "start",
+                "frame": "group",
+                "color": TEXT,
+                "fontSize": HEADLINE_SIZE,
+                "fontWeight": "bold",
+                "subtitleColor": SECONDARY,
+                "subtitleFontSize": DEK_SIZE,
+                "subtitleFontWeight": "normal",
+                "subtitlePadding": 6,
+                "offset": 14,
+            },
+            "axis": {
+                "labelColor": SECONDARY,
+                "labelFontSize": LABEL_SIZE,
+                "titleColor": SECONDARY,
+                "titleFontSize": LABEL_SIZE,
+                "titleFontWeight": "normal",
+                "domainColor": RULE,
+                "tickColor": RULE,
+                "gridColor": RULE,
+            },
+            "axisX": {"grid": False, "labelAngle": 0},
+            "axisY": {"grid": True, "domain": False, "ticks": False},
+            "axisBand": {"grid": False},
+            "legend": {
+                "labelColor": SECONDARY,
+                "labelFontSize": LABEL_SIZE,
+                "titleColor": SECONDARY,
+                "titleFontSize": LABEL_SIZE,
+                "orient": "top",
+            },
+            "range": {"category": CATEGORY},
+            "mark": {"color": US_ACTION},
+            "bar": {"color": US_ACTION},
+            "line": {"strokeWidth": 2.5},
+            "text": {"font": FONT, "fontSize": LABEL_SIZE, "color": TEXT},
+            "aria": True,
+        }
+    }
