@@ -108,10 +108,12 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
-def input_hash(step: Step, work_root: Path, parameters: dict, code: str) -> str:
+def input_hash(
+    step: Step, work_root: Path, parameters: dict, code: str, notebooks: Path
+) -> str:
     """Hash everything a step's result depends on: notebook, parameters, data, code."""
     digest = hashlib.sha256(code.encode())
-    hash_paths(digest, paths.NOTEBOOKS, [step.notebook])
+    hash_paths(digest, notebooks, [step.notebook])
     digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     raw = [r for r in step.reads if r.startswith("data/raw")]
     hash_paths(digest, paths.ROOT, raw)
@@ -119,11 +121,11 @@ def input_hash(step: Step, work_root: Path, parameters: dict, code: str) -> str:
     return digest.hexdigest()
 
 
-def notebook_parameters(notebook: str) -> dict[str, dict]:
+def notebook_parameters(notebook: Path) -> dict[str, dict]:
     """Return a notebook's declared parameters: name -> type, default and help."""
     import papermill
 
-    found = papermill.inspect_notebook(str(paths.NOTEBOOKS / notebook))
+    found = papermill.inspect_notebook(str(notebook))
     return {name: dict(spec) for name, spec in found.items()}
 
 
@@ -145,11 +147,13 @@ def coerce(name: str, value: str, spec: dict) -> object:
     return value
 
 
-def validate_overrides(steps: list[Step], overrides: dict[str, str]) -> dict[str, object]:
+def validate_overrides(
+    steps: list[Step], overrides: dict[str, str], notebooks: Path
+) -> dict[str, object]:
     """Check -p key=value pairs against the notebooks' parameters before anything runs."""
     declared: dict[str, dict] = {}
     for notebook in dict.fromkeys(s.notebook for s in steps):
-        declared.update(notebook_parameters(notebook))
+        declared.update(notebook_parameters(notebooks / notebook))
     settable = {k: v for k, v in declared.items() if k not in RUN_PARAMETERS}
     typed = {}
     for name, value in overrides.items():
@@ -164,15 +168,17 @@ def validate_overrides(steps: list[Step], overrides: dict[str, str]) -> dict[str
     return typed
 
 
-def step_parameters(step: Step, as_of: str | None, overrides: dict) -> dict:
+def step_parameters(step: Step, as_of: str | None, overrides: dict, notebooks: Path) -> dict:
     """Return the parameters a step's notebook receives, without the output location."""
-    declared = notebook_parameters(step.notebook)
+    declared = notebook_parameters(notebooks / step.notebook)
     chosen = {"as_of": as_of or "", **step.params}
     chosen.update({k: v for k, v in overrides.items() if k in declared})
     return chosen
 
 
-def execute(step: Step, parameters: dict, work_root: Path, executed_dir: Path) -> Path:
+def execute(
+    step: Step, parameters: dict, work_root: Path, executed_dir: Path, notebooks: Path
+) -> Path:
     """Run one notebook with papermill; on failure name the notebook and the cell."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -181,11 +187,11 @@ def execute(step: Step, parameters: dict, work_root: Path, executed_dir: Path) -
     executed.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(
-            str(paths.NOTEBOOKS / step.notebook),
+            str(notebooks / step.notebook),
             str(executed),
             parameters={**parameters, "output_root": str(work_root)},
             kernel_name=KERNEL,
-            cwd=str(paths.NOTEBOOKS),
+            cwd=str(notebooks),
             progress_bar=False,
             request_save_on_cell_execute=False,
         )
@@ -220,10 +226,15 @@ class Result:
     seconds: float = 0.0
 
 
+def work_dir(out_root: Path) -> Path:
+    """Return build/runs/<key>: this output root's staging tree, executed notebooks, state."""
+    key = hashlib.sha256(str(out_root).encode()).hexdigest()[:12]
+    return paths.BUILD / "runs" / key
+
+
 def state_file(out_root: Path) -> Path:
     """Where the input hashes of the last good render into this output root are kept."""
-    key = hashlib.sha256(str(out_root).encode()).hexdigest()[:12]
-    return paths.BUILD / "state" / f"{key}.json"
+    return work_dir(out_root) / "state.json"
 
 
 def read_state(out_root: Path) -> dict:
@@ -247,7 +258,7 @@ def stage_copy(out_root: Path, stage: Path) -> None:
 
 def swap_in(stage: Path, out_root: Path) -> None:
     """Move the checked staging outputs into place, one rename per folder."""
-    trash = paths.BUILD / "previous"
+    trash = stage.parent / "previous"
     shutil.rmtree(trash, ignore_errors=True)
     for name in OUTPUTS:
         live = out_root / name
@@ -304,16 +315,17 @@ def run_stage(
     todo: list[Step],
     params: dict[str, dict],
     work_root: Path,
+    runs: Path,
+    notebooks: Path,
     jobs: int,
     log: Callable[[str], None],
 ) -> dict[str, dict]:
     """Run a stage's steps in parallel; return each page's title and summary."""
-    executed_dir = paths.BUILD / "executed"
     site = work_root / paths.SITE_NAME
 
     def one(step: Step) -> tuple[Step, dict | None]:
         started = time.perf_counter()
-        executed = execute(step, params[step.id], work_root, executed_dir)
+        executed = execute(step, params[step.id], work_root, runs / "executed", notebooks)
         meta = publish_page(step, executed, site) if step.page_file else None
         log(f"  ran {step.id:<28} {time.perf_counter() - started:6.1f} s")
         return step, meta
@@ -331,6 +343,7 @@ def render(
     overrides: dict[str, str] | None = None,
     quiet: bool = False,
     output_root: Path | None = None,
+    pipeline: Path = paths.PIPELINE,
 ) -> Result:
     """Render the site: run what changed, check every page, then publish all at once."""
     from entitylist import asof, manifest
@@ -343,23 +356,27 @@ def render(
 
     asof.parse(as_of)
     manifest.verify_manifest()
-    steps = load_pipeline()
+    notebooks = pipeline.parent
+    steps = load_pipeline(pipeline)
     chosen = select(steps, only)
-    typed = validate_overrides(steps, dict(overrides or {}))
+    typed = validate_overrides(steps, dict(overrides or {}), notebooks)
     out_root = Path(output_root or (paths.BUILD / f"as-of-{as_of}" if as_of else paths.ROOT))
     out_root = out_root.resolve()
     state = read_state(out_root)
     code = code_hash()
-    params = {s.id: step_parameters(s, as_of, typed) for s in chosen}
+    params = {s.id: step_parameters(s, as_of, typed, notebooks) for s in chosen}
     result = Result(out_root)
-    stage = paths.BUILD / "stage"
+    runs = work_dir(out_root)
+    stage = runs / "stage"
     work_root = out_root
     new_hashes = dict(state["steps"])
     page_meta = dict(state["pages"])
 
     for number in sorted({s.stage for s in chosen}):
         in_stage = [s for s in chosen if s.stage == number]
-        hashes = {s.id: input_hash(s, work_root, params[s.id], code) for s in in_stage}
+        hashes = {
+            s.id: input_hash(s, work_root, params[s.id], code, notebooks) for s in in_stage
+        }
         todo = [
             s for s in in_stage
             if force
@@ -373,7 +390,7 @@ def render(
             stage_copy(out_root, stage)
             work_root = stage
         log(f"stage {number}: {len(todo)} notebook(s)")
-        page_meta.update(run_stage(todo, params, work_root, jobs, log))
+        page_meta.update(run_stage(todo, params, work_root, runs, notebooks, jobs, log))
         result.ran += [s.id for s in todo]
         # A step's hash covers the inputs it read, which this stage may just have rewritten
         # for the next one; later stages hash against the staging tree.

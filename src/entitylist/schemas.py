@@ -251,19 +251,41 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 }
 
 
+def plain(value: object) -> str:
+    """Show a failing value as a reader would write it: dates as ISO, numbers bare."""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if hasattr(value, "item"):
+        value = value.item()
+    return repr(value)
+
+
+def raw_rows(frame: pd.DataFrame, index: object) -> str:
+    """Name the raw row behind a frame index, when the table carries raw_row."""
+    if "raw_row" not in frame or index is None or pd.isna(index) or index not in frame.index:
+        return ""
+    return f"row {int(frame.loc[index, 'raw_row'])}, "
+
+
 def describe_failure(name: str, frame: pd.DataFrame, source_file: str, exc: SchemaErrors) -> str:
     """Turn pandera's failure table into one line naming raw file, row, column and value."""
     cases = exc.failure_cases
     first = cases.iloc[0]
-    column = first["column"] if isinstance(first["column"], str) else "(table)"
-    index = first["index"]
-    where = ""
-    if index is not None and not pd.isna(index) and index in frame.index and "raw_row" in frame:
-        where = f"row {int(frame.loc[index, 'raw_row'])}, "
-    more = f" (+{len(cases) - 1} more)" if len(cases) > 1 else ""
+    prefix = f"data/raw/{source_file} -> {name}: "
+    key = SCHEMAS[name].unique or []
+    if "uniqueness" in str(first["check"]) and key:
+        clash = frame[frame.duplicated(key, keep=False)]
+        rows = ", ".join(str(r) for r in clash["raw_row"])
+        values = ", ".join(f"{k}={plain(clash.iloc[0][k])}" for k in key)
+        return f"{prefix}rows {rows} share the key ({values}); each key must be unique"
+    where = raw_rows(frame, first["index"])
+    rows = cases["index"].dropna().nunique()
+    more = f" (+{rows - 1} more rows)" if rows > 1 else ""
+    if first["schema_context"] == "DataFrameSchema":
+        return f"{prefix}{where}fails the table check: {first['check']}{more}"
     return (
-        f"data/raw/{source_file} -> {name}: {where}column {column!r}: "
-        f"{first['failure_case']!r} fails {first['check']}{more}"
+        f"{prefix}{where}column {first['column']!r}: {plain(first['failure_case'])} "
+        f"fails {first['check']}{more}"
     )
 
 

@@ -30,6 +30,7 @@ class RawTable:
     name: str
     description: str
     columns: tuple[str, ...]
+    from_pack: bool = True
 
 
 RAW_TABLES = {
@@ -86,6 +87,7 @@ RAW_TABLES = {
             "The eight companies of the 9 Oct 2019 rule: short English name, Chinese name, "
             "entry number, and the pattern that finds each in event text",
             ("slug", "name", "name_zh", "entry_no", "match"),
+            from_pack=False,
         ),
     )
 }
@@ -104,7 +106,7 @@ def strip_excerpts(text: str) -> str:
 def import_pack(pack_dir: Path, raw_dir: Path = paths.RAW, retrieved: str | None = None) -> list[Path]:
     """Copy the source pack's tables into data/raw without excerpts and list them."""
     written = []
-    for table in RAW_TABLES.values():
+    for table in (t for t in RAW_TABLES.values() if t.from_pack):
         source = Path(pack_dir) / table.name
         if not source.exists():
             msg = f"{source}: table missing from the source pack"

@@ -1,0 +1,61 @@
+# The desk's front door. `make render` and `make test` work on a fresh machine with only
+# python3 and make: the first call creates .venv from the hashed lock, requirements.txt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+.DEFAULT_GOAL := help
+.PHONY: help venv render test test-fast lab lint format lock bench fetch refresh-checks clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## create or update .venv from the lock
+
+render: $(STAMP) ## execute the notebooks and publish site/ (ARGS="--as-of 2019-10-09" etc.)
+	$(BIN)/python -m entitylist render $(ARGS)
+
+test: render ## render, then run the whole suite: unit, notebooks (nbval), browser
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax $(ARGS)
+
+test-fast: $(STAMP) ## unit tests only, no notebook execution or browser
+	$(BIN)/python -m pytest tests -m "not browser and not notebooks" $(ARGS)
+
+lab: $(STAMP) ## start JupyterLab on the notebooks with the project's kernel
+	$(BIN)/nbstripout --install --attributes .gitattributes
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lint: $(STAMP) ## check style with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## format with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: $(STAMP) ## re-pin requirements.txt (with hashes) from requirements.in
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
+		--output-file requirements.txt requirements.in
+
+bench: render ## run the benchmark (bench/), write bench/results.{json,md}
+	$(BIN)/python -m bench
+
+fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the network)
+	$(BIN)/python -m entitylist fetch
+
+refresh-checks: $(STAMP) ## store the NBVAL_CHECK_OUTPUT values in the notebooks after a data change
+	$(BIN)/python -m entitylist.checks $(NOTEBOOKS)
+
+clean: ## remove build outputs (keeps data/processed and charts, which are committed)
+	rm -rf build site .pytest_cache

@@ -1,0 +1,42 @@
+"""Shared fixtures. Notebook runs (nbval) write to a scratch output root, never the repo's."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from entitylist import cleaning, paths
+
+# nbval starts kernels that inherit this environment: their outputs land in a scratch folder.
+SCRATCH = Path(tempfile.mkdtemp(prefix="entitylist-nbval-"))
+os.environ[paths.OUTPUT_ROOT_ENV] = str(SCRATCH)
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the scratch output root of the notebook runs."""
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tables() -> dict[str, pd.DataFrame]:
+    """Every processed table, cleaned from the committed raw snapshot."""
+    return cleaning.clean_all()
+
+
+@pytest.fixture
+def raw_copy(tmp_path: Path) -> Path:
+    """A writable copy of data/raw, to corrupt one real row at a time."""
+    target = tmp_path / "raw"
+    shutil.copytree(paths.RAW, target)
+    return target
+
+
+def edit_cell(raw: Path, file: str, row: int, column: str, value: str) -> None:
+    """Set one cell of a raw CSV (row is 1-based, as raw_row) to a new value."""
+    frame = pd.read_csv(raw / file, dtype=str, keep_default_na=False)
+    frame.loc[row - 1, column] = value
+    frame.to_csv(raw / file, index=False)
