@@ -30,8 +30,12 @@ def spec(figure: Figure, width: int) -> dict:
 
 
 def svg(chart_spec: dict) -> str:
-    """Render a Vega-Lite spec to SVG text."""
-    return vlc.vegalite_to_svg(chart_spec, vl_version=VEGA_LITE)
+    """Render a Vega-Lite spec to SVG text whose root names the chart for screen readers."""
+    text = vlc.vegalite_to_svg(chart_spec, vl_version=VEGA_LITE)
+    label = html.escape(chart_spec.get("description", ""))
+    return text.replace(
+        "<svg ", f'<svg role="graphics-document document" aria-label="{label}" ', 1
+    )
 
 
 def social_card(figure: Figure) -> bytes:
@@ -110,10 +114,8 @@ def figure_html(published: Published) -> str:
     shown = published.data[[c for c in published.data.columns if c not in HIDDEN_COLUMNS]]
     return (
         f'<figure class="chart" id="{name}" data-chart="{name}">'
-        f'<div class="chart-wide" role="img" aria-label="{description}">'
-        f"{published.desktop_svg}</div>"
-        f'<div class="chart-phone" role="img" aria-label="{description}">'
-        f"{published.phone_svg}</div>"
+        f'<div class="chart-wide">{published.desktop_svg}</div>'
+        f'<div class="chart-phone">{published.phone_svg}</div>'
         f"<figcaption>{description}</figcaption>"
         f"<details><summary>The data behind this chart</summary>"
         f"{story.table(shown, published.headline).markup}</details>"

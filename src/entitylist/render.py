@@ -176,6 +176,24 @@ def step_parameters(step: Step, as_of: str | None, overrides: dict, notebooks: P
     return chosen
 
 
+def failing_cell(executed: Path, exec_count: int) -> str:
+    """Name a failed cell as the reporter sees it: its number in the notebook and first line."""
+    import nbformat
+
+    # papermill adds an error banner and the injected parameters to the executed copy;
+    # count only the reporter's own cells.
+    cells = [
+        c for c in nbformat.read(executed, as_version=4).cells
+        if c.cell_type != "markdown" or "papermill-error-cell-tag" not in c.metadata.get("tags", [])
+    ]
+    own = [c for c in cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    number, cell = next(
+        (i, c) for i, c in enumerate(own, 1) if c.get("execution_count") == exec_count
+    )
+    first_line = (cell.source.strip().splitlines() or [""])[0][:70]
+    return f"cell {number} ({first_line!r})"
+
+
 def execute(
     step: Step, parameters: dict, work_root: Path, executed_dir: Path, notebooks: Path
 ) -> Path:
@@ -198,7 +216,7 @@ def execute(
     except PapermillExecutionError as exc:
         rel = executed.relative_to(paths.ROOT) if executed.is_relative_to(paths.ROOT) else executed
         msg = (
-            f"{step.notebook}: cell {exc.cell_index} (execution count {exc.exec_count}) "
+            f"{step.notebook}: {failing_cell(executed, exc.exec_count)} "
             f"raised {exc.ename}: {exc.evalue}; executed notebook kept at {rel}"
         )
         raise RenderError(msg) from None

@@ -1,0 +1,74 @@
+"""The project's own files agree with each other: pins, notebooks, pipeline, CI, README."""
+
+import re
+import nbformat
+import yaml
+
+from entitylist import paths, render
+
+ROOT = paths.ROOT
+
+
+def pins(lines: list[str]) -> dict[str, str]:
+    """Return name -> version from 'name==version' lines."""
+    found = {}
+    for line in lines:
+        match = re.match(r"^\s*-?\s*([A-Za-z0-9_.\-]+)==([^\s\\]+)", line)
+        if match:
+            found[match.group(1).lower()] = match.group(2)
+    return found
+
+
+def test_environment_yml_and_requirements_agree():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    conda = pins(pip_section)
+    direct = pins((ROOT / "requirements.in").read_text().splitlines())
+    locked = pins((ROOT / "requirements.txt").read_text().splitlines())
+    assert conda == direct
+    assert {name: locked[name] for name in direct} == direct
+    python = next(d for d in environment["dependencies"] if isinstance(d, str) and "python" in d)
+    assert python == "python=3.11"
+
+
+def test_every_requirement_is_pinned_with_hashes():
+    text = (ROOT / "requirements.txt").read_text()
+    packages = re.findall(r"^([a-z0-9_.\-]+)==", text, flags=re.MULTILINE | re.IGNORECASE)
+    assert len(packages) > 50
+    assert text.count("--hash=sha256:") >= len(packages)
+
+
+def test_notebooks_carry_no_outputs_but_their_checks():
+    for path in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            if cell.metadata.get("keep_output"):
+                assert "NBVAL_CHECK_OUTPUT" in cell.source, path.name
+                assert cell.outputs, f"{path.name}: run `make refresh-checks`"
+            else:
+                assert cell.outputs == [], f"{path.name}: strip outputs (nbstripout)"
+            assert cell.execution_count is None, path.name
+
+
+def test_every_notebook_declares_typed_parameters():
+    for path in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
+        declared = render.notebook_parameters(path)
+        assert {"as_of", "output_root"} <= declared.keys(), path.name
+        for name, spec in declared.items():
+            assert spec["inferred_type_name"] != "None", f"{path.name}: {name} has no type"
+            assert spec["help"], f"{path.name}: {name} has no help comment"
+
+
+def test_pipeline_lists_every_notebook_once():
+    listed = [step.notebook for step in render.load_pipeline()]
+    on_disk = sorted(p.name for p in paths.NOTEBOOKS.glob("*.ipynb"))
+    assert sorted(set(listed)) == on_disk
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^\s*(make \w+)", readme, flags=re.MULTILINE)
+    assert commands[:2] == ["make render", "make test"]
