@@ -33,7 +33,8 @@ test-fast: $(STAMP) ## unit tests only, no notebook execution or browser
 	$(BIN)/python -m pytest tests -m "not browser and not notebooks" $(ARGS)
 
 lab: $(STAMP) ## start JupyterLab on the notebooks with the project's kernel
-	$(BIN)/nbstripout --install --attributes .gitattributes
+	git config filter.notebook-strip.clean "$(BIN)/python -m entitylist.checks --strip"
+	git config filter.notebook-strip.smudge cat
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 lint: $(STAMP) ## check style with ruff

@@ -1,8 +1,6 @@
-"""Shared fixtures. Notebook runs (nbval) write to a scratch output root, never the repo's."""
+"""Shared fixtures for the unit tests."""
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -10,15 +8,7 @@ import pytest
 
 from entitylist import cleaning, paths
 
-# nbval starts kernels that inherit this environment: their outputs land in a scratch folder.
-SCRATCH = Path(tempfile.mkdtemp(prefix="entitylist-nbval-"))
-os.environ[paths.OUTPUT_ROOT_ENV] = str(SCRATCH)
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Remove the scratch output root of the notebook runs."""
-    shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +30,7 @@ def edit_cell(raw: Path, file: str, row: int, column: str, value: str) -> None:
     frame = pd.read_csv(raw / file, dtype=str, keep_default_na=False)
     frame.loc[row - 1, column] = value
     frame.to_csv(raw / file, index=False)
+
 
 # The fixture notebooks are inputs of the render tests, not notebooks for nbval to run.
 collect_ignore_glob = ["fixtures/*"]

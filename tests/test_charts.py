@@ -25,10 +25,12 @@ def test_theme_is_registered_and_enabled():
 
 def test_theme_encodes_the_house_tokens():
     config = theme.desk_theme()["config"]
-    assert config["title"]["fontSize"] == 20 and config["title"]["fontWeight"] == "bold"
+    assert config["title"]["fontSize"] == 20
+    assert config["title"]["fontWeight"] == "bold"
     assert config["title"]["subtitleFontSize"] == 14
     assert config["axis"]["labelFontSize"] == 12
-    assert config["axisY"]["grid"] is True and config["axisX"]["grid"] is False
+    assert config["axisY"]["grid"] is True
+    assert config["axisX"]["grid"] is False
     assert config["view"]["stroke"] is None
     assert config["range"]["category"][:2] == ["#0b5cad", "#e8a33d"]
 
@@ -52,7 +54,8 @@ def test_every_published_chart_is_framed(tables):
         assert footer["orient"] == "bottom"
         assert footer["text"][0].startswith("Source: "), figure.name
         assert footer["text"][-1] == theme.DEFAULT_CREDIT
-        assert spec["description"] == figure.description and len(figure.description) > 40
+        assert spec["description"] == figure.description
+        assert len(figure.description) > 40
 
 
 def test_charts_have_no_frame_and_bars_start_at_zero(tables):
@@ -99,6 +102,6 @@ def test_svg_carries_the_description_for_screen_readers(tables, tmp_path: Path):
     for svg in (published.desktop_svg, published.phone_svg):
         root = svg[: svg.index(">")]
         assert f'aria-label="{figure.description}"' in root
-        labels = re.findall(r'aria-label="([^"]*)"', svg[len(root):])
+        labels = re.findall(r'aria-label="([^"]*)"', svg[len(root) :])
         assert "Companies: 8" in labels
         assert not any("#" in label for label in labels)

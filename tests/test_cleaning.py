@@ -21,6 +21,7 @@ def one(frame: pd.DataFrame, **match) -> pd.Series:
 
 # Fact checks: each value below is stated by the source the row cites.
 
+
 def test_october_2019_rule_added_28_china_entries(tables):
     rule = one(tables["rules"], citation="84 FR 54002")
     assert rule["china_entries"] == 28
@@ -37,8 +38,10 @@ def test_zte_added_2016_03_08_and_removed_2017_03_29(tables):
     rules = tables["rules"]
     added = one(rules, document_number="2016-05104")
     removed = one(rules, document_number="2017-06227")
-    assert added["date"] == pd.Timestamp("2016-03-08") and added["action"] == "add"
-    assert removed["date"] == pd.Timestamp("2017-03-29") and removed["action"] == "remove"
+    assert added["date"] == pd.Timestamp("2016-03-08")
+    assert added["action"] == "add"
+    assert removed["date"] == pd.Timestamp("2017-03-29")
+    assert removed["action"] == "remove"
     assert "ZTE" in removed["notable_entities"]
 
 
@@ -56,11 +59,14 @@ def test_megvii_overseas_share_h1_2019(tables):
 
 
 def test_hikvision_overseas_share_fy2016(tables):
-    share = one(tables["financials"], company="hikvision", period="FY 2016", metric="overseas_share")
+    share = one(
+        tables["financials"], company="hikvision", period="FY 2016", metric="overseas_share"
+    )
     assert share["value"] == pytest.approx(29.32)
 
 
 # Unknown stays unknown.
+
 
 def test_rules_without_a_china_count_stay_unknown(tables):
     rules = tables["rules"]
@@ -122,26 +128,76 @@ def test_every_processed_row_traces_to_its_raw_row(tables):
 
 # Bad input: a clear error naming file, row and column, and nothing written.
 
+
 @pytest.mark.parametrize(
     ("file", "row", "column", "value", "error", "message"),
     [
-        ("events.csv", 12, "date", "2019-10-32", RawDataError,
-         r"events\.csv: row 12, column 'date': '2019-10-32' is not a date"),
-        ("fr_rules_china.csv", 12, "china_entries_added", "twenty-eight", RawDataError,
-         r"fr_rules_china\.csv: row 12, column 'china_entries_added'"),
-        ("revenue_by_region.csv", 1, "total_revenue", "-31900", SchemaError,
-         r"revenue_by_region\.csv -> financials: row 1, column 'value'"),
-        ("revenue_by_region.csv", 55, "overseas_share_pct", "104.9", SchemaError,
-         r"revenue_by_region\.csv -> financials: row 55, fails the table check: shares lie"),
-        ("fr_rules_china.csv", 2, "document_number", "2016-05104", SchemaError,
-         r"fr_rules_china\.csv -> rules: rows 1, 2 share the key \(rule_id='2016-05104'\)"),
-        ("events.csv", 1, "category", "rumour", SchemaError,
-         r"events\.csv -> events: row 1, column 'category': 'rumour'"),
-        ("fr_rules_china.csv", 1, "publication_date", "2015-12-31", SchemaError,
-         r"fr_rules_china\.csv -> rules: row 1, column 'date'"),
+        (
+            "events.csv",
+            12,
+            "date",
+            "2019-10-32",
+            RawDataError,
+            r"events\.csv: row 12, column 'date': '2019-10-32' is not a date",
+        ),
+        (
+            "fr_rules_china.csv",
+            12,
+            "china_entries_added",
+            "twenty-eight",
+            RawDataError,
+            r"fr_rules_china\.csv: row 12, column 'china_entries_added'",
+        ),
+        (
+            "revenue_by_region.csv",
+            1,
+            "total_revenue",
+            "-31900",
+            SchemaError,
+            r"revenue_by_region\.csv -> financials: row 1, column 'value'",
+        ),
+        (
+            "revenue_by_region.csv",
+            55,
+            "overseas_share_pct",
+            "104.9",
+            SchemaError,
+            r"revenue_by_region\.csv -> financials: row 55, fails the table check: shares lie",
+        ),
+        (
+            "fr_rules_china.csv",
+            2,
+            "document_number",
+            "2016-05104",
+            SchemaError,
+            r"fr_rules_china\.csv -> rules: rows 1, 2 share the key \(rule_id='2016-05104'\)",
+        ),
+        (
+            "events.csv",
+            1,
+            "category",
+            "rumour",
+            SchemaError,
+            r"events\.csv -> events: row 1, column 'category': 'rumour'",
+        ),
+        (
+            "fr_rules_china.csv",
+            1,
+            "publication_date",
+            "2015-12-31",
+            SchemaError,
+            r"fr_rules_china\.csv -> rules: row 1, column 'date'",
+        ),
     ],
-    ids=["bad-date", "text-count", "negative-revenue", "share-over-100", "duplicate-key",
-         "unknown-category", "date-before-2016"],
+    ids=[
+        "bad-date",
+        "text-count",
+        "negative-revenue",
+        "share-over-100",
+        "duplicate-key",
+        "unknown-category",
+        "date-before-2016",
+    ],
 )
 def test_bad_cell_is_named(raw_copy: Path, file, row, column, value, error, message):
     edit_cell(raw_copy, file, row, column, value)

@@ -16,7 +16,9 @@ def test_committed_snapshot_matches_its_manifest():
 
 def test_every_entry_says_where_it_came_from_and_when():
     for entry in manifest.read_manifest().values():
-        assert entry["origin"] and entry["licence"] and entry["description"]
+        assert entry["origin"]
+        assert entry["licence"]
+        assert entry["description"]
         assert len(entry["sha256"]) == 64
         assert entry["retrieved"][:4].isdigit()
 
@@ -44,9 +46,7 @@ def test_a_listed_file_cannot_be_relisted_with_new_bytes(raw_copy: Path):
     path = raw_copy / "companies.csv"
     path.write_text(path.read_text(encoding="utf-8") + "\n")
     with pytest.raises(ManifestError, match="immutable"):
-        manifest.add_to_manifest(
-            path, description="d", origin="o", licence="l", raw_dir=raw_copy
-        )
+        manifest.add_to_manifest(path, description="d", origin="o", licence="l", raw_dir=raw_copy)
 
 
 def test_import_drops_the_excerpts_and_keeps_the_facts(tmp_path: Path):

@@ -1,6 +1,7 @@
 """The project's own files agree with each other: pins, notebooks, pipeline, CI, README."""
 
 import re
+
 import nbformat
 import yaml
 
@@ -47,9 +48,30 @@ def test_notebooks_carry_no_outputs_but_their_checks():
             if cell.metadata.get("keep_output"):
                 assert "NBVAL_CHECK_OUTPUT" in cell.source, path.name
                 assert cell.outputs, f"{path.name}: run `make refresh-checks`"
+                assert cell.execution_count == 1, f"{path.name}: nbval skips unrun cells"
             else:
-                assert cell.outputs == [], f"{path.name}: strip outputs (nbstripout)"
-            assert cell.execution_count is None, path.name
+                assert cell.outputs == [], f"{path.name}: strip outputs (make lab's filter)"
+                assert cell.execution_count is None, path.name
+
+
+def test_the_git_filter_strips_a_run_notebook_but_keeps_its_checks(tmp_path):
+    import subprocess
+    import sys
+
+    path = paths.NOTEBOOKS / "10-clean.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+        cell.execution_count = number + 1
+        if not cell.metadata.get("keep_output"):
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="noise\n")]
+    stripped = subprocess.run(
+        [sys.executable, "-m", "entitylist.checks", "--strip"],
+        input=nbformat.writes(notebook),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert stripped == path.read_text(encoding="utf-8")
 
 
 def test_every_notebook_declares_typed_parameters():

@@ -28,8 +28,9 @@ def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def run(out: Path, **kwargs) -> render.Result:
     """Render the fixture pipeline into the output root, quietly."""
-    return render.render(output_root=out, pipeline=kwargs.pop("pipeline", PIPELINE), quiet=True,
-                         **kwargs)
+    return render.render(
+        output_root=out, pipeline=kwargs.pop("pipeline", PIPELINE), quiet=True, **kwargs
+    )
 
 
 def site_bytes(out: Path) -> dict[str, bytes]:
@@ -47,14 +48,18 @@ def test_render_publishes_every_page_and_an_index(out: Path):
     assert sorted(result.ran) == ["10-make", "20-read", "25-other"]
     site = out / "site"
     assert sorted(p.name for p in site.glob("*.html")) == [
-        "first.html", "index.html", "second.html", "third.html"
+        "first.html",
+        "index.html",
+        "second.html",
+        "third.html",
     ]
     index = (site / "index.html").read_text()
     for page in ("first.html", "second.html", "third.html"):
         assert f'href="{page}"' in index
     second = (site / "second.html").read_text()
     assert "It read 2 words." in second
-    assert "from entitylist" not in second and "In&nbsp;[" not in second
+    assert "from entitylist" not in second
+    assert "In&nbsp;[" not in second
     assert (out / "data/processed/word.csv").read_text() == "start\nhello\n"
 
 
@@ -62,7 +67,8 @@ def test_unchanged_inputs_run_nothing(out: Path):
     run(out)
     before = site_bytes(out)
     again = run(out)
-    assert again.ran == [] and not again.published
+    assert again.ran == []
+    assert not again.published
     assert sorted(again.skipped) == ["10-make", "20-read", "25-other"]
     assert site_bytes(out) == before
 
@@ -86,7 +92,10 @@ def test_failed_notebook_names_the_cell_and_keeps_the_last_good_site(out: Path):
     run(out)
     before = site_bytes(out)
     (out / "data/processed/input.csv").write_text("changed\n")
-    with pytest.raises(RenderError, match=r"30-fail\.ipynb: cell 3 \('raise ValueError.*raised ValueError: the fixture fails") as caught:
+    with pytest.raises(
+        RenderError,
+        match=r"30-fail\.ipynb: cell 3 \('msg = .*'\) raised ValueError: the fixture fails",
+    ) as caught:
         run(out, pipeline=FAILING)
     assert site_bytes(out) == {**before, "data/processed/input.csv": b"changed\n"}
     kept = paths.BUILD / "runs" / render.work_dir(out.resolve()).name / "executed"

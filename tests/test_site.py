@@ -14,8 +14,13 @@ SITE = paths.ROOT / paths.SITE_NAME
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WIDTHS = {"phone": 360, "desktop": 1280}
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 pytestmark = pytest.mark.browser
@@ -75,10 +80,12 @@ def test_page_draws_offline_without_errors(browser, page: Path, width: int):
     variant = ".chart-phone" if width < 480 else ".chart-wide"
     for i in range(figures.count()):
         svg = figures.nth(i).locator(f"{variant} svg")
-        assert svg.count() == 1 and svg.is_visible(), f"{page.name}: chart {i} drew no SVG"
+        assert svg.count() == 1, f"{page.name}: chart {i} drew no SVG"
+        assert svg.is_visible(), f"{page.name}: chart {i} is hidden"
         box = svg.bounding_box()
         natural = float(svg.get_attribute("width"))
-        assert box["width"] > 0 and box["height"] > 0
+        assert box["width"] > 0
+        assert box["height"] > 0
         # A chart squeezed much below its drawn width would shrink its 12 px labels.
         assert box["width"] >= natural * 0.9, f"{page.name}: chart {i} scaled to fit"
     overflow = tab.evaluate("document.documentElement.scrollWidth")

@@ -9,7 +9,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-
 def write_bytes(path: Path, data: bytes) -> bool:
     """Write data to path via a temporary file and rename; return False if unchanged."""
     path = Path(path)
@@ -21,8 +20,8 @@ def write_bytes(path: Path, data: bytes) -> bool:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         # mkstemp creates 0600 files; published files are world-readable like any other.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

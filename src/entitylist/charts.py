@@ -111,9 +111,9 @@ def horizontal_bars(
     names = base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False).encode(
         alt.Text(f"{category}:N")
     )
-    values = bars.mark_text(
-        align="left", baseline="middle", dx=4, yOffset=7, aria=False
-    ).encode(alt.Text(f"{label}:N"), color=alt.value(theme.TEXT))
+    values = bars.mark_text(align="left", baseline="middle", dx=4, yOffset=7, aria=False).encode(
+        alt.Text(f"{label}:N"), color=alt.value(theme.TEXT)
+    )
     return (bars + names + values).properties(width=width - 60, height=alt.Step(46))
 
 

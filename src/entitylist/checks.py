@@ -1,10 +1,13 @@
-"""Store the values nbval checks: run each notebook, keep only the `keep_output` cells' output.
+"""Keep notebooks reviewable: strip outputs, except the headline numbers nbval checks.
 
-`make refresh-checks` runs this after a deliberate data change, so the diff of the notebook
-shows exactly which headline numbers moved. Outputs go to a temporary folder, never to the
-repository's data/processed or charts.
+`python -m entitylist.checks --strip` is the git clean filter `make lab` installs: it strips
+a notebook read on stdin with nbstripout, keeping the cells marked `keep_output`.
+`python -m entitylist.checks NOTEBOOK...` (`make refresh-checks`) runs each notebook and
+stores the new values of those cells, after a deliberate data change, for review in the diff.
+Runs write to a temporary output root, never to the repository's data/processed or charts.
 """
 
+import argparse
 import os
 import sys
 import tempfile
@@ -17,22 +20,50 @@ from nbstripout import strip_output
 from entitylist import paths
 
 
+def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip outputs and counts; checked cells keep their output and a count nbval needs."""
+    strip_output(
+        notebook,
+        keep_output=False,
+        keep_count=False,
+        keep_id=True,
+        extra_keys=["cell.metadata.execution"],
+    )
+    for cell in notebook.cells:
+        # nbval compares only cells it considers run, i.e. with an execution count.
+        if cell.cell_type == "code" and cell.metadata.get("keep_output") and cell.outputs:
+            cell.execution_count = 1
+    return notebook
+
+
 def refresh(notebooks: list[Path]) -> None:
-    """Execute the notebooks in order into a scratch output root and strip all but checks."""
+    """Execute the notebooks in order into a scratch output root, then strip them."""
     with tempfile.TemporaryDirectory(prefix="entitylist-checks-") as scratch:
         os.environ[paths.OUTPUT_ROOT_ENV] = scratch
         for path in notebooks:
             notebook = nbformat.read(path, as_version=4)
-            NotebookClient(notebook, kernel_name="python3", record_timing=False, resources={
-                "metadata": {"path": str(path.parent)}
-            }).execute()
-            strip_output(
-                notebook, keep_output=False, keep_count=False, keep_id=True,
-                extra_keys=["cell.metadata.execution"],
-            )
-            nbformat.write(notebook, path)
+            NotebookClient(
+                notebook,
+                kernel_name="python3",
+                record_timing=False,
+                resources={"metadata": {"path": str(path.parent)}},
+            ).execute()
+            nbformat.write(strip(notebook), path)
             print(f"refreshed {path}", file=sys.stderr)
 
 
+def main(argv: list[str] | None = None) -> None:
+    """Filter stdin to stdout with --strip, or refresh the named notebooks."""
+    parser = argparse.ArgumentParser(prog="python -m entitylist.checks")
+    parser.add_argument("--strip", action="store_true", help="strip stdin to stdout")
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    if args.strip:
+        notebook = nbformat.read(sys.stdin, as_version=4)
+        nbformat.write(strip(notebook), sys.stdout)
+    else:
+        refresh(args.notebooks)
+
+
 if __name__ == "__main__":
-    refresh([Path(arg) for arg in sys.argv[1:]])
+    main()

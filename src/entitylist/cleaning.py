@@ -65,8 +65,9 @@ def parse_numbers(file: str, frame: pd.DataFrame, column: str, integer: bool = F
     if integer:
         whole = parsed.dropna() % 1 == 0
         if not whole.all():
-            raise_unparseable(file, frame, column, frame.loc[whole[~whole].index, column],
-                              "a whole number")
+            raise_unparseable(
+                file, frame, column, frame.loc[whole[~whole].index, column], "a whole number"
+            )
         return parsed.astype("Int64")
     return parsed.astype("Float64")
 
@@ -171,8 +172,9 @@ def clean_entries(raw: Path = paths.RAW) -> pd.DataFrame:
     entry_no = parse_numbers(ENTRIES_FILE, frame, "entry_no", integer=True)
     status = name_status(frame)
     detail = kind_detail(frame["kind"], frame["entry_name"], status)
-    company = entry_no.astype("str").map(dict(zip(companies["entry_no"], companies["slug"],
-                                                  strict=True)))
+    company = entry_no.astype("str").map(
+        dict(zip(companies["entry_no"], companies["slug"], strict=True))
+    )
     entries = pd.DataFrame(
         {
             "entry_no": entry_no,
@@ -363,6 +365,46 @@ def supplier_key(supplier: pd.Series) -> pd.Series:
     return bare.str.replace(r"\s+(Technology|Inc\.?|Corp\.?)$", "", regex=True).astype("str")
 
 
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+DATE_IN_TEXT = re.compile(
+    r"(?:(?P<day>\d{1,2})(?:-(?P<last_day>\d{1,2}))? )?"
+    r"(?:(?P<month>" + "|".join(MONTHS) + r")[a-z]*\.? )?"
+    r"(?P<year>20\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def latest_date_in(text: object, bare_years: bool = True) -> pd.Timestamp | None:
+    """Return the last date a note mentions, as the latest day it can mean ('Oct 2019' -> 31).
+
+    Without bare_years a lone year is not read as a date: in supplier notes a year is
+    more often the period of a figure ("2018 revenue") than the date of the report.
+    """
+    if not isinstance(text, str):
+        return None
+    found = [m for m in DATE_IN_TEXT.finditer(text) if bare_years or m["month"]]
+    if not found:
+        return None
+    last = found[-1]
+    year = int(last["year"])
+    if last["month"] is None:
+        return pd.Timestamp(year=year, month=12, day=31)
+    month = MONTHS.index(last["month"][:3].lower()) + 1
+    if last["day"]:
+        return pd.Timestamp(year=year, month=month, day=int(last["last_day"] or last["day"]))
+    return pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)
+
+
+def reported_by(
+    text: pd.Series, fallback: pd.Series | None = None, bare_years: bool = True
+) -> pd.Series:
+    """Date each row was known by, from the dates its notes mention; missing if none."""
+    dates = text.map(lambda t: latest_date_in(t, bare_years))
+    if fallback is not None:
+        dates = dates.where(dates.notna(), fallback.map(lambda t: latest_date_in(t, bare_years)))
+    return pd.to_datetime(dates)
+
+
 def clean_suppliers(raw: Path = paths.RAW) -> pd.DataFrame:
     """Suppliers named for each company, with country, how it is known, and component."""
     frame = with_raw_row(read_raw(SUPPLIERS_FILE, raw))
@@ -376,6 +418,7 @@ def clean_suppliers(raw: Path = paths.RAW) -> pd.DataFrame:
             "named": ~frame["supplier"].str.startswith("unnamed"),
             **country_and_basis(frame["supplier_country"]),
             "component": frame["component"],
+            "reported_by": reported_by(frame["notes"], bare_years=False),
             "source_url": first_url(frame["source_url"]),
             "raw_row": frame["raw_row"],
         }
@@ -421,6 +464,7 @@ def clean_partnerships(raw: Path = paths.RAW) -> pd.DataFrame:
             "outcome": outcome(frame["status_change"]),
             "relationship_type": frame["relationship_type"],
             "is_partnership": ~frame["relationship_type"].fillna("").str.startswith("own "),
+            "reported_by": reported_by(frame["status_change"], frame["started"]),
             "source_url": first_url(frame["source_url"]),
             "raw_row": frame["raw_row"],
         }

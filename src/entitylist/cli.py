@@ -23,12 +23,23 @@ def parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="run the notebooks and publish site/")
     render.add_argument("--as-of", default=None, help="render the story as it stood on YYYY-MM-DD")
-    render.add_argument("--only", action="append", metavar="NAME",
-                        help="run only this notebook (repeatable), e.g. 40-story")
+    render.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only this notebook (repeatable), e.g. 40-story",
+    )
     render.add_argument("--force", action="store_true", help="run even if inputs are unchanged")
     render.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
-    render.add_argument("-p", dest="params", action="append", type=key_value, default=[],
-                        metavar="KEY=VALUE", help="notebook parameter, typed and validated")
+    render.add_argument(
+        "-p",
+        dest="params",
+        action="append",
+        type=key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="notebook parameter, typed and validated",
+    )
     render.add_argument("--quiet", action="store_true", help="print errors only (for cron)")
 
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")

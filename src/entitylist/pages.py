@@ -93,7 +93,7 @@ def index_html(pages: list[Page], css: str) -> str:
     """Return the site's index page, linking every page."""
     items = "".join(
         f'<li><a href="{html.escape(p.file)}">{html.escape(p.title)}</a>'
-        f"<br><span class=\"byline\">{html.escape(p.summary)}</span></li>"
+        f'<br><span class="byline">{html.escape(p.summary)}</span></li>'
         for p in pages
     )
     return (

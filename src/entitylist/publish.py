@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import vl_convert as vlc
 import pandas as pd
+import vl_convert as vlc
 from PIL import Image
 
 from entitylist import atomic, story, theme
@@ -83,7 +83,12 @@ def save(figure: Figure, charts_dir: Path, csv_prefix: str = "charts/") -> Publi
     atomic.write_bytes(stem.with_suffix(".png"), social_card(figure))
     atomic.write_csv(stem.with_suffix(".csv"), figure.data)
     return Published(
-        figure.name, figure.headline, figure.description, figure.data, desktop_svg, phone_svg,
+        figure.name,
+        figure.headline,
+        figure.description,
+        figure.data,
+        desktop_svg,
+        phone_svg,
         f"{csv_prefix}{figure.name}.csv",
     )
 

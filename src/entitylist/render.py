@@ -62,7 +62,7 @@ def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
         }
         each = entry.get("each")
         if each:
-            (name, values), = each.items()
+            ((name, values),) = each.items()
             steps += [Step(**common, params={name: value}) for value in values]
         else:
             steps.append(Step(**common, params=dict(entry.get("params", {}))))
@@ -75,7 +75,8 @@ def select(steps: list[Step], only: Iterable[str] | None) -> list[Step]:
         return steps
     wanted = set(only)
     chosen = [
-        s for s in steps
+        s
+        for s in steps
         if wanted & {s.id, Path(s.notebook).stem, s.notebook, s.page_file or "", s.page or ""}
     ]
     if not chosen:
@@ -89,7 +90,9 @@ def hash_paths(digest: "hashlib._Hash", base: Path, names: Iterable[str]) -> Non
     """Feed the names and bytes of files under the given paths into a digest, in sorted order."""
     for name in sorted(names):
         target = base / name
-        files = sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
+        files = (
+            sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
+        )
         for file in files:
             digest.update(str(file.relative_to(base)).encode())
             digest.update(file.read_bytes() if file.exists() else b"<missing>")
@@ -108,9 +111,7 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
-def input_hash(
-    step: Step, work_root: Path, parameters: dict, code: str, notebooks: Path
-) -> str:
+def input_hash(step: Step, work_root: Path, parameters: dict, code: str, notebooks: Path) -> str:
     """Hash everything a step's result depends on: notebook, parameters, data, code."""
     digest = hashlib.sha256(code.encode())
     hash_paths(digest, notebooks, [step.notebook])
@@ -183,8 +184,10 @@ def failing_cell(executed: Path, exec_count: int) -> str:
     # papermill adds an error banner and the injected parameters to the executed copy;
     # count only the reporter's own cells.
     cells = [
-        c for c in nbformat.read(executed, as_version=4).cells
-        if c.cell_type != "markdown" or "papermill-error-cell-tag" not in c.metadata.get("tags", [])
+        c
+        for c in nbformat.read(executed, as_version=4).cells
+        if c.cell_type != "markdown"
+        or "papermill-error-cell-tag" not in c.metadata.get("tags", [])
     ]
     own = [c for c in cells if "injected-parameters" not in c.metadata.get("tags", [])]
     number, cell = next(
@@ -392,11 +395,10 @@ def render(
 
     for number in sorted({s.stage for s in chosen}):
         in_stage = [s for s in chosen if s.stage == number]
-        hashes = {
-            s.id: input_hash(s, work_root, params[s.id], code, notebooks) for s in in_stage
-        }
+        hashes = {s.id: input_hash(s, work_root, params[s.id], code, notebooks) for s in in_stage}
         todo = [
-            s for s in in_stage
+            s
+            for s in in_stage
             if force
             or state["steps"].get(s.id) != hashes[s.id]
             or (s.page_file and not (out_root / paths.SITE_NAME / s.page_file).exists())

@@ -17,7 +17,14 @@ from entitylist.errors import SchemaError
 
 EARLIEST = pd.Timestamp("2016-01-01")
 COMPANY_SLUGS = [
-    "hikvision", "dahua", "iflytek", "megvii", "sensetime", "yitu", "meiya-pico", "yixin",
+    "hikvision",
+    "dahua",
+    "iflytek",
+    "megvii",
+    "sensetime",
+    "yitu",
+    "meiya-pico",
+    "yixin",
 ]
 
 
@@ -43,7 +50,10 @@ def category(description: str, values: list[str], nullable: bool = False) -> pa.
 def date(description: str, nullable: bool = False) -> pa.Column:
     """A date column within the story's window."""
     return pa.Column(
-        "datetime64[us]", nullable=nullable, checks=[in_window()], description=description,
+        "datetime64[us]",
+        nullable=nullable,
+        checks=[in_window()],
+        description=description,
         coerce=True,
     )
 
@@ -61,7 +71,9 @@ def url(description: str, nullable: bool = False) -> pa.Column:
 
 
 RAW_ROW = pa.Column(
-    "int64", checks=[pa.Check.ge(1)], coerce=True,
+    "int64",
+    checks=[pa.Check.ge(1)],
+    coerce=True,
     description="1-based data row in the raw file this row came from (file line = raw_row + 1)",
 )
 SOURCE = url("The source that states this row's facts")
@@ -106,22 +118,33 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "entries_2019": pa.DataFrameSchema(
         {
-            "entry_no": pa.Column("Int64", checks=[pa.Check.in_range(1, 28)], coerce=True,
-                                  description="Entry number in the rule's list, 1 to 28"),
+            "entry_no": pa.Column(
+                "Int64",
+                checks=[pa.Check.in_range(1, 28)],
+                coerce=True,
+                description="Entry number in the rule's list, 1 to 28",
+            ),
             "display_name": text("Name a page may print; unverified names are described"),
             "entry_name": text("Name as announced, where verified", nullable=True),
-            "candidate_name": text("Name to confirm against the rule text; never publish",
-                                   nullable=True),
-            "name_status": category("How far the name is verified",
-                                    ["verified", "candidate", "disputed"]),
+            "candidate_name": text(
+                "Name to confirm against the rule text; never publish", nullable=True
+            ),
+            "name_status": category(
+                "How far the name is verified", ["verified", "candidate", "disputed"]
+            ),
             "kind": category("Kind of entry", ["government", "institute", "company"]),
             "kind_detail": category(
                 "Finer kind",
-                ["regional public security bureau", "subordinate public security bureau",
-                 "institute", "company"],
+                [
+                    "regional public security bureau",
+                    "subordinate public security bureau",
+                    "institute",
+                    "company",
+                ],
             ),
-            "company": category("Company slug for the eight companies", COMPANY_SLUGS,
-                                nullable=True),
+            "company": category(
+                "Company slug for the eight companies", COMPANY_SLUGS, nullable=True
+            ),
             "license_requirement": text("Licence requirement"),
             "license_review_policy": text("Licence review policy"),
             "citation": text("Federal Register citation of the rule"),
@@ -157,16 +180,28 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "company": category("Company slug", COMPANY_SLUGS),
             "period": text("Period label, e.g. 'FY 2018' or 'H1 2019'"),
-            "period_type": category("Full year, first half, or not stated",
-                                    ["FY", "H1", "unspecified"]),
-            "year": pa.Column("Int64", nullable=True, coerce=True,
-                              checks=[pa.Check.in_range(2010, 2100)], description="Year"),
-            "period_end": pa.Column("datetime64[us]", nullable=True, coerce=True,
-                                    description="Last day of the period"),
-            "metric": category("What is measured",
-                               ["total_revenue", "overseas_revenue", "overseas_share"]),
-            "value": pa.Column("Float64", coerce=True, checks=[pa.Check.ge(0)],
-                               description="The stated (or computed) figure"),
+            "period_type": category(
+                "Full year, first half, or not stated", ["FY", "H1", "unspecified"]
+            ),
+            "year": pa.Column(
+                "Int64",
+                nullable=True,
+                coerce=True,
+                checks=[pa.Check.in_range(2010, 2100)],
+                description="Year",
+            ),
+            "period_end": pa.Column(
+                "datetime64[us]", nullable=True, coerce=True, description="Last day of the period"
+            ),
+            "metric": category(
+                "What is measured", ["total_revenue", "overseas_revenue", "overseas_share"]
+            ),
+            "value": pa.Column(
+                "Float64",
+                coerce=True,
+                checks=[pa.Check.ge(0)],
+                description="The stated (or computed) figure",
+            ),
             "unit": category("Unit of value", ["CNY million", "percent"]),
             "definition": text("What the figure measures; 'overseas' has several definitions"),
             "confidence": category(
@@ -197,14 +232,24 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "supplier": text("Supplier as named by the source"),
             "supplier_key": text("Supplier name normalised for counting"),
             "named": pa.Column("bool", coerce=True, description="False for 'unnamed …' rows"),
-            "supplier_country": category("Supplier's country", ["US", "China", "Japan"],
-                                         nullable=True),
+            "supplier_country": category(
+                "Supplier's country", ["US", "China", "Japan"], nullable=True
+            ),
             "country_basis": category(
                 "How the country is known",
-                ["stated in source", "desk: not stated in this source", "as described by source",
-                 "not stated in source"],
+                [
+                    "stated in source",
+                    "desk: not stated in this source",
+                    "as described by source",
+                    "not stated in source",
+                ],
             ),
             "component": text("What it supplies, as the source says", nullable=True),
+            "reported_by": date(
+                "Latest date the report can be from, read from the pack's notes "
+                "('Oct 2019' -> 2019-10-31); blank when the notes give none",
+                nullable=True,
+            ),
             "source_url": SOURCE,
             "raw_row": RAW_ROW,
         },
@@ -221,12 +266,28 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "status_change": text("Status reported by this source"),
             "outcome": category(
                 "Status classified",
-                ["ended", "under review", "scrutinised", "planned", "existing",
-                 "continuing (no end reported)", "announced", "gift", "reported", "other"],
+                [
+                    "ended",
+                    "under review",
+                    "scrutinised",
+                    "planned",
+                    "existing",
+                    "continuing (no end reported)",
+                    "announced",
+                    "gift",
+                    "reported",
+                    "other",
+                ],
             ),
             "relationship_type": text("Kind of tie"),
-            "is_partnership": pa.Column("bool", coerce=True,
-                                        description="False for the company's own offices"),
+            "is_partnership": pa.Column(
+                "bool", coerce=True, description="False for the company's own offices"
+            ),
+            "reported_by": date(
+                "Latest date this status can be from, read from status_change, else started "
+                "('Oct 2019' -> 2019-10-31); blank when neither gives one",
+                nullable=True,
+            ),
             "source_url": SOURCE,
             "raw_row": RAW_ROW,
         },
@@ -239,8 +300,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "company": category("Company slug", COMPANY_SLUGS),
             "name": text("Short English name (house style)"),
             "name_zh": text("Chinese name (house style)", nullable=True),
-            "entry_no": pa.Column("Int64", coerce=True, checks=[pa.Check.in_range(1, 28)],
-                                  description="Entry number in the 9 Oct 2019 rule"),
+            "entry_no": pa.Column(
+                "Int64",
+                coerce=True,
+                checks=[pa.Check.in_range(1, 28)],
+                description="Entry number in the 9 Oct 2019 rule",
+            ),
             "listed_as": text("Name as listed in the rule announcement"),
             "raw_row": RAW_ROW,
         },
@@ -352,9 +417,8 @@ def dictionary_markdown(descriptor: dict) -> str:
             allowed = spec["constraints"].get("enum")
             extra = f" One of: {', '.join(map(str, allowed))}." if allowed else ""
             required = "yes" if spec["constraints"]["required"] else "no"
-            lines.append(
-                f"| `{spec['name']}` | {spec['type']} | {required} | {spec['description']}{extra} |"
-            )
+            cells = [f"`{spec['name']}`", spec["type"], required, spec["description"] + extra]
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 

@@ -41,18 +41,36 @@ RAW_TABLES = {
             "Federal Register rules (2016-03 to 2025-11) that added, removed or revised "
             "Entity List entries under China",
             (
-                "document_number", "citation", "publication_date", "effective_date",
-                "action", "title", "china_entries_added", "hong_kong_entries_added",
-                "total_entries_added", "notable_entities", "stated_reason", "source_url",
+                "document_number",
+                "citation",
+                "publication_date",
+                "effective_date",
+                "action",
+                "title",
+                "china_entries_added",
+                "hong_kong_entries_added",
+                "total_entries_added",
+                "notable_entities",
+                "stated_reason",
+                "source_url",
             ),
         ),
         RawTable(
             "entities_84FR54002.csv",
             "The 28 entries added under China by the rule of 9 Oct 2019 (84 FR 54002)",
             (
-                "entry_no", "entry_name", "candidate_name", "candidate_status", "kind",
-                "license_requirement", "license_review_policy", "citation",
-                "publication_date", "field_status", "name_source_url", "notes",
+                "entry_no",
+                "entry_name",
+                "candidate_name",
+                "candidate_status",
+                "kind",
+                "license_requirement",
+                "license_review_policy",
+                "citation",
+                "publication_date",
+                "field_status",
+                "name_source_url",
+                "notes",
             ),
         ),
         RawTable(
@@ -65,8 +83,16 @@ RAW_TABLES = {
             "revenue_by_region.csv",
             "Company revenue and, where stated, overseas revenue per period (CNY million)",
             (
-                "company", "period", "currency", "total_revenue", "overseas_revenue",
-                "overseas_share_pct", "share_basis", "unit", "source_url", "notes",
+                "company",
+                "period",
+                "currency",
+                "total_revenue",
+                "overseas_revenue",
+                "overseas_share_pct",
+                "share_basis",
+                "unit",
+                "source_url",
+                "notes",
             ),
         ),
         RawTable(
@@ -78,8 +104,14 @@ RAW_TABLES = {
             "partnerships.csv",
             "University and institution ties of listed companies and what became of them",
             (
-                "company", "partner", "partner_country", "started", "status_change",
-                "source_url", "relationship_type", "notes",
+                "company",
+                "partner",
+                "partner_country",
+                "started",
+                "status_change",
+                "source_url",
+                "relationship_type",
+                "notes",
             ),
         ),
         RawTable(
@@ -103,7 +135,9 @@ def strip_excerpts(text: str) -> str:
     return out.getvalue()
 
 
-def import_pack(pack_dir: Path, raw_dir: Path = paths.RAW, retrieved: str | None = None) -> list[Path]:
+def import_pack(
+    pack_dir: Path, raw_dir: Path = paths.RAW, retrieved: str | None = None
+) -> list[Path]:
     """Copy the source pack's tables into data/raw without excerpts and list them."""
     written = []
     for table in (t for t in RAW_TABLES.values() if t.from_pack):

@@ -31,8 +31,20 @@ class Html:
 def long_date(value: object) -> str:
     """Format a date the house way for prose: 'Oct. 9, 2019' (AP months)."""
     day = pd.Timestamp(value)
-    months = ["Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.",
-              "Oct.", "Nov.", "Dec."]
+    months = [
+        "Jan.",
+        "Feb.",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "Aug.",
+        "Sept.",
+        "Oct.",
+        "Nov.",
+        "Dec.",
+    ]
     return f"{months[day.month - 1]} {day.day}, {day.year}"
 
 

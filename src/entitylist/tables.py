@@ -20,9 +20,10 @@ def read(name: str, processed: Path) -> pd.DataFrame:
 
 
 def as_of_filter(tables: dict[str, pd.DataFrame], as_of: str | None) -> dict[str, pd.DataFrame]:
-    """Keep only what was known on as_of: rules and events by date, figures by period end.
+    """Keep only what was known on as_of: rules and events by date, figures by period end,
+    suppliers and university ties by the latest date their report can be from.
 
-    A rule without any date is dropped from an as-of view, since it cannot be placed.
+    Rows without any date are dropped from an as-of view, since they cannot be placed.
     """
     day = asof.parse(as_of)
     if day is None:
@@ -33,6 +34,10 @@ def as_of_filter(tables: dict[str, pd.DataFrame], as_of: str | None) -> dict[str
     kept["events"] = tables["events"][tables["events"]["date"] <= cutoff].reset_index(drop=True)
     financials = tables["financials"]
     kept["financials"] = financials[financials["period_end"] <= cutoff].reset_index(drop=True)
+    # Undated reports cannot be placed before the cutoff, so an as-of view leaves them out.
+    for name in ("suppliers", "partnerships"):
+        table = tables[name]
+        kept[name] = table[table["reported_by"] <= cutoff].reset_index(drop=True)
     return kept
 
 
