@@ -238,3 +238,15 @@ def test_processed_output_is_byte_identical_across_runs(tmp_path: Path):
     cleaning.write_processed(cleaning.clean_all(), second)
     for path in first.iterdir():
         assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+
+
+def test_processed_tables_read_back_with_their_types(tables, tmp_path: Path):
+    from entitylist import tables as loader
+
+    cleaning.write_processed(tables, tmp_path)
+    for name, table in tables.items():
+        again = loader.read(name, tmp_path)
+        pd.testing.assert_frame_equal(again, table, check_dtype=False, obj=name)
+    suppliers = loader.read("suppliers", tmp_path)
+    assert suppliers["named"].dtype == bool
+    assert (~suppliers["named"]).sum() == 4

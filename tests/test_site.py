@@ -107,3 +107,26 @@ def test_no_page_references_another_host_for_scripts_styles_or_fonts():
 
     for page in site_pages():
         pages.check(page.name, page.read_text(encoding="utf-8"))
+
+
+def test_text_from_data_reaches_the_page_as_text(browser, tmp_path: Path, monkeypatch):
+    from entitylist import render
+
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
+    pipeline = Path(__file__).parent / "fixtures" / "pipeline" / "hostile.yaml"
+    render.render(output_root=tmp_path / "out", pipeline=pipeline, quiet=True)
+    page = tmp_path / "out" / "site" / "hostile.html"
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text.lower()
+    assert "<img" not in text.lower()
+    assert "javascript:" not in text
+    context = browser.new_context()
+    context.set_offline(True)
+    tab = context.new_page()
+    tab.goto(page.as_uri(), wait_until="load")
+    assert tab.evaluate("window.__pwned") is None
+    body = tab.inner_text("body")
+    assert "<script>window.__pwned = 1</script>" in body
+    assert "a.k.a. <b>bold</b>" in body
+    assert tab.title().startswith("Hostile <script>")
+    context.close()

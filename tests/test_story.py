@@ -63,3 +63,14 @@ def test_header_records_the_page_title_for_the_index():
     assert 'datetime="2019-10-09"' in markup
     assert "Oct. 9, 2019" in markup
     assert meta == {"entitylist": {"title": "Headline & more", "summary": "Dek"}}
+
+
+def test_table_links_sources_by_publisher_and_escapes_the_url():
+    frame = pd.DataFrame({"source_url": ['https://www.example.org/a?b="x"&c=<d>', "not a url"]})
+    markup = story.table(frame, "Sources").markup
+    assert (
+        '<a href="https://www.example.org/a?b=&quot;x&quot;&amp;c=&lt;d&gt;">example.org</a>'
+        in markup
+    )
+    assert "<td>not a url</td>" in markup
+    assert '<th scope="col">source</th>' in markup

@@ -280,3 +280,84 @@ def exposure_table(tables: dict[str, pd.DataFrame], company: str) -> pd.DataFram
         }
     )
     return pd.DataFrame(rows)
+
+
+def story_facts(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
+    """Every number and name the story's prose uses, computed from the (as-of) tables."""
+    entries, rules = tables["entries_2019"], tables["rules"]
+    companies, financials = tables["companies"], tables["financials"]
+    listing = rules[rules["rule_id"] == LISTING_RULE].iloc[0]
+    snapshot = snapshot_at(financials, companies)
+    known = snapshot[snapshot["status"] == "figure"]
+    suppliers = us_suppliers(tables["suppliers"], companies)
+    partnerships = tables["partnerships"]
+    real_ties = partnerships[partnerships["is_partnership"]]
+    ended = real_ties[real_ties["outcome"] == "ended"]
+    zte_removed = rules[
+        rules["notable_entities"].fillna("").str.contains("ZTE Corporation \\(removed")
+    ]
+    huawei = rules[rules["notable_entities"].fillna("").str.startswith("Huawei Technologies")]
+    names = companies.set_index("company")["name"]
+    return {
+        **rule_summary(entries),
+        **{f"timeline_{k}": v for k, v in timeline_summary(rules).items()},
+        "listing_date": listing["date"],
+        "listing_citation": listing["citation"],
+        "license_requirement": entries["license_requirement"].mode().iloc[0],
+        "company_names": list(companies.sort_values("entry_no")["name"]),
+        "known_shares": [
+            f"{r.company} {r.share_pct:g}% ({r.period}, {r.confidence})"
+            for r in known.itertuples()
+        ],
+        "no_share": list(snapshot.loc[snapshot["status"] != "figure", "company"]),
+        "supplier_lines": [
+            f"{r.name}: {r.suppliers}" for r in suppliers.itertuples() if pd.notna(r.suppliers)
+        ],
+        "no_suppliers": list(suppliers.loc[suppliers["suppliers"].isna(), "name"]),
+        "tie_companies": sorted(set(real_ties["company"].map(names))),
+        "ended_ties": [f"{r.partner} and {names[r.company]}" for r in ended.itertuples()],
+        "zte_added": rules.loc[rules["rule_id"] == "2016-05104", "date"].min(),
+        "zte_removed": zte_removed["date"].min() if len(zte_removed) else None,
+        "huawei_added": huawei["date"].min() if len(huawei) else None,
+        "later_events": len(after_listing(tables["events"])),
+        "zte_china": int(rules.loc[rules["rule_id"] == "2016-05104", "china_entries"].iloc[0]),
+        "zte_total": int(rules.loc[rules["rule_id"] == "2016-05104", "total_entries"].iloc[0]),
+        "unverified_figures": [
+            f"{names[r.company]}'s {r.period} {r.metric.replace('_', ' ')}"
+            for r in financials[financials["confidence"] == "unverified"].itertuples()
+        ],
+    }
+
+
+def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:
+    """Everything a company's profile page shows, or a ParameterError naming valid companies."""
+    from entitylist.errors import ParameterError
+
+    companies = tables["companies"].set_index("company")
+    if company not in companies.index:
+        msg = f"company={company!r}: not one of {', '.join(companies.index)}"
+        raise ParameterError(msg)
+    row = companies.loc[company]
+    names = companies["name"]
+    suppliers = tables["suppliers"][tables["suppliers"]["company"] == company]
+    own_ties = ties(tables["partnerships"], tables["companies"])
+    listing = tables["rules"][tables["rules"]["rule_id"] == LISTING_RULE]
+    return {
+        "name": row["name"],
+        "title": f"{row['name']} ({row['name_zh']})" if pd.notna(row["name_zh"]) else row["name"],
+        "listed_as": row["listed_as"],
+        "entry_no": int(row["entry_no"]),
+        "listed_on": listing["date"].iloc[0] if len(listing) else LISTING_DATE,
+        "suppliers": pd.DataFrame(
+            {
+                "supplier": suppliers["supplier"],
+                "country": suppliers["supplier_country"],
+                "how the country is known": suppliers["country_basis"],
+                "component": suppliers["component"],
+                "source": suppliers["source_url"],
+            }
+        ),
+        "ties": own_ties[own_ties["company"] == names[company]].drop(
+            columns=["company", "is_partnership"]
+        ),
+    }

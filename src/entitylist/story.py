@@ -7,6 +7,7 @@ around it are the reporter's Markdown, written in the notebook.
 import html
 import string
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import pandas as pd
 from markdown_it import MarkdownIt
@@ -91,24 +92,46 @@ def header(
     )
 
 
+SOURCE_COLUMNS = ("source", "source_url")
+
+
+def link(url: object, text: str) -> str:
+    """Return an escaped link to an http(s) URL; anything else (javascript:, blanks) is no link."""
+    if not isinstance(url, str) or urlparse(url).scheme not in ("http", "https"):
+        return ""
+    return f'<a href="{html.escape(url)}">{html.escape(text)}</a>'
+
+
+def cell(column: str, value: object) -> str:
+    """Format one table cell: missing reads 'unknown'; a source URL becomes a short link."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return '<span class="unknown">unknown</span>'
+    text = str(value)
+    if column in SOURCE_COLUMNS:
+        host = (urlparse(text).hostname or "").removeprefix("www.")
+        return link(text, host) or html.escape(text)
+    return html.escape(text)
+
+
 def table(frame: pd.DataFrame, caption: str, numeric: tuple[str, ...] = ()) -> Html:
     """Return an escaped HTML table; missing values read 'unknown', never blank or zero."""
+    headers = ["source" if col in SOURCE_COLUMNS else str(col) for col in frame.columns]
     head = "".join(
-        f'<th scope="col"{" class=num" if col in numeric else ""}>{html.escape(str(col))}</th>'
-        for col in frame.columns
+        f'<th scope="col"{" class=num" if col in numeric else ""}>{html.escape(name)}</th>'
+        for col, name in zip(frame.columns, headers, strict=True)
     )
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for col, value in zip(frame.columns, row, strict=True):
-            known = not (value is None or (not isinstance(value, str) and pd.isna(value)))
-            text = html.escape(str(value)) if known else '<span class="unknown">unknown</span>'
-            cls = ' class="num"' if col in numeric else ""
-            cells.append(f"<td{cls}>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=num' if col in numeric else ''}>{cell(col, value)}</td>"
+            for col, value in zip(frame.columns, row, strict=True)
+        )
+        + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
     return Html(
         f'<div class="table-wrap"><table><caption>{html.escape(caption)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 
@@ -119,3 +142,27 @@ def downloads(links: list[tuple[str, str]], heading: str = "Download the data") 
         for label, href in links
     )
     return Html(f'<div class="downloads"><h3>{html.escape(heading)}</h3><ul>{items}</ul></div>')
+
+
+def join(items: list[str], word: str = "and") -> str:
+    """Join names the way prose does: 'a, b and c'."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def timeline(events: pd.DataFrame, empty: str = "No events in the sources.") -> Html:
+    """Return events as a dated list, each linked to its source, with how its date is known."""
+    if events.empty:
+        return Html(f'<p class="unknown">{html.escape(empty)}</p>')
+    items = []
+    for row in events.itertuples(index=False):
+        basis = (
+            "" if row.date_kind == "stated" else f' <span class="flag">({row.date_kind})</span>'
+        )
+        items.append(
+            f'<li><time datetime="{row.date:%Y-%m-%d}">{long_date(row.date)}</time>'
+            f"{html.escape(row.event)}{basis} {link(row.source_url, 'source')}</li>"
+        )
+    return Html(f'<ol class="timeline-list">{"".join(items)}</ol>')

@@ -16,6 +16,10 @@ def read(name: str, processed: Path) -> pd.DataFrame:
         msg = f"{path}: processed table missing; run the cleaning notebook (10-clean) first"
         raise FileNotFoundError(msg)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    # CSV stores booleans as text, and any non-empty text would coerce to True.
+    for column, spec in SCHEMAS[name].columns.items():
+        if str(spec.dtype) == "bool":
+            frame[column] = frame[column].map({"True": True, "False": False})
     return SCHEMAS[name].validate(frame)
 
 

@@ -30,6 +30,8 @@ PALETTE = {
     "context": CONTEXT,
 }
 CATEGORY = [US_ACTION, CHINA_RESPONSE, *FURTHER, CONTEXT]
+# How a footer names a series' colour when the chart cannot label it directly.
+COLOUR_NAMES = dict(zip(CATEGORY, ["blue", "orange", "green", "purple", "grey"], strict=True))
 
 FONT = '"Helvetica Neue", Helvetica, Arial, "Noto Sans CJK SC", sans-serif'
 HEADLINE_SIZE = 20
