@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | $(PYTH
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv render test test-fast lab lint format lock bench fetch refresh-checks clean
+.PHONY: help venv render test test-fast lab lint format lock bench fetch refresh-checks font clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the 
 
 refresh-checks: $(STAMP) ## store the NBVAL_CHECK_OUTPUT values in the notebooks after a data change
 	$(BIN)/python -m entitylist.checks $(NOTEBOOKS)
+
+font: $(STAMP) ## rebuild the shipped CJK font subsets after new Chinese text in data/raw
+	$(BIN)/python -m entitylist.fonts
 
 clean: ## remove build outputs (keeps data/processed and charts, which are committed)
 	rm -rf build site .pytest_cache

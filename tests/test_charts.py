@@ -105,3 +105,20 @@ def test_svg_carries_the_description_for_screen_readers(tables, tmp_path: Path):
         labels = re.findall(r'aria-label="([^"]*)"', svg[len(root) :])
         assert "Companies: 8" in labels
         assert not any("#" in label for label in labels)
+
+
+def test_shipped_cjk_font_covers_every_chinese_character_in_the_data():
+    from entitylist import fonts
+
+    missing = fonts.data_characters() - fonts.shipped_characters()
+    assert not missing, f"run `make font`: the shipped font lacks {''.join(sorted(missing))}"
+
+
+def test_profile_card_draws_the_chinese_name(tables, tmp_path: Path):
+    hikvision = tables["companies"].set_index("company").loc["hikvision"]
+    figure = charts.revenue_history(
+        tables["financials"], "hikvision", hikvision["name"], hikvision["name_zh"]
+    )
+    assert "海康威视" in figure.dek
+    publish.save(figure, tmp_path)
+    assert "海康威视" in (tmp_path / "revenue-hikvision.svg").read_text(encoding="utf-8")

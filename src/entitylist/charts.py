@@ -515,7 +515,9 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame) -> Figure:
     )
 
 
-def revenue_history(financials: pd.DataFrame, company: str, name: str) -> Figure | None:
+def revenue_history(
+    financials: pd.DataFrame, company: str, name: str, name_zh: str | None = None
+) -> Figure | None:
     """A company's full-year revenue, one colour per basis; None when there are no figures."""
     own = financials[
         (financials["company"] == company)
@@ -576,7 +578,8 @@ def revenue_history(financials: pd.DataFrame, company: str, name: str) -> Figure
     return Figure(
         name=f"revenue-{company}",
         headline=headline,
-        dek="Full-year revenue, CNY million"
+        dek=(f"{name} ({name_zh}): " if isinstance(name_zh, str) else f"{name}: ")
+        + "full-year revenue, CNY million"
         + (f"; {len(bases)} bases shown side by side, never joined" if several else ""),
         source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
         note=(

@@ -344,6 +344,7 @@ def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:
     listing = tables["rules"][tables["rules"]["rule_id"] == LISTING_RULE]
     return {
         "name": row["name"],
+        "name_zh": row["name_zh"] if pd.notna(row["name_zh"]) else None,
         "title": f"{row['name']} ({row['name_zh']})" if pd.notna(row["name_zh"]) else row["name"],
         "listed_as": row["listed_as"],
         "entry_no": int(row["entry_no"]),

@@ -14,7 +14,7 @@ import pandas as pd
 import vl_convert as vlc
 from PIL import Image
 
-from entitylist import atomic, story, theme
+from entitylist import atomic, fonts, story, theme
 from entitylist.charts import Figure
 
 VEGA_LITE = "6.4"
@@ -26,6 +26,8 @@ HIDDEN_COLUMNS = ("color", "label")
 
 def spec(figure: Figure, width: int) -> dict:
     """Return the Vega-Lite spec of a figure at a width, with the theme applied."""
+    # Text is measured with the shipped fonts, so labels fit the same on every machine.
+    fonts.register()
     return figure.chart(width).to_dict()
 
 
