@@ -1,5 +1,6 @@
 """The renderer on a tiny fixture pipeline: real papermill runs, skip logic, safe failure."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,14 @@ def test_render_publishes_every_page_and_an_index(out: Path):
     assert "from entitylist" not in second
     assert "In&nbsp;[" not in second
     assert (out / "data/processed/word.csv").read_text() == "start\nhello\n"
+    report = json.loads((render.work_dir(out.resolve()) / "changes.json").read_text())
+    assert sorted(report["pages"]["added"]) == [
+        "first.html",
+        "index.html",
+        "second.html",
+        "third.html",
+    ]
+    assert result.changes == report
 
 
 def test_unchanged_inputs_run_nothing(out: Path):

@@ -37,9 +37,12 @@ class Figure:
         return frame(self, self.draw(self.data, width), width)
 
 
-def wrap(text: str, width: int, size: int) -> list[str]:
-    """Break text into lines that fit a width at a font size (Vega does not wrap titles)."""
-    per_line = max(20, int(width / (size * 0.55)))
+def wrap(text: str, width: int, size: int, em: float = 0.55) -> list[str]:
+    """Break text into lines that fit a width at a font size (Vega does not wrap titles).
+
+    em is the average character width in ems: about 0.55 for regular text, more for bold.
+    """
+    per_line = max(20, int(width / (size * em)))
     return textwrap.wrap(text, per_line) or [""]
 
 
@@ -66,7 +69,7 @@ def frame(figure: Figure, body: alt.TopLevelMixin, width: int) -> alt.VConcatCha
     return alt.vconcat(
         body.properties(title=footer),
         title=alt.Title(
-            wrap(figure.headline, width, theme.HEADLINE_SIZE),
+            wrap(figure.headline, width, theme.HEADLINE_SIZE, em=0.62),
             subtitle=wrap(figure.dek, width, theme.DEK_SIZE),
             frame="bounds",
         ),
@@ -123,7 +126,11 @@ def horizontal_bars(
         )
         .transform_calculate(label_x=f"isValid(datum['{value}']) ? datum['{value}'] : 0")
     )
-    return (bars + names + values).properties(width=width - 60, height=alt.Step(46))
+    # Leave room right of the longest bar for its value label, so nothing is clipped or shrunk.
+    label_room = int(data[label].astype(str).str.len().max() * theme.LABEL_SIZE * 0.6) + 12
+    return (bars + names + values).properties(
+        width=max(120, width - 24 - label_room), height=alt.Step(46)
+    )
 
 
 def entries_by_kind(entries: pd.DataFrame) -> Figure:
@@ -377,6 +384,12 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame) -> Fig
     """Overseas share by company and period, one series per definition of 'overseas'."""
     data = figures.overseas_shares(financials, companies)
     data["firm"] = data["confidence"].isin(["stated", "computed"])
+    # Short legend labels that fit a phone; the CSV keeps each full definition.
+    data["overseas"] = (
+        data["definition"]
+        .str.replace(r"^overseas,? ?", "", regex=True)
+        .str.replace(r" \(.*\)$", "", regex=True)
+    )
     latest = data.loc[data["period_end"].idxmax()]
     firms = list(dict.fromkeys(data["company"]))
     colors = dict(zip(firms, theme.CATEGORY, strict=False))
@@ -395,9 +408,9 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame) -> Fig
             y,
             alt.Color("color:N").scale(None),
             alt.Detail("series:N"),
-            alt.StrokeDash("definition:N")
-            .title(None)
-            .legend(orient="top", direction="vertical", labelLimit=width - 40),
+            alt.StrokeDash("overseas:N")
+            .title("'Overseas' means")
+            .legend(orient="top", direction="vertical", labelLimit=width),
         )
         points = (
             base.mark_point(size=60, strokeWidth=2)
@@ -422,7 +435,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame) -> Fig
         names = last.mark_text(align="left", dx=7, fontWeight="bold", aria=False).encode(
             x, y, alt.Text("company:N"), alt.Color("color:N").scale(None)
         )
-        return (lines + points + names).properties(width=width - 130, height=300)
+        return (lines + points + names).properties(width=width - 150, height=300)
 
     return Figure(
         name="overseas-share-over-time",
@@ -453,6 +466,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame) -> Fig
                 "confidence",
                 "source_url",
                 "series",
+                "overseas",
                 "firm",
                 "color",
             ]
@@ -572,7 +586,7 @@ def revenue_history(
                 "datum.basis + ')'"
             )
         )
-        return bars.properties(width=width - 80, height=260)
+        return bars.properties(width=width - 90, height=260)
 
     several = len(bases) > 1
     return Figure(

@@ -41,6 +41,12 @@ def parser() -> argparse.ArgumentParser:
         help="notebook parameter, typed and validated",
     )
     render.add_argument("--quiet", action="store_true", help="print errors only (for cron)")
+    render.add_argument(
+        "--output-root",
+        type=Path,
+        default=None,
+        help="publish into this folder instead of the repository",
+    )
 
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
     fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
@@ -70,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 jobs=args.jobs,
                 overrides=dict(args.params),
                 quiet=args.quiet,
+                output_root=args.output_root,
             )
         elif args.command == "fetch":
             from entitylist import fetch

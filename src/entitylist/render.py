@@ -11,11 +11,12 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from tqdm import tqdm
 
 from entitylist import paths
 from entitylist.errors import ParameterError, RenderError
@@ -215,6 +216,8 @@ def execute(
             cwd=str(notebooks),
             progress_bar=False,
             request_save_on_cell_execute=False,
+            # Kernel start-up and shutdown chatter is not news for a render's log.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         rel = executed.relative_to(paths.ROOT) if executed.is_relative_to(paths.ROOT) else executed
@@ -245,6 +248,7 @@ class Result:
     skipped: list[str] = field(default_factory=list)
     published: bool = False
     seconds: float = 0.0
+    changes: dict = field(default_factory=dict)
 
 
 def work_dir(out_root: Path) -> Path:
@@ -340,6 +344,7 @@ def run_stage(
     notebooks: Path,
     jobs: int,
     log: Callable[[str], None],
+    progress: bool = False,
 ) -> dict[str, dict]:
     """Run a stage's steps in parallel; return each page's title and summary."""
     site = work_root / paths.SITE_NAME
@@ -351,8 +356,14 @@ def run_stage(
         log(f"  ran {step.id:<28} {time.perf_counter() - started:6.1f} s")
         return step, meta
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, todo))
+    results = []
+    with (
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+        tqdm(total=len(todo), unit="notebook", disable=not progress, leave=False) as bar,
+    ):
+        for future in as_completed([pool.submit(one, step) for step in todo]):
+            results.append(future.result())
+            bar.update()
     return {s.page_file: meta for s, meta in results if meta}
 
 
@@ -410,7 +421,18 @@ def render(
             stage_copy(out_root, stage)
             work_root = stage
         log(f"stage {number}: {len(todo)} notebook(s)")
-        page_meta.update(run_stage(todo, params, work_root, runs, notebooks, jobs, log))
+        page_meta.update(
+            run_stage(
+                todo,
+                params,
+                work_root,
+                runs,
+                notebooks,
+                jobs,
+                log,
+                progress=not quiet and sys.stderr.isatty(),
+            )
+        )
         result.ran += [s.id for s in todo]
         # A step's hash covers the inputs it read, which this stage may just have rewritten
         # for the next one; later stages hash against the staging tree.
@@ -419,10 +441,16 @@ def render(
     if work_root == out_root:
         log("nothing changed: the site is up to date")
     else:
+        from entitylist import changes
+
         copy_downloads(work_root)
         write_index(steps, page_meta, work_root)
         count = check_site(work_root / paths.SITE_NAME)
+        report = changes.compare(out_root, work_root)
         swap_in(work_root, out_root)
+        changes.write(report, runs)
+        result.changes = report
+        log(changes.summary(report))
         state_path = state_file(out_root)
         state_path.parent.mkdir(parents=True, exist_ok=True)
         state_path.write_text(

@@ -40,7 +40,8 @@ LABEL_SIZE = 12
 FOOTER_SIZE = 11
 
 ARTICLE_WIDTH = 640
-PHONE_WIDTH = 360
+# A 360 px phone screen less the page's 16 px margins: the column a phone chart fills.
+PHONE_WIDTH = 328
 DEFAULT_CREDIT = "Chart: TechNode data desk"
 
 

@@ -1,0 +1,1 @@
+"""The desk's benchmark: render cost, page weight, time to draw, cleaning scale (make bench)."""
