@@ -26,7 +26,7 @@ venv: $(STAMP) ## create or update .venv from the lock
 render: $(STAMP) ## execute the notebooks and publish site/ (ARGS="--as-of 2019-10-09" etc.)
 	$(BIN)/python -m entitylist render $(ARGS)
 
-test: render ## render, then run the whole suite: unit, notebooks (nbval), browser
+test: lint render ## lint, render, then run the whole suite: unit, notebooks (nbval), browser
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax $(ARGS)
 
 test-fast: $(STAMP) ## unit tests only, no notebook execution or browser
