@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from entitylist import fetch, manifest, parsers
-from entitylist.errors import FetchError
+from entitylist.errors import FetchError, ParameterError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 RULE_XML = FIXTURES / "fr-rule-2023-03929.xml"
@@ -384,6 +384,9 @@ def test_unreachable_source_leaves_raw_untouched(session: requests.Session, raw:
     assert tree(raw) == before
 
 
-def test_refresh_rejects_a_today_that_is_not_a_date(raw: Path) -> None:
-    with pytest.raises(FetchError, match="today='../x': not a date"):
-        fetch.refresh(raw, today="../x")
+@pytest.mark.parametrize(("name", "value"), [("today", "../x"), ("since", "last year")])
+def test_refresh_rejects_dates_that_are_not_dates(raw: Path, name: str, value: str) -> None:
+    # Checked before any request: the session would fail if one were sent.
+    with pytest.raises(ParameterError, match=f"^{name}='{value}': not a date as YYYY-MM-DD$"):
+        fetch.refresh(raw, session=None, fr_base="http://127.0.0.1:9", **{name: value})
+    assert tree(raw) == {"manifest.json": b'{"files": []}\n'}

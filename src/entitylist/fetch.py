@@ -29,7 +29,7 @@ from urllib3.exceptions import (
 from urllib3.util import Retry
 
 from entitylist import atomic, manifest, parsers, paths, sources
-from entitylist.errors import FetchError, ParseError
+from entitylist.errors import FetchError, ParameterError, ParseError
 
 FR_BASE = "https://www.federalregister.gov/api/v1"
 CSL_URL = "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.csv"
@@ -199,9 +199,9 @@ def search_entity_list_rules(
     since: str, session: requests.Session | None = None, base_url: str = FR_BASE
 ) -> list[dict]:
     """Return every BIS rule mentioning the Entity List published on or after since."""
+    params: list | None = search_params(iso_date("since", since))
     session = session or make_session()
     url: str | None = f"{base_url.rstrip('/')}/documents.json"
-    params: list | None = search_params(since)
     documents: list[dict] = []
     expected = None
     seen: set[str] = set()
@@ -268,15 +268,13 @@ def documents_json(documents: list[dict]) -> bytes:
     return (json.dumps(documents, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def snapshot_date(today: str | dt.date | None) -> str:
-    """Return the snapshot folder's name, an ISO date; reject anything that is not one."""
-    if today is None:
-        return dt.date.today().isoformat()
+def iso_date(name: str, value: str | dt.date) -> str:
+    """Return a parameter as an ISO date, or raise ParameterError naming it."""
     try:
-        return dt.date.fromisoformat(str(today)).isoformat()
+        return dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
-        msg = f"today={today!r}: not a date as YYYY-MM-DD"
-        raise FetchError(msg) from None
+        msg = f"{name}={value!r}: not a date as YYYY-MM-DD"
+        raise ParameterError(msg) from None
 
 
 def download(
@@ -368,7 +366,9 @@ def refresh(
 ) -> list[Path]:
     """Download a new snapshot to raw_dir/live/<today>/ and list it; return the files written."""
     raw_dir = Path(raw_dir)
-    date = snapshot_date(today)
+    # The date names a folder under data/raw, so it must be a date and nothing else.
+    date = iso_date("today", today or dt.date.today())
+    since = iso_date("since", since)
     folder = raw_dir / LIVE / date
     files = download(since, session or make_session(), fr_base, csl_url)
     written: list[Path] = []

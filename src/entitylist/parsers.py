@@ -194,7 +194,7 @@ def cell_blocks(cell: etree._Element) -> list[str]:
 def clean_alias(text: str) -> str:
     """Strip an alias line's dash, its '; and' and its closing punctuation."""
     text = _DASH.sub("", text)
-    text = re.sub(r"\s*;?\s*(?:and)?\s*$", "", text).rstrip(";").strip()
+    text = re.sub(r"\s*;(?:\s*and)?\s*$", "", text).strip()
     if text.endswith(".") and not _ABBREVIATION.search(text):
         text = text[:-1]
     return text

@@ -124,11 +124,23 @@ def input_hash(step: Step, work_root: Path, parameters: dict, code: str, noteboo
 
 
 def notebook_parameters(notebook: Path) -> dict[str, dict]:
-    """Return a notebook's declared parameters: name -> type, default and help."""
-    import papermill
+    """Return a notebook's declared parameters: name -> type, default and help.
 
-    found = papermill.inspect_notebook(str(notebook))
-    return {name: dict(spec) for name, spec in found.items()}
+    Cached by the notebook's content hash, so a render with nothing to do never pays for
+    importing papermill.
+    """
+    from entitylist import atomic
+
+    digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    cache = paths.BUILD / "parameters.json"
+    known = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
+    if digest not in known:
+        import papermill
+
+        found = papermill.inspect_notebook(str(notebook))
+        known[digest] = {name: dict(spec) for name, spec in found.items()}
+        atomic.write_text(cache, json.dumps(known, indent=1, sort_keys=True))
+    return known[digest]
 
 
 def coerce(name: str, value: str, spec: dict) -> object:
