@@ -7,7 +7,9 @@ import pytest
 
 from entitylist import cleaning, figures
 from entitylist.errors import RawDataError, SchemaError
-from tests.conftest import edit_cell
+from tests.conftest import FIXTURES, edit_cell
+
+FETCHED = FIXTURES / "fetch"
 
 
 def one(frame: pd.DataFrame, **match) -> pd.Series:
@@ -250,3 +252,48 @@ def test_processed_tables_read_back_with_their_types(tables, tmp_path: Path):
     suppliers = loader.read("suppliers", tmp_path)
     assert suppliers["named"].dtype == bool
     assert (~suppliers["named"]).sum() == 4
+
+
+def test_live_snapshot_adds_rules_the_pack_lacks(raw_copy: Path):
+    import json
+
+    snapshot = raw_copy / "live" / "2026-11-29"
+    snapshot.mkdir(parents=True)
+    documents = json.loads((FETCHED / "fr-documents-page1.json").read_text())["results"]
+    documents.append(
+        {
+            "document_number": "2026-01234",
+            "citation": "91 FR 1234",
+            "publication_date": "2026-01-15",
+            "effective_on": "2026-01-15",
+            "title": "Additions to the Entity List",
+            "abstract": "This rule adds entities under the destinations of the People's "
+            "Republic of China (China) (4), Hong Kong (1), and Russia (2).",
+            "html_url": "https://www.federalregister.gov/documents/2026/01/15/2026-01234/x",
+        }
+    )
+    documents.append(
+        {
+            **documents[-1],
+            "document_number": "2026-05678",
+            "abstract": "This rule revises entries.",
+        }
+    )
+    (snapshot / "fr-documents.json").write_text(json.dumps(documents))
+    rules = cleaning.clean_rules(raw_copy)
+    new = one(rules, rule_id="2026-01234")
+    assert (new["china_entries"], new["hong_kong_entries"], new["total_entries"]) == (4, 1, 7)
+    assert new["china_count_status"] == "stated"
+    assert new["action"] == "add"
+    assert new["raw_file"] == "live/2026-11-29/fr-documents.json"
+    # Rules already in the pack keep the pack's row; rules without a China count stay out.
+    assert (rules["rule_id"] == "2023-03929").sum() == 1
+    assert "2026-05678" not in set(rules["rule_id"])
+    assert len(rules) == 62
+
+
+@pytest.mark.parametrize("file", ["revenue_by_region.csv", "us_suppliers.csv", "partnerships.csv"])
+def test_unknown_company_is_named(raw_copy: Path, file: str):
+    edit_cell(raw_copy, file, 2, "company", "Hikvison")
+    with pytest.raises(RawDataError, match=rf"{file}: row 2, column 'company': 'Hikvison'"):
+        cleaning.clean_all(raw_copy)

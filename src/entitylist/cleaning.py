@@ -5,6 +5,7 @@ number on a page can be traced to its line in data/raw (line = raw_row + 1).
 Blanks stay missing: nothing here fills an unknown with a zero or a guess.
 """
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -85,9 +86,21 @@ def first_url(series: pd.Series) -> pd.Series:
     return urls.map(lambda found: found[0] if found else pd.NA).astype("str")
 
 
+def company_slugs(file: str, frame: pd.DataFrame, raw: Path) -> pd.Series:
+    """Map the pack's company names to slugs; a name not among the eight is an error."""
+    companies = read_raw(COMPANIES_FILE, raw)
+    slug = frame["company"].map(dict(zip(companies["name"], companies["slug"], strict=True)))
+    unknown = frame.loc[slug.isna(), "company"]
+    if len(unknown):
+        raise_unparseable(file, frame, "company", unknown, "one of the eight companies")
+    return slug.astype("str")
+
+
 def clean_rules(raw: Path = paths.RAW) -> pd.DataFrame:
     """Federal Register rules under China: dates, action, counts and their count status."""
-    frame = with_raw_row(read_raw(RULES_FILE, raw))
+    frame = with_raw_row(read_raw(RULES_FILE, raw)).assign(raw_file=RULES_FILE)
+    live = live_rules(raw, set(frame["document_number"].dropna()))
+    frame = pd.concat([frame, live], ignore_index=True) if len(live) else frame
     publication = parse_dates(RULES_FILE, frame, "publication_date")
     effective = parse_dates(RULES_FILE, frame, "effective_date")
     counts = {
@@ -126,10 +139,69 @@ def clean_rules(raw: Path = paths.RAW) -> pd.DataFrame:
             "stated_reason": frame["stated_reason"],
             "source_url": first_url(frame["source_url"]),
             "source_urls": frame["source_url"],
+            "raw_file": frame["raw_file"],
             "raw_row": frame["raw_row"],
         }
     )
     return schemas.validate("rules", rules, RULES_FILE)
+
+
+LIVE_DOCUMENTS = "fr-documents.json"
+
+
+def latest_live_documents(raw: Path) -> Path | None:
+    """The Federal Register metadata of the newest live snapshot, if `make fetch` made one."""
+    found = sorted((raw / "live").glob(f"*/{LIVE_DOCUMENTS}"))
+    return found[-1] if found else None
+
+
+def live_action(title: str) -> str:
+    """Read a rule's action from its Federal Register title."""
+    if re.search(r"\bAddition", title):
+        return "add"
+    if re.search(r"\bRemoval", title):
+        return "remove"
+    return "revise"
+
+
+def live_rules(raw: Path, known: set[str]) -> pd.DataFrame:
+    """Rules from the newest live snapshot that the pack lacks, with counts from abstracts.
+
+    Only a rule whose abstract states a number of entries under China is kept: without it
+    the desk cannot tell whether the rule touches China at all.
+    """
+    from entitylist import parsers
+
+    path = latest_live_documents(raw)
+    if path is None:
+        return pd.DataFrame()
+    documents = json.loads(path.read_text(encoding="utf-8"))
+    rows = []
+    for number, document in enumerate(documents, 1):
+        counts = parsers.parse_destination_counts(document.get("abstract") or "")
+        if document["document_number"] in known or not counts.get("China"):
+            continue
+        rows.append(
+            {
+                "document_number": document["document_number"],
+                "citation": document.get("citation"),
+                "publication_date": document.get("publication_date"),
+                "effective_date": document.get("effective_on"),
+                "action": live_action(document.get("title") or ""),
+                "title": document.get("title"),
+                "china_entries_added": str(counts["China"]),
+                "hong_kong_entries_added": str(counts["Hong Kong"])
+                if "Hong Kong" in counts
+                else None,
+                "total_entries_added": str(sum(counts.values())),
+                "notable_entities": None,
+                "stated_reason": None,
+                "source_url": document.get("html_url"),
+                "raw_row": number,
+                "raw_file": path.relative_to(raw).as_posix(),
+            }
+        )
+    return pd.DataFrame(rows, dtype="str").astype({"raw_row": "int64"}) if rows else pd.DataFrame()
 
 
 def kind_detail(kind: pd.Series, name: pd.Series, verified: pd.Series) -> pd.Series:
@@ -307,12 +379,8 @@ FINANCIAL_METRICS = {
 def clean_financials(raw: Path = paths.RAW) -> pd.DataFrame:
     """Company figures in long form: one stated number per row, with definition and confidence."""
     frame = with_raw_row(read_raw(REVENUE_FILE, raw))
-    companies = read_raw(COMPANIES_FILE, raw)
     periods = parse_periods(frame["period"])
-    slug = frame["company"].map(dict(zip(companies["name"], companies["slug"], strict=True)))
-    unknown = frame.loc[slug.isna(), "company"]
-    if len(unknown):
-        raise_unparseable(REVENUE_FILE, frame, "company", unknown, "one of the eight companies")
+    slug = company_slugs(REVENUE_FILE, frame, raw)
     long = []
     for column, (metric, unit) in FINANCIAL_METRICS.items():
         value = parse_numbers(REVENUE_FILE, frame, column)
@@ -324,7 +392,7 @@ def clean_financials(raw: Path = paths.RAW) -> pd.DataFrame:
         )
         part = pd.DataFrame(
             {
-                "company": slug.astype("str"),
+                "company": slug,
                 **periods,
                 "metric": metric,
                 "value": value,
@@ -408,11 +476,10 @@ def reported_by(
 def clean_suppliers(raw: Path = paths.RAW) -> pd.DataFrame:
     """Suppliers named for each company, with country, how it is known, and component."""
     frame = with_raw_row(read_raw(SUPPLIERS_FILE, raw))
-    companies = read_raw(COMPANIES_FILE, raw)
-    slug = frame["company"].map(dict(zip(companies["name"], companies["slug"], strict=True)))
+    slug = company_slugs(SUPPLIERS_FILE, frame, raw)
     suppliers = pd.DataFrame(
         {
-            "company": slug.astype("str"),
+            "company": slug,
             "supplier": frame["supplier"],
             "supplier_key": supplier_key(frame["supplier"]),
             "named": ~frame["supplier"].str.startswith("unnamed"),
@@ -452,11 +519,10 @@ def outcome(status_change: pd.Series) -> pd.Series:
 def clean_partnerships(raw: Path = paths.RAW) -> pd.DataFrame:
     """University and institution ties, and what became of each, one row per reported status."""
     frame = with_raw_row(read_raw(PARTNERSHIPS_FILE, raw))
-    companies = read_raw(COMPANIES_FILE, raw)
-    slug = frame["company"].map(dict(zip(companies["name"], companies["slug"], strict=True)))
+    slug = company_slugs(PARTNERSHIPS_FILE, frame, raw)
     partnerships = pd.DataFrame(
         {
-            "company": slug.astype("str"),
+            "company": slug,
             "partner": frame["partner"],
             "partner_country": frame["partner_country"],
             "started": frame["started"],

@@ -104,6 +104,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "stated_reason": text("Reason the sources give", nullable=True),
             "source_url": SOURCE,
             "source_urls": text("Every source of the row, '; '-separated"),
+            "raw_file": text(
+                "Raw file of the row: the pack's table, or a live snapshot's API metadata"
+            ),
             "raw_row": RAW_ROW,
         },
         unique=["rule_id"],
