@@ -14,6 +14,8 @@ import pandas as pd
 
 from entitylist import figures, story, theme
 
+theme.register()
+
 Draw = Callable[[pd.DataFrame, int], alt.TopLevelMixin]
 
 

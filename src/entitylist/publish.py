@@ -9,13 +9,17 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import vl_convert as vlc
 from PIL import Image
 
 from entitylist import atomic, fonts, story, theme
-from entitylist.charts import Figure
+
+if TYPE_CHECKING:
+    # Only for type hints: a page that embeds finished charts need not import Altair.
+    from entitylist.charts import Figure
 
 VEGA_LITE = "6.4"
 CARD_SIZE = (1200, 675)
@@ -24,7 +28,7 @@ CARD_SCALE = 2
 HIDDEN_COLUMNS = ("color", "label")
 
 
-def spec(figure: Figure, width: int) -> dict:
+def spec(figure: "Figure", width: int) -> dict:
     """Return the Vega-Lite spec of a figure at a width, with the theme applied."""
     # Text is measured with the shipped fonts, so labels fit the same on every machine.
     fonts.register()
@@ -40,7 +44,7 @@ def svg(chart_spec: dict) -> str:
     )
 
 
-def social_card(figure: Figure) -> bytes:
+def social_card(figure: "Figure") -> bytes:
     """Render the figure as large as fits on a white 1200x675 card at 2x, as PNG bytes."""
     width, height = CARD_SIZE
     margin = 32
@@ -73,7 +77,7 @@ class Published:
         return figure_html(self)
 
 
-def save(figure: Figure, charts_dir: Path, csv_prefix: str = "charts/") -> Published:
+def save(figure: "Figure", charts_dir: Path, csv_prefix: str = "charts/") -> Published:
     """Write a figure's Vega-Lite JSON, SVGs, PNG card and CSV; return what a page shows."""
     desktop = spec(figure, theme.ARTICLE_WIDTH)
     desktop_svg = svg(desktop)

@@ -3,7 +3,11 @@
 Change a value here and in the house-style document together.
 """
 
-import altair as alt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Altair is imported by register(): a page that only embeds charts never loads it.
+    import altair as alt
 
 THEME_NAME = "desk"
 
@@ -45,8 +49,7 @@ PHONE_WIDTH = 328
 DEFAULT_CREDIT = "Chart: TechNode data desk"
 
 
-@alt.theme.register(THEME_NAME, enable=True)
-def desk_theme() -> alt.theme.ThemeConfig:
+def desk_theme() -> "alt.theme.ThemeConfig":
     """Return the house style: left-aligned bold headline, horizontal gridlines, no frame."""
     return {
         "config": {
@@ -94,3 +97,12 @@ def desk_theme() -> alt.theme.ThemeConfig:
             "aria": True,
         }
     }
+
+
+def register() -> None:
+    """Register the house style with Altair under THEME_NAME and enable it."""
+    import altair as alt
+
+    if THEME_NAME not in alt.theme.names():
+        alt.theme.register(THEME_NAME, enable=True)(desk_theme)
+    alt.theme.enable(THEME_NAME)
