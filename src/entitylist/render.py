@@ -321,6 +321,11 @@ def copy_downloads(work_root: Path) -> None:
             shutil.copy2(file, site / target / file.name)
 
 
+def index_order(step: Step) -> tuple:
+    """The story first, then the figure pages and profiles, the data page last."""
+    return (step.page != "story", step.stage == 1, step.stage, step.id)
+
+
 def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
     """Write site/index.html linking every page the pipeline publishes."""
     from importlib import resources
@@ -329,7 +334,7 @@ def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
 
     listed = [
         pages.Page(s.page_file, page_meta[s.page_file]["title"], page_meta[s.page_file]["summary"])
-        for s in sorted(steps, key=lambda s: (s.page != "story", s.stage, s.id))
+        for s in sorted(steps, key=index_order)
         if s.page_file and s.page_file in page_meta
     ]
     css = (resources.files("entitylist") / "static" / "page.css").read_text(encoding="utf-8")
