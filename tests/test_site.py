@@ -130,3 +130,25 @@ def test_text_from_data_reaches_the_page_as_text(browser, tmp_path: Path, monkey
     assert "a.k.a. <b>bold</b>" in body
     assert tab.title().startswith("Hostile <script>")
     context.close()
+
+
+def test_every_chart_on_a_page_is_the_file_in_charts():
+    from bs4 import BeautifulSoup
+
+    def svg(markup: str) -> str:
+        # nbconvert re-serialises pages with BeautifulSoup; compare in that same form.
+        return str(BeautifulSoup(markup, "html.parser").find("svg"))
+
+    charts_dir = paths.ROOT / paths.CHARTS_NAME
+    shown = set()
+    for page in site_pages():
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for figure in soup.select("figure.chart"):
+            name = figure["data-chart"]
+            wide = (charts_dir / f"{name}.svg").read_text(encoding="utf-8")
+            phone = (charts_dir / f"{name}.phone.svg").read_text(encoding="utf-8")
+            assert str(figure.select_one(".chart-wide svg")) == svg(wide), f"{page.name}: {name}"
+            assert str(figure.select_one(".chart-phone svg")) == svg(phone), page.name
+            assert (SITE / "charts" / f"{name}.csv").exists(), name
+            shown.add(name)
+    assert shown == {p.name.removesuffix(".vl.json") for p in charts_dir.glob("*.vl.json")}
