@@ -50,3 +50,16 @@ def test_story_rendered_as_of_the_listing_shows_nothing_later(tmp_path: Path, mo
     # The repository's own outputs are not where an as-of render writes.
     committed = pd.read_csv(paths.ROOT / "charts" / "rules-over-time.csv")
     assert committed["date"].max() > AS_OF
+
+
+def test_every_profile_works_as_of_the_listing(tables):
+    from entitylist import figures, story
+
+    kept = loader.as_of_filter(tables, AS_OF)
+    for company in kept["companies"]["company"]:
+        profile = figures.profile(kept, company)
+        later = figures.after_listing(kept["events"], company)
+        assert later.empty, company
+        assert "No later events" in story.timeline(later, empty="No later events.").markup
+        assert profile["listed_on"] == pd.Timestamp(AS_OF)
+    assert len(figures.after_listing(tables["events"], "sensetime")) == 5

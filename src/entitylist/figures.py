@@ -1,5 +1,7 @@
 """The numbers of the story: every figure a chart or sentence shows is computed here."""
 
+import re
+
 import pandas as pd
 
 KIND_ORDER = [
@@ -122,7 +124,9 @@ def after_listing(events: pd.DataFrame, company: str | None = None) -> pd.DataFr
     """Events after the rule took effect, for one company or for any of the eight."""
     later = events[(events["date"] > LISTING_DATE) & events["companies"].notna()]
     if company is not None:
-        later = later[later["companies"].str.split(";").map(lambda names: company in names)]
+        # A regex keeps the mask boolean even when no event is left to filter.
+        named = later["companies"].str.contains(rf"(?:^|;){re.escape(company)}(?:;|$)")
+        later = later[named.astype(bool)]
     return later.sort_values(["date", "event_id"]).reset_index(drop=True)
 
 
