@@ -158,6 +158,14 @@ def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.Dat
     )
 
 
+def latest_figure(figures: pd.DataFrame) -> pd.Series | None:
+    """The firmest figure of the latest period, or None when there is no figure at all."""
+    if figures.empty:
+        return None
+    latest = figures[figures["period_end"] == figures["period_end"].max()]
+    return best_first(latest).iloc[0]
+
+
 def snapshot_at(
     financials: pd.DataFrame, companies: pd.DataFrame, when: pd.Timestamp = LISTING_DATE
 ) -> pd.DataFrame:
@@ -167,29 +175,16 @@ def snapshot_at(
     ]
     rows = []
     for company, name in zip(companies["company"], companies["name"], strict=True):
-        own = shares[shares["company"] == company]
-        if own.empty:
-            rows.append(
-                {
-                    "company": name,
-                    "share_pct": pd.NA,
-                    "period": pd.NA,
-                    "confidence": pd.NA,
-                    "status": "no public figure",
-                    "source_url": pd.NA,
-                }
-            )
-            continue
-        latest = own[own["period_end"] == own["period_end"].max()]
-        best = best_first(latest).iloc[0]
+        best = latest_figure(shares[shares["company"] == company])
+        known = best is not None
         rows.append(
             {
                 "company": name,
-                "share_pct": best["value"],
-                "period": best["period"],
-                "confidence": best["confidence"],
-                "status": "figure",
-                "source_url": best["source_url"],
+                "share_pct": best["value"] if known else pd.NA,
+                "period": best["period"] if known else pd.NA,
+                "confidence": best["confidence"] if known else pd.NA,
+                "status": "figure" if known else "no public figure",
+                "source_url": best["source_url"] if known else pd.NA,
             }
         )
     table = pd.DataFrame(rows)
@@ -246,29 +241,16 @@ def exposure_table(tables: dict[str, pd.DataFrame], company: str) -> pd.DataFram
         ("overseas_revenue", "Overseas revenue (CNY m)"),
         ("total_revenue", "Total revenue (CNY m)"),
     ):
-        figures = own[own["metric"] == metric]
-        if figures.empty:
-            rows.append(
-                {
-                    "measure": label,
-                    "value": pd.NA,
-                    "period": pd.NA,
-                    "definition": pd.NA,
-                    "confidence": "no public figure",
-                    "source": pd.NA,
-                }
-            )
-            continue
-        latest = best_first(figures[figures["period_end"] == figures["period_end"].max()])
-        best = latest.iloc[0]
+        best = latest_figure(own[own["metric"] == metric])
+        known = best is not None
         rows.append(
             {
                 "measure": label,
-                "value": f"{best['value']:,.2f}".rstrip("0").rstrip("."),
-                "period": best["period"],
-                "definition": best["definition"],
-                "confidence": best["confidence"],
-                "source": best["source_url"],
+                "value": f"{best['value']:,.2f}".rstrip("0").rstrip(".") if known else pd.NA,
+                "period": best["period"] if known else pd.NA,
+                "definition": best["definition"] if known else pd.NA,
+                "confidence": best["confidence"] if known else "no public figure",
+                "source": best["source_url"] if known else pd.NA,
             }
         )
     suppliers = us_suppliers(tables["suppliers"], tables["companies"])
