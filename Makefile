@@ -19,6 +19,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name entitylist \
+		--display-name "Entity List (project)" >/dev/null
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP) ## create or update .venv from the lock

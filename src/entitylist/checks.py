@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 from nbstripout import strip_output
 
 from entitylist import paths
+from entitylist.render import KERNEL
 
 
 def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -44,7 +45,7 @@ def refresh(notebooks: list[Path]) -> None:
             notebook = nbformat.read(path, as_version=4)
             NotebookClient(
                 notebook,
-                kernel_name="python3",
+                kernel_name=KERNEL,
                 record_timing=False,
                 resources={"metadata": {"path": str(path.parent)}},
             ).execute()

@@ -23,7 +23,9 @@ from entitylist.errors import ParameterError, RenderError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 OUTPUTS = (paths.PROCESSED_NAME, Path(paths.CHARTS_NAME), Path(paths.SITE_NAME))
-KERNEL = "python3"
+# The project kernel `make venv` installs into .venv; a "python3" kernelspec in a
+# reporter's home folder could otherwise point papermill at another interpreter.
+KERNEL = "entitylist"
 # Parameters every notebook takes, set by the render itself.
 RUN_PARAMETERS = ("as_of", "output_root")
 
