@@ -142,3 +142,11 @@ def test_cli_reports_errors_in_one_line(capsys: pytest.CaptureFixture):
     with pytest.raises(SystemExit):
         main(["render", "-p", "no-equals-sign"])
     assert "expected key=value" in capsys.readouterr().err
+
+
+def test_a_per_page_parameter_cannot_be_overridden():
+    steps = [render.Step("50-profile.ipynb", 3, "company-{company}", (), {"company": "dahua"})]
+    with pytest.raises(
+        ParameterError, match=r"-p company: set for each page .*--only 50-profile-dahua"
+    ):
+        render.validate_overrides(steps, {"company": "yitu"}, paths.NOTEBOOKS)

@@ -171,8 +171,16 @@ def validate_overrides(
     for notebook in dict.fromkeys(s.notebook for s in steps):
         declared.update(notebook_parameters(notebooks / notebook))
     settable = {k: v for k, v in declared.items() if k not in RUN_PARAMETERS}
+    per_page = {name for step in steps for name in step.params}
     typed = {}
     for name, value in overrides.items():
+        if name in per_page:
+            example = next(s.id for s in steps if name in s.params)
+            msg = (
+                f"-p {name}: set for each page by pipeline.yaml; to render one page, "
+                f"use --only (e.g. --only {example})"
+            )
+            raise ParameterError(msg)
         if name not in settable:
             valid = ", ".join(
                 f"{k} ({v.get('inferred_type_name')}: {v.get('help') or ''})".rstrip(": )") + ")"
