@@ -28,11 +28,11 @@ venv: $(STAMP) ## create or update .venv from the lock
 render: $(STAMP) ## execute the notebooks and publish site/ (ARGS="--as-of 2019-10-09" etc.)
 	$(BIN)/python -m entitylist render $(ARGS)
 
-test: lint render ## lint, render, then run the whole suite: unit, notebooks (nbval), browser
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax $(ARGS)
+test: lint render ## lint, render, run the whole suite (PYTEST_ARGS="-k story" to narrow it)
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## unit tests only, no notebook execution or browser
-	$(BIN)/python -m pytest tests -m "not browser and not notebooks" $(ARGS)
+	$(BIN)/python -m pytest tests -m "not browser and not notebooks" $(PYTEST_ARGS)
 
 lab: $(STAMP) ## start JupyterLab on the notebooks with the project's kernel
 	git config filter.notebook-strip.clean "$(BIN)/python -m entitylist.checks --strip"
