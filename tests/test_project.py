@@ -94,3 +94,13 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"^\s*(make \w+)", readme, flags=re.MULTILINE)
     assert commands[:2] == ["make render", "make test"]
+
+
+def test_every_embedded_chart_is_among_what_the_notebook_reads():
+    for step in {s.notebook: s for s in render.load_pipeline()}.values():
+        notebook = nbformat.read(paths.NOTEBOOKS / step.notebook, as_version=4)
+        source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+        for name in re.findall(r'publish\.embed\("([^"]+)"', source):
+            assert f"charts/{name}.*" in step.reads or "charts" in step.reads, (
+                f"{step.notebook} embeds {name} but pipeline.yaml does not list it in reads"
+            )

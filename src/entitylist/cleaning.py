@@ -204,7 +204,7 @@ def live_rules(raw: Path, known: set[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype="str").astype({"raw_row": "int64"}) if rows else pd.DataFrame()
 
 
-def kind_detail(kind: pd.Series, name: pd.Series, verified: pd.Series) -> pd.Series:
+def kind_detail(kind: pd.Series, name: pd.Series) -> pd.Series:
     """Split the government entries into the regional bureau and its subordinate bureaus."""
     regional = name.fillna("").str.contains("Autonomous Region People", regex=False)
     detail = kind.map({"company": "company", "institute": "institute"}).astype("str")
@@ -243,7 +243,7 @@ def clean_entries(raw: Path = paths.RAW) -> pd.DataFrame:
     companies = read_raw(COMPANIES_FILE, raw)
     entry_no = parse_numbers(ENTRIES_FILE, frame, "entry_no", integer=True)
     status = name_status(frame)
-    detail = kind_detail(frame["kind"], frame["entry_name"], status)
+    detail = kind_detail(frame["kind"], frame["entry_name"])
     company = entry_no.astype("str").map(
         dict(zip(companies["entry_no"], companies["slug"], strict=True))
     )

@@ -31,8 +31,3 @@ def processed_dir(root: str | os.PathLike | None = None) -> Path:
 def charts_dir(root: str | os.PathLike | None = None) -> Path:
     """Return charts/ under the output root."""
     return output_root(root) / CHARTS_NAME
-
-
-def site_dir(root: str | os.PathLike | None = None) -> Path:
-    """Return site/ under the output root."""
-    return output_root(root) / SITE_NAME

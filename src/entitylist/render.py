@@ -90,15 +90,21 @@ def select(steps: list[Step], only: Iterable[str] | None) -> list[Step]:
 
 
 def hash_paths(digest: "hashlib._Hash", base: Path, names: Iterable[str]) -> None:
-    """Feed the names and bytes of files under the given paths into a digest, in sorted order."""
+    """Feed the names and bytes of files under the given paths (or globs) into a digest."""
     for name in sorted(names):
-        target = base / name
-        files = (
-            sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
-        )
-        for file in files:
-            digest.update(str(file.relative_to(base)).encode())
-            digest.update(file.read_bytes() if file.exists() else b"<missing>")
+        if any(char in name for char in "*?["):
+            targets = sorted(base.glob(name)) or [base / name]
+        else:
+            targets = [base / name]
+        for target in targets:
+            files = (
+                sorted(p for p in target.rglob("*") if p.is_file())
+                if target.is_dir()
+                else [target]
+            )
+            for file in files:
+                digest.update(str(file.relative_to(base)).encode())
+                digest.update(file.read_bytes() if file.exists() else b"<missing>")
 
 
 def code_hash() -> str:
