@@ -51,10 +51,8 @@ def page_meta(notebook: nbformat.NotebookNode) -> dict:
     raise RenderError(msg)
 
 
-def export(executed: Path) -> tuple[str, dict]:
-    """Convert an executed notebook into page HTML with the desk's template."""
-    notebook = nbformat.read(executed, as_version=4)
-    meta = page_meta(notebook)
+def to_html(notebook: nbformat.NotebookNode, title: str) -> str:
+    """Convert a notebook into a page with the desk's template: the one page shell."""
     exporter = HTMLExporter(
         template_name="desk",
         extra_template_basedirs=[str(TEMPLATES)],
@@ -66,13 +64,20 @@ def export(executed: Path) -> tuple[str, dict]:
     body, _ = exporter.from_notebook_node(
         notebook,
         resources={
-            "page_title": f"{meta['title']} | {SITE_NAME}",
+            "page_title": title,
             "page_css": css,
             "site_name": SITE_NAME,
             "colophon": COLOPHON,
         },
     )
-    return body, meta
+    return body
+
+
+def export(executed: Path) -> tuple[str, dict]:
+    """Convert an executed notebook into page HTML; return it with the page's title and summary."""
+    notebook = nbformat.read(executed, as_version=4)
+    meta = page_meta(notebook)
+    return to_html(notebook, f"{meta['title']} | {SITE_NAME}"), meta
 
 
 def check(page: str, text: str) -> None:
@@ -89,21 +94,20 @@ def check(page: str, text: str) -> None:
             raise RenderError(msg)
 
 
-def index_html(pages: list[Page], css: str) -> str:
-    """Return the site's index page, linking every page."""
+def index_html(pages: list[Page]) -> str:
+    """Return the site's index page, linking every page, in the same shell as the others."""
     items = "".join(
         f'<li><a href="{html.escape(p.file)}">{html.escape(p.title)}</a>'
         f'<br><span class="byline">{html.escape(p.summary)}</span></li>'
         for p in pages
     )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(SITE_NAME)}</title><style>{css}</style></head><body>"
-        f'<nav class="masthead"><a href="index.html">{html.escape(SITE_NAME)}</a></nav>'
-        f'<main class="page"><h1>{html.escape(SITE_NAME)}</h1>'
+    markup = (
+        f"<h1>{html.escape(SITE_NAME)}</h1>"
         '<p class="dek">How exposed were the Chinese firms the US blacklisted in October 2019, '
         "and how did the blacklist grow?</p>"
-        f'<ul class="timeline-list">{items}</ul></main>'
-        f'<footer class="colophon">{html.escape(COLOPHON)}</footer></body></html>\n'
+        f'<ul class="timeline-list">{items}</ul>'
     )
+    cell = nbformat.v4.new_code_cell(
+        outputs=[nbformat.v4.new_output("display_data", data={"text/html": markup})]
+    )
+    return to_html(nbformat.v4.new_notebook(cells=[cell]), SITE_NAME)

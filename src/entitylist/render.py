@@ -344,8 +344,6 @@ def index_order(step: Step) -> tuple:
 
 def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
     """Write site/index.html linking every page the pipeline publishes."""
-    from importlib import resources
-
     from entitylist import atomic, pages
 
     listed = [
@@ -353,8 +351,7 @@ def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
         for s in sorted(steps, key=index_order)
         if s.page_file and s.page_file in page_meta
     ]
-    css = (resources.files("entitylist") / "static" / "page.css").read_text(encoding="utf-8")
-    text = pages.index_html(listed, css)
+    text = pages.index_html(listed)
     pages.check("index.html", text)
     atomic.write_text(work_root / paths.SITE_NAME / "index.html", text)
 
