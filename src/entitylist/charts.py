@@ -7,7 +7,6 @@ the desk publishes goes through it.
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
 
 import altair as alt
 import pandas as pd
@@ -81,8 +80,7 @@ def frame(figure: Figure, body: alt.TopLevelMixin, width: int) -> alt.VConcatCha
 
 def hosts(urls: pd.Series) -> list[str]:
     """Return the distinct publishers (host names) behind a column of source URLs."""
-    names = {urlparse(u).hostname or "" for u in urls.dropna()}
-    return sorted(name.removeprefix("www.") for name in names if name)
+    return sorted({story.publisher(url) for url in urls.dropna()} - {""})
 
 
 def source_line(primary: str, urls: pd.Series, limit: int = 4) -> str:

@@ -102,14 +102,18 @@ def link(url: object, text: str) -> str:
     return f'<a href="{html.escape(url)}">{html.escape(text)}</a>'
 
 
+def publisher(url: str) -> str:
+    """Name the publisher of a URL by its host, without 'www.'; empty if it has none."""
+    return (urlparse(url).hostname or "").removeprefix("www.")
+
+
 def cell(column: str, value: object) -> str:
     """Format one table cell: missing reads 'unknown'; a source URL becomes a short link."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return '<span class="unknown">unknown</span>'
     text = str(value)
     if column in SOURCE_COLUMNS:
-        host = (urlparse(text).hostname or "").removeprefix("www.")
-        return link(text, host) or html.escape(text)
+        return link(text, publisher(text)) or html.escape(text)
     return html.escape(text)
 
 
