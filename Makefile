@@ -47,9 +47,11 @@ format: $(STAMP) ## format with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lock: $(STAMP) ## re-pin requirements.txt (with hashes) from requirements.in
+lock: $(STAMP) ## re-pin requirements.txt and requirements-lab.txt (with hashes)
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
 		--output-file requirements.txt requirements.in
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
+		--output-file requirements-lab.txt requirements-lab.in
 
 bench: render ## run the benchmark (bench/), write bench/results.{json,md}
 	$(BIN)/python -m bench
