@@ -31,3 +31,7 @@ class ParseError(DeskError):
 
 class RenderError(DeskError):
     """A notebook failed to execute or a page failed its checks."""
+
+
+class WordsError(DeskError):
+    """A template of words (prose, a chart's headline or note) cannot be filled."""
