@@ -37,8 +37,9 @@ def test_a_missing_value_cannot_be_printed(missing):
     with pytest.raises(WordsError, match="missing value"):
         words.fill("Overseas share: {{ share }}%", share=missing)
     # The template decides what an unknown reads as.
-    template = "{% if share is none or share != share %}not stated{% else %}{{ share }}%{% endif %}"
-    assert words.fill(template, share=None) == "not stated"
+    template = "{% if share is unknown %}not stated{% else %}{{ share }}%{% endif %}"
+    assert words.fill(template, share=missing) == "not stated"
+    assert words.fill(template, share=4.9) == "4.9%"
 
 
 def test_a_boolean_cannot_be_printed():

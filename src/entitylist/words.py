@@ -3,7 +3,8 @@
 Reporters write Jinja2 templates: `{{ rules }} rules`, `{% if unknown %}…{% endif %}`, and the
 house formats as filters (`{{ day|long_date }}`, `{{ n|number }}`, `{{ names|and_list }}`).
 A value that is missing (None, NaN) cannot be printed: the template must say what to write
-instead, with `{% if %}`, so an unknown never reads as "None" or "0".
+instead (`{% if share is unknown %}not stated{% else %}{{ share }}%{% endif %}`), so an
+unknown never reads as "None" or "0".
 
 Prose is Markdown, rendered *before* values are inserted: while Markdown renders, each printed
 value stands in the text as an opaque token, and only afterwards is it replaced by its escaped
@@ -168,6 +169,7 @@ def environment(finalize=text) -> jinja2.Environment:
         finalize=finalize,
     )
     env.filters.update(FILTERS)
+    env.tests["unknown"] = is_missing
     return env
 
 
