@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | $(PYTH
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv render test test-fast lab lint format lock bench fetch refresh-checks font clean
+.PHONY: help venv render test test-fast lab lint format lock bench update fetch refresh-checks font clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ lock: $(STAMP) ## re-pin requirements.txt and requirements-lab.txt (with hashes)
 
 bench: render ## run the benchmark (bench/), write bench/results.{json,md}
 	$(BIN)/python -m bench
+
+update: $(STAMP) ## take in a changed source pack: make update PACK=../shared/data [ARGS=--allow-removals]
+	@test -n "$(PACK)" || { echo "usage: make update PACK=<folder of the source pack>"; exit 2; }
+	$(BIN)/python -m entitylist update "$(PACK)" $(ARGS)
 
 fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the network)
 	$(BIN)/python -m entitylist fetch

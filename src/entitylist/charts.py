@@ -1,7 +1,9 @@
-"""Chart builders. Each returns a Figure: its words, exactly the data it plots, and how to draw it.
+"""Chart builders: each computes the facts its chart shows and draws it; the words are the
+reporter's, passed in as `Words` templates and filled from those facts.
 
 `frame` is the one helper that adds the headline, dek, footer and description; every chart
-the desk publishes goes through it.
+the desk publishes goes through it. Unknowns are drawn as the house style says: outlined,
+marked "?", never as zero.
 """
 
 import textwrap
@@ -11,16 +13,31 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from entitylist import figures, story, theme
+from entitylist import figures, publishers, theme, words
 
 theme.register()
 
 Draw = Callable[[pd.DataFrame, int], alt.TopLevelMixin]
+UNKNOWN_MARK = "?"
+
+
+@dataclass(frozen=True)
+class Words:
+    """A chart's words as the reporter writes them: templates filled from the chart's facts.
+
+    Each is a `words` template (`{{ fact }}`, `{% if %}`). `description` is the alt text;
+    left empty, the chart describes its own extremes.
+    """
+
+    headline: str
+    dek: str
+    note: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class Figure:
-    """A publishable chart: headline, dek, sources, note, description, data and drawing."""
+    """A publishable chart: its words filled, its sources, exactly the data it plots, a drawing."""
 
     name: str
     headline: str
@@ -31,11 +48,36 @@ class Figure:
     draw: Draw
     note: str | None = None
     credit: str = theme.DEFAULT_CREDIT
-    columns: dict[str, str] = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
 
     def chart(self, width: int = theme.ARTICLE_WIDTH) -> alt.VConcatChart:
         """Return the framed chart drawn for a given width in pixels."""
         return frame(self, self.draw(self.data, width), width)
+
+
+def compose(
+    name: str,
+    said: Words,
+    facts: dict,
+    *,
+    source: str,
+    data: pd.DataFrame,
+    draw: Draw,
+    description: str,
+) -> Figure:
+    """Fill the reporter's words with the chart's facts and assemble the Figure."""
+    note = words.fill(said.note, **facts) if said.note else ""
+    return Figure(
+        name=name,
+        headline=words.fill(said.headline, **facts),
+        dek=words.fill(said.dek, **facts),
+        source=source,
+        description=words.fill(said.description, **facts) if said.description else description,
+        data=data,
+        draw=draw,
+        note=note or None,
+        facts=facts,
+    )
 
 
 def wrap(text: str, width: int, size: int, em: float = 0.55) -> list[str]:
@@ -78,31 +120,398 @@ def frame(figure: Figure, body: alt.TopLevelMixin, width: int) -> alt.VConcatCha
     )
 
 
-def hosts(urls: pd.Series) -> list[str]:
-    """Return the distinct publishers (host names) behind a column of source URLs."""
-    return sorted({story.publisher(url) for url in urls.dropna()} - {""})
-
-
 def source_line(primary: str, urls: pd.Series, limit: int = 4) -> str:
-    """Name the primary source and the publishers of the rows, pointing to the CSV when many."""
-    found = hosts(urls)
+    """Name the primary source and the publishers of the rows (copies by their originals)."""
+    found = publishers.credit(urls.dropna())
     if not found:
         return primary
     if len(found) <= limit:
-        return f"{primary}; as reported by {', '.join(found)}"
+        return f"{primary}; reports by {words.and_list(found)}"
     return f"{primary}; {len(found)} publishers, each row's source in the chart's CSV"
 
 
-def horizontal_bars(
-    data: pd.DataFrame, width: int, *, category: str, value: str, label: str, color: str
-) -> alt.LayerChart:
-    """Draw bars from zero with the category written above each bar, so phones need no axis."""
-    order = list(data[category])
-    base = alt.Chart(data).encode(
-        alt.Y(f"{category}:N").sort(order).title(None).axis(None),
+def aria(*parts: str) -> str:
+    """A Vega expression joining a mark's description from fields and text, for its title."""
+    return " + ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# The 28 entries, one square each
+
+
+SQUARE, GAP = 20, 5
+KIND_COLORS = {
+    "Xinjiang regional public security bureau": theme.US_ACTION,
+    "Subordinate public security bureaus": theme.US_ACTION,
+    "Police college": theme.US_ACTION,
+    "Companies": theme.HIGHLIGHT,
+}
+
+
+def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
+    """Pixel positions of each square and label: a heading per kind, squares wrapping below."""
+    step = SQUARE + GAP
+    per_row = max(1, (width - 8) // step)
+    company_columns = 2 if width >= 480 else 1
+    column_width = (width - 8) // company_columns
+    rows, y = [], 0
+    for kind, group in data.groupby("kind", sort=False):
+        rows.append(
+            {"kind": kind, "what": "heading", "x": 0, "y": y, "text": f"{kind} ({len(group)})"}
+        )
+        y += 20
+        for i, entry in enumerate(group.itertuples()):
+            if kind == "Companies":
+                x = (i % company_columns) * column_width
+                top = y + (i // company_columns) * step
+            else:
+                x, top = (i % per_row) * step, y + (i // per_row) * step
+            rows.append(
+                {
+                    "kind": kind,
+                    "what": "square",
+                    "x": x,
+                    "y": top,
+                    "text": entry.company if isinstance(entry.company, str) else "",
+                    "entry_no": entry.entry_no,
+                    "label": entry.name if isinstance(entry.name, str) else "name not public then",
+                    "href": entry.profile if isinstance(entry.profile, str) else None,
+                }
+            )
+        count = len(group)
+        lines = -(-count // company_columns) if kind == "Companies" else -(-count // per_row)
+        y += lines * step + 12
+    return pd.DataFrame(rows).assign(height=y)
+
+
+def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
+    """The rule's entries as squares, one per entry, by kind; companies named and linked."""
+    data = figures.entry_grid(entries, companies)
+    summary = figures.rule_summary(entries)
+    facts = {**summary, "kinds": list(dict.fromkeys(data["kind"]))}
+
+    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
+        layout = grid_layout(d, width)
+        height = int(layout["height"].iloc[0])
+        layout = layout.assign(color=layout["kind"].map(KIND_COLORS))
+        x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
+        y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
+        base = alt.Chart(layout)
+        headings = (
+            base.transform_filter("datum.what == 'heading'")
+            .mark_text(align="left", baseline="top", fontWeight="bold", aria=False)
+            .encode(x, y, alt.Text("text:N"))
+        )
+        squares = base.transform_filter("datum.what == 'square'")
+        plain = (
+            squares.transform_filter("!datum.href")
+            .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
+            .encode(
+                x,
+                y,
+                alt.Color("color:N").scale(None),
+                description="aria:N",
+            )
+            .transform_calculate(aria=aria("'Entry ' + datum.entry_no", "': ' + datum.label"))
+        )
+        linked = (
+            squares.transform_filter("datum.href")
+            .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
+            .encode(
+                x,
+                y,
+                alt.Color("color:N").scale(None),
+                alt.Href("href:N"),
+                description="aria:N",
+            )
+            .transform_calculate(
+                aria=aria("'Entry ' + datum.entry_no", "': ' + datum.label + ' (profile)'")
+            )
+        )
+        names = (
+            squares.transform_filter("datum.text != ''")
+            .mark_text(align="left", baseline="middle", dx=SQUARE + 6, dy=SQUARE / 2, aria=False)
+            .encode(x, y, alt.Text("text:N"), alt.Href("href:N"))
+        )
+        return (headings + plain + linked + names).properties(width=width - 16, height=height)
+
+    return compose(
+        "entries-of-the-rule",
+        said,
+        facts,
+        source=source_line("Federal Register 84 FR 54002", entries["name_source_url"]),
+        data=data[["entry_no", "kind", "name", "company", "profile"]],
+        draw=draw,
+        description=(
+            f"{summary['entries']} squares, one per entry: "
+            + "; ".join(f"{k}: {n}" for k, n in data["kind"].value_counts(sort=False).items())
+            + "."
+        ),
     )
-    bars = (
-        base.mark_bar(height=14, yOffset=7)
+
+
+# ---------------------------------------------------------------------------------------
+# The official list: China entries still listed, by year of first citation
+
+
+def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) -> Figure:
+    """Entries with an address in China on today's list, by the year of their first citation."""
+    by_year = figures.still_listed_by_year(entity_list, entries)
+    summary = figures.still_listed_summary(entity_list, entries)
+    years = range(summary["first_year"], summary["last_year"] + 1)
+    data = (
+        by_year.set_index("year")
+        .reindex(years, fill_value=0)
+        .rename_axis("year")
+        .reset_index()
+        .astype({"year": "str"})
+    )
+    undated = pd.DataFrame(
+        {
+            "year": [UNKNOWN_MARK],
+            "entries": [summary["undated"]],
+            "listing_rule": [0],
+            "other": [0],
+        }
+    )
+    data = pd.concat([data, undated], ignore_index=True)
+    data["status"] = [
+        "no year in the citation" if y == UNKNOWN_MARK else "still listed" for y in data["year"]
+    ]
+    facts = dict(summary)
+
+    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
+        order = list(d["year"])
+        step = theme.tick_step(width - 70, len(order), room=34)
+        shown = [y for i, y in enumerate(order) if y == UNKNOWN_MARK or int(y) % step == 0]
+        x = (
+            alt.X("year:N")
+            .scale(domain=order)
+            .title(None)
+            .axis(values=shown, labelAngle=0, labelFontSize=theme.LABEL_SIZE)
+        )
+        long = d.melt(
+            id_vars=["year", "status"],
+            value_vars=["other", "listing_rule"],
+            var_name="part",
+            value_name="count",
+        )
+        long = long[(long["count"] > 0) & (long["status"] == "still listed")]
+        long["part_label"] = long["part"].map(
+            {"other": "other entries", "listing_rule": "entries of the Oct. 9, 2019 rule"}
+        )
+        long["color"] = long["part"].map(
+            {"other": theme.US_ACTION, "listing_rule": theme.HIGHLIGHT}
+        )
+        bars = (
+            alt.Chart(long)
+            .mark_bar()
+            .encode(
+                x,
+                alt.Y("count:Q").stack("zero").title("Entries still listed"),
+                alt.Color("color:N").scale(None),
+                alt.Order("part:N", sort="descending"),
+                description="aria:N",
+            )
+            .transform_calculate(
+                aria=aria(
+                    "datum.year",
+                    "': ' + datum.count + ' ' + datum.part_label + ' still listed'",
+                    "' (first citation that year; official list of July 31, 2026)'",
+                )
+            )
+        )
+        unknown = (
+            alt.Chart(d[d["year"] == UNKNOWN_MARK])
+            .mark_bar(fill=theme.BACKGROUND, stroke=theme.CONTEXT, strokeDash=[3, 2])
+            .encode(
+                x,
+                alt.Y("entries:Q"),
+                description="aria:N",
+            )
+            .transform_calculate(aria="datum.entries + ' entries whose citation gives no year'")
+        )
+        return (bars + unknown).properties(width=width - 70, height=260)
+
+    return compose(
+        "china-entries-still-listed",
+        said,
+        facts,
+        source="US Consolidated Screening List as generated on July 31, 2026 (trade.gov)",
+        data=data[["year", "entries", "listing_rule", "other", "status"]],
+        draw=draw,
+        description=(
+            f"Column chart of {summary['china']} entries with an address in China on the list, "
+            f"by year of first citation, {summary['first_year']} to {summary['last_year']}; "
+            f"{summary['undated']} give no year."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The desk's rules table: each rule adding entries under China
+
+
+def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
+    """Each rule adding China entries: stated counts filled, lower bounds outlined, '?' none."""
+    data = figures.rules_timeline(rules)
+    summary = figures.timeline_summary(rules)
+    facts = dict(summary)
+
+    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
+        d = d.assign(
+            label=d["milestone"].fillna(""),
+            color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
+        )
+        plot = width - 70
+        first, last = d["date"].min().year, d["date"].max().year
+        step = theme.tick_step(plot, last - first + 1, room=44)
+        ticks = [
+            pd.Timestamp(year=y, month=1, day=1) for y in range(first, last + 2) if y % step == 0
+        ]
+        x = (
+            alt.X("date:T")
+            .title(None)
+            .axis(format="%Y", values=ticks)
+            .scale(
+                domain=[
+                    pd.Timestamp(year=first, month=1, day=1),
+                    pd.Timestamp(year=last + 1, month=1, day=1),
+                ]
+            )
+        )
+        top = float(d["shown"].max()) * 1.05 or 1
+        step_y = next(n for n in (5, 10, 20, 50, 100, 200) if top / n <= 6)
+        marks = d[d["label"] != ""].sort_values("date").reset_index(drop=True)
+        # Milestone names sit in a band above the dots, one row each, leftmost on top, so
+        # no name crosses another's leader line or a dot.
+        row = top * 0.09
+        label_top = top + row * (len(marks) + 0.5)
+        band = -top * 0.08
+        scale = alt.Scale(domain=[band * 1.6, label_top])
+        y = (
+            alt.Y("shown:Q")
+            .title("China entries added")
+            .scale(scale)
+            .axis(values=list(range(0, int(top) + 1, step_y)))
+        )
+        base = alt.Chart(d)
+        stated = (
+            base.transform_filter(
+                "datum.count_status == 'stated' || datum.count_status == 'tallied'"
+            )
+            .mark_circle(size=64, opacity=0.95)
+            .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
+            .transform_calculate(
+                aria=aria(
+                    "timeFormat(datum.date, '%b %d, %Y')",
+                    "', ' + datum.rule + ': ' + datum.china_entries + ' entries under China'",
+                    "' (' + datum.count_status + ')'",
+                )
+            )
+        )
+        at_least = (
+            base.transform_filter("datum.count_status == 'at least (still listed)'")
+            .mark_point(shape="circle", size=64, filled=False, strokeWidth=1.5)
+            .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
+            .transform_calculate(
+                aria=aria(
+                    "timeFormat(datum.date, '%b %d, %Y')",
+                    "', ' + datum.rule + ': count not stated; at least ' + datum.still_listed",
+                    "' of its China entries are still listed'",
+                )
+            )
+        )
+        unknown = (
+            base.transform_filter("datum.count_status == 'unknown'")
+            .mark_point(
+                shape="diamond", size=50, filled=False, strokeWidth=1.2, color=theme.SECONDARY
+            )
+            .encode(x, alt.Y("band:Q").scale(scale), description="aria:N")
+            .transform_calculate(
+                band=f"{band}",
+                aria=aria(
+                    "timeFormat(datum.date, '%b %d, %Y')",
+                    "', ' + datum.rule + ': China count unknown'",
+                ),
+            )
+        )
+        band_label = (
+            alt.Chart(pd.DataFrame({"text": [f"{UNKNOWN_MARK} unknown"], "y": [band]}))
+            .mark_text(align="right", baseline="middle", color=theme.SECONDARY, aria=False, dx=-4)
+            .encode(alt.X(value=0), alt.Y("y:Q").scale(scale), alt.Text("text:N"))
+        )
+        marks["label_y"] = [label_top - row * (i + 1) for i in range(len(marks))]
+        marks["ink"] = marks["is_listing_rule"].map(
+            {True: theme.ink(theme.HIGHLIGHT), False: theme.TEXT}
+        )
+        labels = (
+            alt.Chart(marks)
+            .mark_text(align="left", baseline="middle", fontWeight="bold", dx=4, aria=False)
+            .encode(
+                x,
+                alt.Y("label_y:Q").scale(scale),
+                alt.Text("label:N"),
+                alt.Color("ink:N").scale(None),
+            )
+        )
+        leaders = (
+            alt.Chart(marks)
+            .mark_rule(strokeWidth=0.75, color=theme.CONTEXT, aria=False)
+            .encode(x, alt.Y("label_y:Q").scale(scale), alt.Y2("shown:Q"))
+        )
+        return (leaders + unknown + at_least + stated + labels + band_label).properties(
+            width=plot, height=360
+        )
+
+    return compose(
+        "rules-over-time",
+        said,
+        facts,
+        source=source_line("Federal Register rules compiled by the desk", rules["source_url"]),
+        data=data[
+            [
+                "date",
+                "rule",
+                "china_entries",
+                "still_listed",
+                "shown",
+                "count_status",
+                "milestone",
+                "is_listing_rule",
+                "source_url",
+            ]
+        ],
+        draw=draw,
+        description=(
+            f"Dot chart of {summary['rules']} rules from {summary['first']:%Y} to "
+            f"{summary['latest']:%Y}. The largest stated addition is {summary['biggest_entries']} "
+            f"entries ({summary['biggest_rule']}); {summary['rules_unknown']} rules state no "
+            "China count."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Company figures
+
+
+def horizontal_bars(
+    data: pd.DataFrame,
+    width: int,
+    *,
+    category: str,
+    value: str,
+    label: str,
+    color: str,
+    hollow: str,
+) -> alt.LayerChart:
+    """Bars from zero with the category above each bar; a missing value is an outlined '?'."""
+    order = list(data[category])
+    base = alt.Chart(data).encode(alt.Y(f"{category}:N").sort(order).title(None).axis(None))
+    solid = (
+        base.transform_filter(f"isValid(datum['{value}']) && !datum['{hollow}']")
+        .mark_bar(height=14, yOffset=7)
         .encode(
             alt.X(f"{value}:Q").title(None).axis(None).scale(zero=True),
             alt.Color(f"{color}:N").scale(None).legend(None),
@@ -110,11 +519,32 @@ def horizontal_bars(
         )
         .transform_calculate(aria=f"datum['{category}'] + ': ' + datum['{label}']")
     )
-    # The labels repeat what each bar's aria-label says; screen readers skip them.
+    outlined = (
+        base.transform_filter(f"isValid(datum['{value}']) && datum['{hollow}']")
+        .mark_bar(height=14, yOffset=7, fill=theme.BACKGROUND, strokeWidth=1.5)
+        .encode(
+            alt.X(f"{value}:Q").title(None).axis(None).scale(zero=True),
+            alt.Stroke(f"{color}:N").scale(None).legend(None),
+            description="aria:N",
+        )
+        .transform_calculate(aria=f"datum['{category}'] + ': ' + datum['{label}']")
+    )
+    unknown = (
+        base.transform_filter(f"!isValid(datum['{value}'])")
+        .mark_text(
+            text=UNKNOWN_MARK,
+            align="left",
+            baseline="middle",
+            yOffset=7,
+            fontWeight="bold",
+            color=theme.SECONDARY,
+        )
+        .encode(alt.X(datum=0), description="aria:N")
+        .transform_calculate(aria=f"datum['{category}'] + ': ' + datum['{label}']")
+    )
     names = base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False).encode(
         alt.Text(f"{category}:N")
     )
-    # A missing value draws no bar; its label ("no public figure") sits at the axis instead.
     values = (
         base.mark_text(align="left", baseline="middle", dx=4, yOffset=7, aria=False)
         .encode(
@@ -124,454 +554,343 @@ def horizontal_bars(
                 f"isValid(datum['{value}'])", alt.value(theme.TEXT), alt.value(theme.SECONDARY)
             ),
         )
-        .transform_calculate(label_x=f"isValid(datum['{value}']) ? datum['{value}'] : 0")
+        .transform_calculate(
+            label_x=f"isValid(datum['{value}']) ? datum['{value}'] : 0",
+        )
     )
-    # Leave room right of the longest bar for its value label, so nothing is clipped or shrunk.
+    unknown_values = values.transform_filter(f"!isValid(datum['{value}'])").encode(
+        alt.X("label_x:Q"), xOffset=alt.value(10)
+    )
+    known_values = values.transform_filter(f"isValid(datum['{value}'])")
     label_room = int(data[label].astype(str).str.len().max() * theme.LABEL_SIZE * 0.6) + 12
-    return (bars + names + values).properties(
+    return (solid + outlined + unknown + names + known_values + unknown_values).properties(
         width=max(120, width - 24 - label_room), height=alt.Step(46)
     )
 
 
-def entries_by_kind(entries: pd.DataFrame) -> Figure:
-    """The 9 Oct 2019 rule's 28 entries by kind."""
-    data = figures.entries_by_kind(entries)
-    summary = figures.rule_summary(entries)
-    data["color"] = data["kind_detail"].map(
-        lambda kind: theme.HIGHLIGHT if kind == "company" else theme.US_ACTION
-    )
-    data["label"] = data["entries"].astype(str)
-    largest = data.loc[data["entries"].idxmax()]
-    return Figure(
-        name="entries-by-kind",
-        headline=(
-            f"{summary['government']} of the {summary['entries']} entries are Xinjiang "
-            f"public security bodies; {summary['companies']} are companies"
-        ),
-        dek="Entries added under China by the Entity List rule of Oct. 9, 2019, by kind",
-        source=source_line("Federal Register 84 FR 54002", entries["source_url"]),
-        note=(
-            f"{summary['unverified_names']} names could not be verified against the rule "
-            "text and are not published; the kinds are verified."
-        ),
-        description=(
-            f"Bar chart. Of the {summary['entries']} entries, {largest['entries']} are "
-            f"{largest['kind'].lower()}, the largest group; "
-            f"{summary['companies']} are companies."
-        ),
-        data=data[["kind", "entries"]].assign(color=data["color"], label=data["label"]),
-        draw=lambda d, width: horizontal_bars(
-            d, width, category="kind", value="entries", label="label", color="color"
-        ),
-    )
+def share_label(row: pd.Series) -> str:
+    """'30% (FY 2018, approximate)' for a figure; the missing wording for none."""
+    if pd.isna(row["share_pct"]):
+        return "no figure in the desk's sources"
+    flag = "" if row["confidence"] in figures.FIRM else f", {row['confidence']}"
+    return f"{words.digits(row['share_pct'])}% ({row['period']}{flag})"
 
 
-def per_year(rules: pd.DataFrame) -> Figure:
-    """China entries added per year, with the rules whose count no source states."""
-    data = figures.china_entries_by_year(rules)
-    peak = data.loc[data["known_entries"].idxmax()]
-    unknown = int(data["rules_count_unknown"].sum())
-    first, last = int(data["year"].min()), int(data["year"].max())
-    # The unknown counts go under the year as a second label line: drawn, never as a zero.
-    data["year_label"] = [
-        f"{y}|+{n} ?" if n else str(y)
-        for y, n in zip(data["year"], data["rules_count_unknown"], strict=True)
-    ]
-    data["color"] = data["year"].map(
-        lambda y: theme.HIGHLIGHT if y == figures.LISTING_DATE.year else theme.US_ACTION
-    )
-
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        base = alt.Chart(d).encode(
-            alt.X("year_label:N")
-            .sort(list(d["year_label"]))
-            .title(None)
-            .axis(
-                labelAngle=0,
-                labelExpr="split(datum.label, '|')",
-                labelLineHeight=14,
-                labelFontSize=10 if width < 500 else theme.LABEL_SIZE,
-            )
-        )
-        bars = (
-            base.mark_bar(width={"band": 0.7})
-            .encode(
-                alt.Y("known_entries:Q").title("China entries, known counts").scale(zero=True),
-                alt.Color("color:N").scale(None).legend(None),
-                description="aria:N",
-            )
-            .transform_calculate(
-                aria="datum.year + ': ' + datum.known_entries + ' China entries with a known "
-                "count; ' + datum.rules_count_unknown + ' rules with no stated count'"
-            )
-        )
-        totals = base.mark_text(dy=-6, baseline="bottom", aria=False).encode(
-            alt.Y("known_entries:Q"), alt.Text("known_entries:Q")
-        )
-        return (bars + totals).properties(width=width - 70, height=300)
-
-    return Figure(
-        name="china-entries-per-year",
-        headline=(
-            f"Known China additions peaked in {int(peak['year'])}, "
-            f"at {int(peak['known_entries'])} entries"
-        ),
-        dek=(
-            f"Entries added under China to the Entity List per year, {first} to {last}, "
-            "counting only rules whose China count a source states"
-        ),
-        source=source_line("Federal Register rules compiled by the desk", rules["source_url"]),
-        note=(
-            f"'+N ?' under a year: N rules added entries under China in numbers no source "
-            f"states ({unknown} in all); they are not zeros. Coverage "
-            "before 2019 is thin and 2023 to 2025 is not exhaustive."
-        ),
-        description=(
-            f"Column chart of China entries added per year. The known total is highest in "
-            f"{int(peak['year'])} ({int(peak['known_entries'])}) and lowest in "
-            f"{int(data.loc[data['known_entries'].idxmin(), 'year'])} "
-            f"({int(data['known_entries'].min())}); {unknown} rules have unknown counts."
-        ),
-        data=data[
-            [
-                "year",
-                "known_entries",
-                "rules_with_count",
-                "rules_count_unknown",
-                "year_label",
-                "color",
-            ]
-        ],
-        draw=draw,
-    )
-
-
-def rules_over_time(rules: pd.DataFrame) -> Figure:
-    """Each rule adding China entries, as a dot; unknown counts as dashed lines, not zeros."""
-    data = figures.rules_timeline(rules)
-    summary = figures.timeline_summary(rules)
-    data["known"] = data["count_status"] != "unknown"
-    data["color"] = data["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION})
-    data["label"] = data["milestone"].fillna("")
-
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        x = alt.X("date:T").title(None).axis(format="%Y", tickCount="year")
-        known = alt.Chart(d).transform_filter("datum.known")
-        unknown = alt.Chart(d).transform_filter("!datum.known")
-        dots = (
-            known.mark_circle(size=70, opacity=0.9)
-            .encode(
-                x,
-                alt.Y("china_entries:Q").title("China entries added").scale(zero=True),
-                alt.Color("color:N").scale(None).legend(None),
-                description="aria:N",
-            )
-            .transform_calculate(
-                aria="timeFormat(datum.date, '%b %d, %Y') + ', ' + datum.rule + ': ' + "
-                "datum.china_entries + ' China entries'"
-            )
-        )
-        lines = (
-            unknown.mark_rule(strokeDash=[3, 3], color=theme.CONTEXT)
-            .encode(x, description="aria:N")
-            .transform_calculate(
-                aria="timeFormat(datum.date, '%b %d, %Y') + ', ' + datum.rule + ': count unknown'"
-            )
-        )
-        labels = (
-            known.transform_filter("datum.label != ''")
-            .mark_text(align="left", dx=6, dy=-8, fontWeight="bold", aria=False)
-            .encode(x, alt.Y("china_entries:Q"), alt.Text("label:N"))
-        )
-        unknown_labels = (
-            unknown.transform_filter("datum.label != ''")
-            .mark_text(align="left", dx=4, y=8, color=theme.SECONDARY, aria=False)
-            .encode(x, alt.Text("label:N"))
-        )
-        return (lines + dots + labels + unknown_labels).properties(width=width - 70, height=300)
-
-    return Figure(
-        name="rules-over-time",
-        headline=(
-            f"{summary['rules']} rules added Chinese entries from "
-            f"{summary['first'].year} to {summary['latest'].year}"
-        ),
-        dek="Each dot is one Federal Register rule, by China entries added; "
-        "dashed lines mark rules whose China count no source states",
-        source=source_line("Federal Register rules compiled by the desk", rules["source_url"]),
-        note=(
-            f"{summary['rules_unknown']} rules have unknown China counts, drawn as dashed "
-            "lines, not zeros. Dates are publication dates, or effective dates where none "
-            "is stated."
-        ),
-        description=(
-            f"Dot chart of {summary['rules']} rules over time. The largest known addition "
-            f"is {summary['biggest_entries']} China entries ({summary['biggest_rule']}, "
-            f"{summary['biggest_date']:%b %Y}); {summary['rules_unknown']} rules have "
-            "unknown counts."
-        ),
-        data=data[
-            [
-                "date",
-                "rule",
-                "china_entries",
-                "count_status",
-                "milestone",
-                "source_url",
-                "known",
-                "color",
-                "label",
-            ]
-        ],
-        draw=draw,
-    )
-
-
-def listing_snapshot(financials: pd.DataFrame, companies: pd.DataFrame) -> Figure:
-    """Each company's overseas share as known when it was listed; no figure is not zero."""
-    data = figures.snapshot_at(financials, companies)
-    known = data[data["status"] == "figure"]
-    missing = len(data) - len(known)
-    data["label"] = [
-        f"{v:g}% ({p}, {c})" if s == "figure" else "no public figure"
-        for v, p, c, s in zip(
-            data["share_pct"], data["period"], data["confidence"], data["status"], strict=True
-        )
-    ]
+def listing_snapshot(
+    financials: pd.DataFrame, companies: pd.DataFrame, said: Words, when: pd.Timestamp
+) -> Figure:
+    """Each company's latest overseas share public on a date; no figure is not zero."""
+    data = figures.snapshot_at(financials, companies, when)
+    data["label"] = data.apply(share_label, axis=1)
+    data["hollow"] = ~data["confidence"].isin(figures.FIRM) & data["share_pct"].notna()
     data["color"] = theme.US_ACTION
-    top = known.loc[known["share_pct"].idxmax()] if len(known) else None
-    return Figure(
-        name="overseas-share-at-listing",
-        headline=(
-            f"At listing, only {len(known)} of the {len(data)} firms had a public overseas figure"
-        ),
-        dek="Share of revenue earned outside mainland China, latest figure known by "
-        "Oct. 9, 2019 (percent)",
+    known = data[data["share_pct"].notna()]
+    facts = {
+        "known": len(known),
+        "companies": len(data),
+        "missing": len(data) - len(known),
+        "missing_names": list(data.loc[data["share_pct"].isna(), "company"]),
+        "known_lines": [f"{r.company} {r.label}" for r in known.itertuples()],
+        "when": when,
+        "estimates": int(known["hollow"].sum()),
+    }
+    return compose(
+        "overseas-share-at-listing",
+        said,
+        facts,
         source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
-        note=(
-            f"{missing} companies had no public overseas figure; they are not zero. "
-            "Approximate, inferred and unverified figures are labelled so."
-        ),
-        description=(
-            "Bar chart of overseas revenue shares at listing. "
-            + (
-                f"{top['company']} has the highest known share, about {top['share_pct']:g}% "
-                f"({top['confidence']}); "
-                if top is not None
-                else ""
-            )
-            + f"{missing} companies have no public figure."
-        ),
         data=data[
             [
                 "company",
                 "share_pct",
                 "period",
-                "confidence",
-                "status",
-                "source_url",
-                "label",
-                "color",
-            ]
-        ],
-        draw=lambda d, width: horizontal_bars(
-            d, width, category="company", value="share_pct", label="label", color="color"
-        ),
-    )
-
-
-def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame) -> Figure:
-    """Overseas share by company and period, one series per definition of 'overseas'."""
-    data = figures.overseas_shares(financials, companies)
-    data["firm"] = data["confidence"].isin(["stated", "computed"])
-    # Short legend labels that fit a phone; the CSV keeps each full definition.
-    data["overseas"] = (
-        data["definition"]
-        .str.replace(r"^overseas,? ?", "", regex=True)
-        .str.replace(r" \(.*\)$", "", regex=True)
-    )
-    latest = data.loc[data["period_end"].idxmax()]
-    firms = list(dict.fromkeys(data["company"]))
-    colors = dict(zip(firms, theme.CATEGORY, strict=False))
-    data["color"] = data["company"].map(colors)
-
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        x = alt.X("period_end:T").title(None).axis(format="%Y", tickCount="year")
-        y = (
-            alt.Y("share_pct:Q")
-            .title("Overseas share of revenue (%)")
-            .scale(zero=True, domain=[0, 60])
-        )
-        base = alt.Chart(d)
-        lines = base.mark_line(strokeWidth=1.5, aria=False).encode(
-            x,
-            y,
-            alt.Color("color:N").scale(None),
-            alt.Detail("series:N"),
-            alt.StrokeDash("overseas:N")
-            .title("'Overseas' means")
-            .legend(orient="top", direction="vertical", labelLimit=width),
-        )
-        points = (
-            base.mark_point(size=60, strokeWidth=2)
-            .encode(
-                x,
-                y,
-                alt.Color("color:N").scale(None),
-                alt.Fill("fill:N").scale(None),
-                description="aria:N",
-            )
-            .transform_calculate(
-                fill=f"datum.firm ? datum.color : '{theme.BACKGROUND}'",
-                aria="datum.company + ', ' + datum.period + ': ' + datum.share_pct + '% (' + "
-                "datum.definition + ', ' + datum.confidence + ')'",
-            )
-        )
-        last = base.transform_window(
-            rank="rank()",
-            sort=[alt.SortField("period_end", order="descending")],
-            groupby=["company"],
-        ).transform_filter("datum.rank == 1")
-        names = last.mark_text(align="left", dx=7, fontWeight="bold", aria=False).encode(
-            x, y, alt.Text("company:N"), alt.Color("color:N").scale(None)
-        )
-        return (lines + points + names).properties(width=width - 150, height=300)
-
-    return Figure(
-        name="overseas-share-over-time",
-        headline=(
-            f"{latest['company']} now earns about {latest['share_pct']:g}% of revenue abroad"
-        ),
-        dek="Overseas share of revenue by company and period, where a source states it; "
-        "each definition of 'overseas' is its own line (percent)",
-        source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
-        note=(
-            "Hollow points are approximate, inferred or unverified. Hikvision reports two "
-            "overseas figures (regional split; main business only), kept apart. iFlytek, "
-            "Xiamen Meiya Pico, Yitu and Yixin have no public overseas figures."
-        ),
-        description=(
-            f"Line chart of overseas revenue shares for {', '.join(firms)}. The highest "
-            f"share shown is {data['share_pct'].max():g}% "
-            f"({data.loc[data['share_pct'].idxmax(), 'company']}), the lowest "
-            f"{data['share_pct'].min():g}% ({data.loc[data['share_pct'].idxmin(), 'company']})."
-        ),
-        data=data[
-            [
-                "company",
-                "period",
-                "period_end",
-                "share_pct",
                 "definition",
                 "confidence",
                 "source_url",
-                "series",
-                "overseas",
-                "firm",
+                "label",
+                "hollow",
                 "color",
             ]
-        ],
-        draw=draw,
-    )
-
-
-def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame) -> Figure:
-    """Named US suppliers per company; none named is not the same as none."""
-    data = figures.us_suppliers(suppliers, companies)
-    data["label"] = [
-        str(n) if pd.notna(n) else "none named in our sources" for n in data["named_us_suppliers"]
-    ]
-    data["color"] = data["company"].map(
-        lambda c: theme.US_ACTION if c in ("hikvision", "dahua") else theme.FURTHER[0]
-    )
-    most = data.loc[data["named_us_suppliers"].fillna(-1).idxmax()]
-    none = int(data["named_us_suppliers"].isna().sum())
-    leaders = data[data["named_us_suppliers"] == most["named_us_suppliers"]]
-    others = data[data["named_us_suppliers"].notna() & ~data.index.isin(leaders.index)]
-    shared = (
-        set.intersection(*(set(n.split(", ")) for n in others["suppliers"]))
-        if len(others)
-        else set()
-    )
-    headline = (
-        f"{' and '.join(leaders['name'])} each had {int(most['named_us_suppliers'])} US "
-        "suppliers named"
-        + (
-            f"; {story.number(len(others))} other firms had only {', '.join(sorted(shared))}"
-            if shared and all(n == 1 for n in others["named_us_suppliers"])
-            else ""
-        )
-    )
-    return Figure(
-        name="us-suppliers-named",
-        headline=headline,
-        dek="US companies named as suppliers of each listed firm in news reports and filings",
-        source=source_line("Reports compiled by the desk", suppliers["source_url"]),
-        note=(
-            f"{none} companies had no supplier named in our sources, which does not mean "
-            "they had none. Hikvision does not disclose its suppliers."
-        ),
-        description=(
-            f"Bar chart of named US suppliers. {most['name']} has "
-            f"{int(most['named_us_suppliers'])}; {none} companies have none named."
-        ),
-        data=data[
-            ["name", "named_us_suppliers", "suppliers", "unnamed_us_mentioned", "label", "color"]
         ],
         draw=lambda d, width: horizontal_bars(
             d,
             width,
-            category="name",
-            value="named_us_suppliers",
+            category="company",
+            value="share_pct",
             label="label",
             color="color",
+            hollow="hollow",
+        ),
+        description=(
+            f"Bar chart of overseas revenue shares known on {words.long_date(when)}: "
+            + ("; ".join(facts["known_lines"]) or "none")
+            + f". {facts['missing']} companies have no figure in the desk's sources."
+        ),
+    )
+
+
+DEFINITION_DASHES = {
+    "overseas regions": [],
+    "overseas main business": [6, 3],
+    "outside mainland China": [10, 3, 2, 3],
+    "definition not stated": [2, 3],
+}
+
+
+def short_definition(definition: str) -> str:
+    """'overseas regions (regional split)' -> 'overseas regions', for a key or a label."""
+    inner = (
+        definition[definition.find("(") + 1 : definition.rfind(")")] if "(" in definition else ""
+    )
+    return {
+        "regional split": "overseas regions",
+        "excludes innovative businesses": "overseas main business",
+        "includes Hong Kong": "outside mainland China",
+    }.get(inner, "definition not stated")
+
+
+def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
+    """Overseas shares where stated, one panel per company: each figure spans its period, one
+    dash pattern per definition of 'overseas', estimates hollow, full years joined only to
+    full years of the same definition."""
+    data = figures.overseas_shares(financials, companies)
+    data["overseas"] = data["definition"].map(short_definition)
+    hikvision = data[data["company"] == "Hikvision"]
+    named = list(dict.fromkeys(data["company"]))
+    facts = {
+        "series": data["series"].nunique(),
+        "companies": named,
+        "without": [n for n in companies["name"] if n not in named],
+        "hikvision_definitions": hikvision["overseas"].nunique(),
+        "hikvision_latest": {
+            defn: group.loc[group["period_end"].idxmax()]
+            for defn, group in hikvision.groupby("overseas")
+        },
+        "estimates": int((~data["firm"]).sum()),
+        "half_years": int((data["period_type"] == "H1").sum()),
+    }
+
+    def panel(d: pd.DataFrame, company: str, width: int, last: bool, top: float) -> alt.LayerChart:
+        own = d[d["company"] == company]
+        first_year, last_year = d["period_start"].min().year, d["period_end"].max().year
+        step = theme.tick_step(width, last_year - first_year + 1, room=44)
+        ticks = [
+            pd.Timestamp(year=y, month=1, day=1)
+            for y in range(first_year, last_year + 2)
+            if y % step == 0
+        ]
+        domain = [
+            pd.Timestamp(year=first_year, month=1, day=1),
+            pd.Timestamp(year=last_year + 1, month=1, day=1),
+        ]
+        axis = alt.Axis(format="%Y", values=ticks, labels=last, ticks=last, domain=True)
+        x = alt.X("period_start:T").title(None).axis(axis).scale(domain=domain)
+        y = alt.Y("share_pct:Q").title(None).scale(domain=[0, top]).axis(tickCount=3)
+        dash = (
+            alt.StrokeDash("overseas:N")
+            .scale(domain=list(DEFINITION_DASHES), range=list(DEFINITION_DASHES.values()))
+            .legend(None)
+        )
+        base = alt.Chart(own)
+        joined = (
+            base.transform_filter("datum.period_type == 'FY'")
+            .mark_line(strokeWidth=1, color=theme.CONTEXT, aria=False)
+            .encode(alt.X("period_middle:T").scale(domain=domain), y, dash, alt.Detail("series:N"))
+        )
+        spans = (
+            base.mark_rule(strokeWidth=3, color=theme.US_ACTION)
+            .encode(x, alt.X2("period_end:T"), y, dash, description="aria:N")
+            .transform_calculate(
+                aria=aria(
+                    "datum.company + ', ' + datum.period + ': ' + datum.share_pct + '%'",
+                    "' (' + datum.overseas + '; ' + datum.confidence + ')'",
+                )
+            )
+        )
+        points = (
+            base.mark_point(size=30, strokeWidth=1.5, color=theme.US_ACTION, aria=False)
+            .encode(
+                alt.X("period_middle:T").scale(domain=domain),
+                y,
+                alt.Fill("fill:N").scale(None),
+            )
+            .transform_calculate(fill=f"datum.firm ? '{theme.US_ACTION}' : '{theme.BACKGROUND}'")
+        )
+        return (joined + spans + points).properties(
+            width=width,
+            height=90,
+            title=alt.Title(company, fontSize=theme.LABEL_SIZE, anchor="start", offset=4),
+        )
+
+    def key(width: int) -> alt.LayerChart:
+        """The one key the panels share: what each dash pattern means."""
+        shown = [name for name in DEFINITION_DASHES if name in set(data["overseas"])]
+        per_row = 2 if width >= 480 else 1
+        column = width // per_row
+        rows = pd.DataFrame(
+            {
+                "overseas": shown,
+                "x": [(i % per_row) * column for i in range(len(shown))],
+                "y": [(i // per_row) * 18 for i in range(len(shown))],
+            }
+        )
+        height = int(rows["y"].max()) + 14
+        x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
+        y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
+        dash = (
+            alt.StrokeDash("overseas:N")
+            .scale(domain=list(DEFINITION_DASHES), range=list(DEFINITION_DASHES.values()))
+            .legend(None)
+        )
+        lines = (
+            alt.Chart(rows)
+            .mark_rule(strokeWidth=3, color=theme.US_ACTION, aria=False)
+            .encode(
+                x,
+                alt.X2("x_end:Q"),
+                alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None),
+                dash,
+            )
+            .transform_calculate(x_end="datum.x + 26")
+        )
+        labels = (
+            alt.Chart(rows)
+            .mark_text(align="left", baseline="middle", dx=32, aria=False)
+            .encode(x, y, alt.Text("overseas:N"))
+        )
+        return (lines + labels).properties(width=width, height=height)
+
+    def draw(d: pd.DataFrame, width: int) -> alt.VConcatChart:
+        plot = width - 48
+        top = max(60.0, float(d["share_pct"].max()) + 5)
+        order = list(dict.fromkeys(d["company"]))
+        panels = [panel(d, c, plot, i == len(order) - 1, top) for i, c in enumerate(order)]
+        return alt.vconcat(key(plot), *panels, spacing=14).resolve_scale(
+            x="independent", y="independent"
+        )
+
+    return compose(
+        "overseas-share-over-time",
+        said,
+        facts,
+        source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
+        data=data[
+            [
+                "company",
+                "period",
+                "period_type",
+                "period_start",
+                "period_end",
+                "period_middle",
+                "share_pct",
+                "definition",
+                "overseas",
+                "series",
+                "confidence",
+                "firm",
+                "source_url",
+            ]
+        ],
+        draw=draw,
+        description=(
+            f"Panels for {words.and_list(named)}: {len(data)} overseas revenue shares, each "
+            f"drawn across its period. Highest {words.digits(data['share_pct'].max())}% "
+            f"({data.loc[data['share_pct'].idxmax(), 'series']}); lowest "
+            f"{words.digits(data['share_pct'].min())}% "
+            f"({data.loc[data['share_pct'].idxmin(), 'series']})."
+        )
+        if len(data)
+        else "No overseas figures.",
+    )
+
+
+def ink_expression(colors: pd.Series) -> str:
+    """A Vega expression mapping each series colour to its readable ink for labels."""
+    cases = {c: theme.ink(c) for c in dict.fromkeys(colors)}
+    expression = f"'{theme.TEXT}'"
+    for color, ink in cases.items():
+        expression = f"datum.color == '{color}' ? '{ink}' : {expression}"
+    return expression
+
+
+def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
+    """US suppliers named in the desk's sources, per company; none named is not none."""
+    data = figures.us_suppliers(suppliers, companies)
+    data["label"] = [
+        f"{n}: {s}" if pd.notna(n) else "none named in the desk's sources"
+        for n, s in zip(data["named_us_suppliers"], data["suppliers"], strict=True)
+    ]
+    data["hollow"] = False
+    data["color"] = theme.US_ACTION
+    counted = data[data["named_us_suppliers"].notna()]
+    top = figures.leader(
+        counted.set_index("name")["named_us_suppliers"].astype(float),
+        counted.set_index("name")["named_us_suppliers"].astype(float),
+    )
+    hikvision_domestic = figures.domestic_suppliers(suppliers, "hikvision")
+    facts = {
+        "named": len(counted),
+        "none": list(data.loc[data["named_us_suppliers"].isna(), "name"]),
+        "most": top,
+        "most_count": None
+        if top is None
+        else int(counted.set_index("name").at[top, "named_us_suppliers"]),
+        "hikvision_domestic": list(hikvision_domestic["supplier"]),
+    }
+    return compose(
+        "us-suppliers-named",
+        said,
+        facts,
+        source=source_line("Reports compiled by the desk", suppliers["source_url"]),
+        data=data[["name", "named_us_suppliers", "suppliers", "label", "hollow", "color"]],
+        draw=lambda d, width: horizontal_bars(
+            d.assign(
+                short=d["named_us_suppliers"].map(
+                    lambda n: str(n) if pd.notna(n) else "none named"
+                )
+            ),
+            width,
+            category="name",
+            value="named_us_suppliers",
+            label="short",
+            color="color",
+            hollow="hollow",
+        ),
+        description=(
+            "Bar chart of US suppliers named in the desk's sources: "
+            + "; ".join(r.label for r in data.itertuples() if pd.notna(r.named_us_suppliers))
+            + f". {len(facts['none'])} companies have none named."
         ),
     )
 
 
 def revenue_history(
-    financials: pd.DataFrame, company: str, name: str, name_zh: str | None = None
+    financials: pd.DataFrame, company: str, name: str, said: Words
 ) -> Figure | None:
-    """A company's full-year revenue, one colour per basis; None when there are no figures."""
-    own = financials[
-        (financials["company"] == company)
-        & (financials["metric"] == "total_revenue")
-        & (financials["period_type"] == "FY")
-    ]
-    own = figures.best_first(own).drop_duplicates(["year", "definition"])
-    if own.empty:
+    """A company's full-year revenue, one colour per basis, side by side, never joined."""
+    data = figures.revenue_series(financials, company)
+    if data.empty:
         return None
-    data = (
-        pd.DataFrame(
-            {
-                "year": own["year"].astype("int64"),
-                "revenue_cny_m": own["value"],
-                "basis": own["definition"],
-                "confidence": own["confidence"],
-                "source_url": own["source_url"],
-            }
-        )
-        .sort_values(["year", "basis"])
-        .reset_index(drop=True)
-    )
     bases = list(dict.fromkeys(data["basis"]))
     data["color"] = data["basis"].map(dict(zip(bases, theme.CATEGORY, strict=False)))
     clash = data[data.duplicated("year", keep=False)]
-    # Growth is read within one basis only: the one with the latest figure.
     series = data[data["basis"] == data.iloc[-1]["basis"]]
     first, last = series.iloc[0], series.iloc[-1]
-    if len(clash):
-        year = int(clash["year"].iloc[0])
-        amounts = " or ".join(story.money(v) for v in clash["revenue_cny_m"])
-        headline = f"{name}'s two prospectuses disagree on its {year} revenue: {amounts}"
-    else:
-        headline = (
-            f"{name}'s revenue went from {story.money(first['revenue_cny_m'])} in "
-            f"{first['year']} to {story.money(last['revenue_cny_m'])} in {last['year']}"
-        )
+    facts = {
+        "name": name,
+        "first_year": int(first["year"]),
+        "first": first["revenue_cny_m"],
+        "last_year": int(last["year"]),
+        "last": last["revenue_cny_m"],
+        "bases": len(bases),
+        "basis_names": bases,
+        "clash_year": int(clash["year"].iloc[0]) if len(clash) else None,
+        "clash_amounts": [words.money(v) for v in clash["revenue_cny_m"]],
+        "colours": [theme.COLOUR_NAMES[c] for c in theme.CATEGORY[: len(bases)]],
+    }
 
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        bars = (
+    def draw(d: pd.DataFrame, width: int) -> alt.Chart:
+        return (
             alt.Chart(d)
             .mark_bar()
             .encode(
@@ -582,54 +901,23 @@ def revenue_history(
                 description="aria:N",
             )
             .transform_calculate(
-                aria="datum.year + ': CNY ' + format(datum.revenue_cny_m, ',.0f') + 'm (' + "
-                "datum.basis + ')'"
+                aria=aria(
+                    "datum.year + ': CNY ' + format(datum.revenue_cny_m, ',.0f') + 'm'",
+                    "' (' + datum.basis + ', ' + datum.confidence + ')'",
+                )
             )
+            .properties(width=width - 90, height=260)
         )
-        return bars.properties(width=width - 90, height=260)
 
-    several = len(bases) > 1
-    return Figure(
-        name=f"revenue-{company}",
-        headline=headline,
-        dek=(f"{name} ({name_zh}): " if isinstance(name_zh, str) else f"{name}: ")
-        + "full-year revenue, CNY million"
-        + (f"; {len(bases)} bases shown side by side, never joined" if several else ""),
+    return compose(
+        f"revenue-{company}",
+        said,
+        facts,
         source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
-        note=(
-            "The prospectuses disagree for the same year; both are shown: "
-            + "; ".join(
-                f"{b} ({theme.COLOUR_NAMES[c]})"
-                for b, c in zip(bases, theme.CATEGORY, strict=False)
-            )
-            if several
-            else None
-        ),
-        description=(
-            f"Column chart of {name}'s full-year revenue, {len(data)} figures from "
-            f"{data['year'].min()} to {data['year'].max()}; on the {last['basis']} basis it "
-            f"went from {story.money(first['revenue_cny_m'])} ({first['year']}) to "
-            f"{story.money(last['revenue_cny_m'])} ({last['year']})."
-        ),
         data=data,
         draw=draw,
+        description=(
+            f"Column chart of {name}'s full-year revenue, {len(data)} figures from "
+            f"{data['year'].min()} to {data['year'].max()}."
+        ),
     )
-
-
-def all_figures(tables: dict[str, pd.DataFrame]) -> list[Figure]:
-    """Every figure the project publishes, for tests and the benchmark."""
-    shown = [
-        entries_by_kind(tables["entries_2019"]),
-        per_year(tables["rules"]),
-        rules_over_time(tables["rules"]),
-        listing_snapshot(tables["financials"], tables["companies"]),
-        overseas_over_time(tables["financials"], tables["companies"]),
-        suppliers_named(tables["suppliers"], tables["companies"]),
-    ]
-    for company, name in zip(
-        tables["companies"]["company"], tables["companies"]["name"], strict=True
-    ):
-        history = revenue_history(tables["financials"], company, name)
-        if history is not None:
-            shown.append(history)
-    return shown

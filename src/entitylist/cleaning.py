@@ -1,110 +1,176 @@
 """Turn the raw snapshot into tidy, validated tables: one function per processed table.
 
-Every output row keeps `raw_row`, the 1-based data row of the raw file it came from, so a
-number on a page can be traced to its line in data/raw (line = raw_row + 1).
-Blanks stay missing: nothing here fills an unknown with a zero or a guess.
+Every output row keeps `raw_file` and `raw_row` (the 1-based data row of that file), so a
+number on a page can be traced to its line in data/raw (line = raw_row + 1), and carries
+`known_since`, the day it became public (see KNOWN_SINCE_RULES). Blanks stay missing:
+nothing here fills an unknown with a zero or a guess. Figures the pack marks unverified never
+enter a processed table; `withheld` records that they exist, without their values.
 """
 
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 
-from entitylist import atomic, paths, schemas
+from entitylist import atomic, config, schemas, sources
 from entitylist.errors import RawDataError
-from entitylist.sources import read_raw
-
-RULES_FILE = "fr_rules_china.csv"
-ENTRIES_FILE = "entities_84FR54002.csv"
-EVENTS_FILE = "events.csv"
-REVENUE_FILE = "revenue_by_region.csv"
-SUPPLIERS_FILE = "us_suppliers.csv"
-PARTNERSHIPS_FILE = "partnerships.csv"
-COMPANIES_FILE = "companies.csv"
+from entitylist.sources import Snapshot
 
 # The pack's README: the ZTE rule's 3 China entries (of 4) were tallied from the named
 # list, not stated by a source. Every other non-blank count is stated.
 TALLIED_CHINA_COUNTS = {"2016-05104"}
+# The screening list's generation date: when its names and entries became known to the desk.
+SCREENING_LIST_DAY = pd.Timestamp("2026-07-31")
+# How each kind of row is dated when it became public; the methods section prints these.
+KNOWN_SINCE_RULES = {
+    "rule": "a rule: its publication date in the Federal Register (its effective date where "
+    "no publication date is stated)",
+    "event": "an event: its date, or the date of the report that gives it",
+    "source date": "a figure first stated by a dated report (a news estimate, a press "
+    "release): that report's date; a month without a day counts as its last day",
+    "prospectus": "a prospectus figure: the prospectus's filing date, to the month the "
+    "sources give (its last day); where a row cites a prospectus without a date, the "
+    "company's earliest prospectus in the sources",
+    "annual results": "an annual figure from results or an annual report: April 30 of the "
+    "next year, the filing deadline for mainland-listed companies",
+    "half-year results": "a first-half figure: Aug. 31 of the same year, the deadline for "
+    "half-year reports",
+    "report": "a supplier or university tie: the latest date its source's notes give (a "
+    "month alone counts as its last day); undated rows are left out of as-of views",
+    "screening list": "an entry of the official list, and a name spelled as on it: the "
+    "day the desk's copy of the list was generated",
+    "announcement": "an entry named in 2019 reports of the rule: Oct. 9, 2019, the day the "
+    "rule was published",
+}
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+DATE_IN_TEXT = re.compile(
+    r"(?:(?P<day>\d{1,2})(?:-(?P<last_day>\d{1,2}))? )?"
+    r"(?:(?P<month>" + "|".join(MONTHS) + r")[a-z]*\.? )?"
+    r"(?P<year>20\d\d)\b",
+    re.IGNORECASE,
+)
 
 
-def with_raw_row(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add raw_row, the 1-based data row number of each row in its raw file."""
-    return frame.assign(raw_row=range(1, len(frame) + 1))
+# ---------------------------------------------------------------------------------------
+# Shared parsing, with errors that name the file, row and column
 
 
-def first_bad(frame: pd.DataFrame, column: str, parsed: pd.Series) -> pd.Series:
-    """Return the raw values that were given but did not parse."""
-    given = frame[column].notna()
-    return frame.loc[given & parsed.isna(), column]
+def with_source(frame: pd.DataFrame, snapshot: Snapshot, table: str) -> pd.DataFrame:
+    """Add raw_file (the current file of the table) and raw_row (1-based data row)."""
+    where = snapshot.where(table).removeprefix("data/raw/")
+    return frame.assign(raw_file=where, raw_row=range(1, len(frame) + 1))
 
 
-def raise_unparseable(file: str, frame: pd.DataFrame, column: str, bad: pd.Series, want: str):
-    """Raise a RawDataError naming the file, row, column and value that failed to parse."""
+def raise_unparseable(frame: pd.DataFrame, column: str, bad: pd.Series, want: str):
+    """Raise a RawDataError naming the file, row, column and value that failed."""
     index = bad.index[0]
-    row = int(frame.loc[index, "raw_row"])
-    msg = f"data/raw/{file}: row {row}, column {column!r}: {bad.iloc[0]!r} is not {want}"
+    where, row = frame.loc[index, "raw_file"], int(frame.loc[index, "raw_row"])
+    msg = f"data/raw/{where}: row {row}, column {column!r}: {bad.iloc[0]!r} is not {want}"
     raise RawDataError(msg)
 
 
-def parse_dates(file: str, frame: pd.DataFrame, column: str) -> pd.Series:
+def parse_dates(frame: pd.DataFrame, column: str) -> pd.Series:
     """Parse an ISO date column; blanks stay missing, anything else unparseable is an error."""
     parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
-    bad = first_bad(frame, column, parsed)
+    bad = frame.loc[frame[column].notna() & parsed.isna(), column]
     if len(bad):
-        raise_unparseable(file, frame, column, bad, "a date as YYYY-MM-DD")
+        raise_unparseable(frame, column, bad, "a date as YYYY-MM-DD")
     return parsed
 
 
-def parse_numbers(file: str, frame: pd.DataFrame, column: str, integer: bool = False) -> pd.Series:
+def parse_numbers(frame: pd.DataFrame, column: str, integer: bool = False) -> pd.Series:
     """Parse a numeric column; blanks stay missing, text that is not a number is an error."""
     parsed = pd.to_numeric(frame[column].str.replace(",", "", regex=False), errors="coerce")
-    bad = first_bad(frame, column, parsed)
+    bad = frame.loc[frame[column].notna() & parsed.isna(), column]
     if len(bad):
-        raise_unparseable(file, frame, column, bad, "a number")
+        raise_unparseable(frame, column, bad, "a number")
     if integer:
-        whole = parsed.dropna() % 1 == 0
-        if not whole.all():
-            raise_unparseable(
-                file, frame, column, frame.loc[whole[~whole].index, column], "a whole number"
-            )
+        fractional = parsed.notna() & (parsed % 1 != 0)
+        if fractional.any():
+            raise_unparseable(frame, column, frame.loc[fractional, column], "a whole number")
         return parsed.astype("Int64")
     return parsed.astype("Float64")
 
 
 def split_urls(text: object) -> list[str]:
-    """Split a '; '-separated source_url cell into its URLs."""
+    """Split a source cell into its http(s) URLs; other text (a citation) is left out."""
     if not isinstance(text, str):
         return []
-    return [part.strip() for part in text.split(";") if part.strip()]
+    return [p.strip() for p in re.split(r"\s*;\s*", text) if p.strip().startswith("http")]
 
 
 def first_url(series: pd.Series) -> pd.Series:
-    """Return the first http(s) URL of each source cell, the one a page links to."""
-    urls = series.map(lambda text: [u for u in split_urls(text) if u.startswith("http")])
-    return urls.map(lambda found: found[0] if found else pd.NA).astype("str")
+    """The source a page links first: original documents before copies (publishers.yaml)."""
+    from entitylist import publishers
+
+    return series.map(
+        lambda text: (publishers.primary_first(split_urls(text)) or [pd.NA])[0]
+    ).astype("str")
 
 
-def company_slugs(file: str, frame: pd.DataFrame, raw: Path) -> pd.Series:
+def company_table() -> pd.DataFrame:
+    """The companies of notebooks/companies.yaml as a table."""
+    return pd.DataFrame([company.model_dump() for company in config.companies()])
+
+
+def company_slugs(frame: pd.DataFrame) -> pd.Series:
     """Map the pack's company names to slugs; a name not among the eight is an error."""
-    companies = read_raw(COMPANIES_FILE, raw)
+    companies = company_table()
     slug = frame["company"].map(dict(zip(companies["name"], companies["slug"], strict=True)))
     unknown = frame.loc[slug.isna(), "company"]
     if len(unknown):
-        raise_unparseable(file, frame, "company", unknown, "one of the eight companies")
+        names = ", ".join(companies["name"])
+        raise_unparseable(frame, "company", unknown, f"one of the companies ({names})")
     return slug.astype("str")
 
 
-def clean_rules(raw: Path = paths.RAW) -> pd.DataFrame:
+def latest_date_in(text: object, bare_years: bool = True) -> pd.Timestamp | None:
+    """Return the last date a text mentions, as the latest day it can mean ('Oct 2019' -> 31).
+
+    Without bare_years a lone year is not read as a date: in supplier notes a year is more
+    often the period of a figure ("2018 revenue") than the date of the report.
+    """
+    if not isinstance(text, str):
+        return None
+    found = [m for m in DATE_IN_TEXT.finditer(text) if bare_years or m["month"]]
+    return day_of(found[-1]) if found else None
+
+
+def day_of(match: re.Match) -> pd.Timestamp:
+    """The latest day a matched date can mean: a month alone is its last day, a year Dec. 31."""
+    year = int(match["year"])
+    if match["month"] is None:
+        return pd.Timestamp(year=year, month=12, day=31)
+    month = MONTHS.index(match["month"][:3].lower()) + 1
+    if match["day"]:
+        return pd.Timestamp(year=year, month=month, day=int(match["last_day"] or match["day"]))
+    return pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)
+
+
+def reported_by(
+    text: pd.Series, fallback: pd.Series | None = None, bare_years: bool = True
+) -> pd.Series:
+    """Date each row was known by, from the dates its notes mention; missing if none."""
+    dates = text.map(lambda t: latest_date_in(t, bare_years))
+    if fallback is not None:
+        dates = dates.where(dates.notna(), fallback.map(lambda t: latest_date_in(t, bare_years)))
+    return pd.to_datetime(dates)
+
+
+# ---------------------------------------------------------------------------------------
+# Rules
+
+
+def clean_rules(snapshot: Snapshot) -> pd.DataFrame:
     """Federal Register rules under China: dates, action, counts and their count status."""
-    frame = with_raw_row(read_raw(RULES_FILE, raw)).assign(raw_file=RULES_FILE)
-    live = live_rules(raw, set(frame["document_number"].dropna()))
+    frame = with_source(snapshot.table(sources.RULES), snapshot, sources.RULES)
+    live = live_rules(snapshot, set(frame["document_number"].dropna()))
     frame = pd.concat([frame, live], ignore_index=True) if len(live) else frame
-    publication = parse_dates(RULES_FILE, frame, "publication_date")
-    effective = parse_dates(RULES_FILE, frame, "effective_date")
+    publication = parse_dates(frame, "publication_date")
+    effective = parse_dates(frame, "effective_date")
     counts = {
-        name: parse_numbers(RULES_FILE, frame, f"{name}_entries_added", integer=True)
+        name: parse_numbers(frame, f"{name}_entries_added", integer=True)
         for name in ("china", "hong_kong", "total")
     }
     status = pd.Series("unknown", index=frame.index, dtype="str")
@@ -139,20 +205,15 @@ def clean_rules(raw: Path = paths.RAW) -> pd.DataFrame:
             "stated_reason": frame["stated_reason"],
             "source_url": first_url(frame["source_url"]),
             "source_urls": frame["source_url"],
+            "known_since": date,
             "raw_file": frame["raw_file"],
             "raw_row": frame["raw_row"],
         }
     )
-    return schemas.validate("rules", rules, RULES_FILE)
+    return schemas.validate("rules", rules, snapshot.where(sources.RULES))
 
 
 LIVE_DOCUMENTS = "fr-documents.json"
-
-
-def latest_live_documents(raw: Path) -> Path | None:
-    """The Federal Register metadata of the newest live snapshot, if `make fetch` made one."""
-    found = sorted((raw / "live").glob(f"*/{LIVE_DOCUMENTS}"))
-    return found[-1] if found else None
 
 
 def live_action(title: str) -> str:
@@ -164,7 +225,7 @@ def live_action(title: str) -> str:
     return "revise"
 
 
-def live_rules(raw: Path, known: set[str]) -> pd.DataFrame:
+def live_rules(snapshot: Snapshot, known: set[str]) -> pd.DataFrame:
     """Rules from the newest live snapshot that the pack lacks, with counts from abstracts.
 
     Only a rule whose abstract states a number of entries under China is kept: without it
@@ -172,9 +233,10 @@ def live_rules(raw: Path, known: set[str]) -> pd.DataFrame:
     """
     from entitylist import parsers
 
-    path = latest_live_documents(raw)
-    if path is None:
+    found = sorted((snapshot.raw_dir / "live").glob(f"*/{LIVE_DOCUMENTS}"))
+    if not found:
         return pd.DataFrame()
+    path = found[-1]
     documents = json.loads(path.read_text(encoding="utf-8"))
     rows = []
     for number, document in enumerate(documents, 1):
@@ -198,74 +260,72 @@ def live_rules(raw: Path, known: set[str]) -> pd.DataFrame:
                 "stated_reason": None,
                 "source_url": document.get("html_url"),
                 "raw_row": number,
-                "raw_file": path.relative_to(raw).as_posix(),
+                "raw_file": path.relative_to(snapshot.raw_dir).as_posix(),
             }
         )
     return pd.DataFrame(rows, dtype="str").astype({"raw_row": "int64"}) if rows else pd.DataFrame()
 
 
+# ---------------------------------------------------------------------------------------
+# The 28 entries of the Oct. 9, 2019 rule
+
+
 def kind_detail(kind: pd.Series, name: pd.Series) -> pd.Series:
     """Split the government entries into the regional bureau and its subordinate bureaus."""
-    regional = name.fillna("").str.contains("Autonomous Region People", regex=False)
+    regional = name.fillna("").str.contains("Autonomous Region", regex=False) & name.fillna(
+        ""
+    ).str.contains("People", regex=False)
     detail = kind.map({"company": "company", "institute": "institute"}).astype("str")
     detail[(kind == "government") & regional] = "regional public security bureau"
     detail[(kind == "government") & ~regional] = "subordinate public security bureau"
     return detail
 
 
-def name_status(frame: pd.DataFrame) -> pd.Series:
-    """Mark each entry's name verified, candidate (to confirm) or disputed between sources."""
-    status = pd.Series("verified", index=frame.index, dtype="str")
-    status[frame["candidate_status"].fillna("").str.startswith("unverified")] = "candidate"
-    # The pack's README: sources disagree whether the 20th government entry is the
-    # Xinjiang Police College, and its field_status says the rule text was not seen.
-    status[(frame["kind"] == "institute") & frame["field_status"].str.contains("NOT seen")] = (
-        "disputed"
-    )
-    return status
+def unverified(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose name the pack still marks unverified or a candidate: never published."""
+    status = frame["candidate_status"].fillna("").str.lower()
+    return status.str.startswith(("unverified", "candidate")) | frame["csl_name"].isna()
 
 
-def display_names(frame: pd.DataFrame, status: pd.Series, detail: pd.Series) -> pd.Series:
-    """Return the name a page may print: unverified names become a description."""
-    shown = frame["entry_name"].astype("str").copy()
-    shown[status == "candidate"] = detail[status == "candidate"].str.capitalize() + (
-        " (name not verified)"
-    )
-    shown[status == "disputed"] = frame.loc[status == "disputed", "entry_name"] + (
-        " (sources disagree)"
-    )
-    return shown
+def clean_entries(snapshot: Snapshot) -> pd.DataFrame:
+    """The 28 entries of the rule: kind, the name as announced, and the list's 2026 name.
 
-
-def clean_entries(raw: Path = paths.RAW) -> pd.DataFrame:
-    """The 28 entries of the 9 Oct 2019 rule, with kind and how far each name is verified."""
-    frame = with_raw_row(read_raw(ENTRIES_FILE, raw))
-    companies = read_raw(COMPANIES_FILE, raw)
-    entry_no = parse_numbers(ENTRIES_FILE, frame, "entry_no", integer=True)
-    status = name_status(frame)
-    detail = kind_detail(frame["kind"], frame["entry_name"])
-    company = entry_no.astype("str").map(
-        dict(zip(companies["entry_no"], companies["slug"], strict=True))
-    )
+    `name` is the entry's name on the official list (its 2026 spelling), the name pages
+    print; `name_2019` is the name as 2019 reports gave it, where they did.
+    """
+    frame = with_source(snapshot.table(sources.ENTRIES), snapshot, sources.ENTRIES)
+    entry_no = parse_numbers(frame, "entry_no", integer=True)
+    if unverified(frame).any():
+        bad = frame.loc[unverified(frame), "entry_no"]
+        raise_unparseable(frame, "candidate_status", bad, "a verified name (csl_name given)")
+    companies = company_table()
+    company = entry_no.map(dict(zip(companies["entry_no"], companies["slug"], strict=True)))
+    from_list = frame["name_source_url"].fillna("").str.contains("trade.gov", regex=False)
+    announced_day = parse_dates(frame, "publication_date")
     entries = pd.DataFrame(
         {
             "entry_no": entry_no,
-            "display_name": display_names(frame, status, detail),
-            "entry_name": frame["entry_name"].where(status != "candidate"),
-            "candidate_name": frame["candidate_name"],
-            "name_status": status,
+            "name": frame["csl_name"],
+            "name_2019": frame["entry_name"].where(~from_list),
             "kind": frame["kind"],
-            "kind_detail": detail,
+            "kind_detail": kind_detail(frame["kind"], frame["csl_name"]),
             "company": company.astype("str"),
             "license_requirement": frame["license_requirement"],
             "license_review_policy": frame["license_review_policy"],
             "citation": frame["citation"],
-            "publication_date": parse_dates(ENTRIES_FILE, frame, "publication_date"),
-            "source_url": first_url(frame["name_source_url"]),
+            "publication_date": announced_day,
+            "name_source_url": first_url(frame["name_source_url"]),
+            "name_known_since": announced_day.where(~from_list, SCREENING_LIST_DAY),
+            "known_since": announced_day,
+            "raw_file": frame["raw_file"],
             "raw_row": frame["raw_row"],
         }
     )
-    return schemas.validate("entries_2019", entries, ENTRIES_FILE)
+    return schemas.validate("entries_2019", entries, snapshot.where(sources.ENTRIES))
+
+
+# ---------------------------------------------------------------------------------------
+# Events
 
 
 def date_kind(basis: pd.Series) -> pd.Series:
@@ -289,11 +349,10 @@ def mentions(text: pd.Series, companies: pd.DataFrame) -> pd.Series:
     return joined.astype("str").replace("", pd.NA)
 
 
-def clean_events(raw: Path = paths.RAW) -> pd.DataFrame:
+def clean_events(snapshot: Snapshot) -> pd.DataFrame:
     """Dated events of the story, with how each date is known and which companies they name."""
-    frame = with_raw_row(read_raw(EVENTS_FILE, raw))
-    companies = read_raw(COMPANIES_FILE, raw)
-    date = parse_dates(EVENTS_FILE, frame, "date")
+    frame = with_source(snapshot.table(sources.EVENTS), snapshot, sources.EVENTS)
+    date = parse_dates(frame, "date")
     sequence = frame.groupby(date).cumcount() + 1
     events = pd.DataFrame(
         {
@@ -304,12 +363,19 @@ def clean_events(raw: Path = paths.RAW) -> pd.DataFrame:
             "category": frame["category"],
             "date_kind": date_kind(frame["date_basis"]),
             "date_basis": frame["date_basis"],
-            "companies": mentions(frame["event"] + " " + frame["actor"], companies),
+            "companies": mentions(frame["event"] + " " + frame["actor"], company_table()),
             "source_url": first_url(frame["source_url"]),
+            "source_urls": frame["source_url"],
+            "known_since": date,
+            "raw_file": frame["raw_file"],
             "raw_row": frame["raw_row"],
         }
     )
-    return schemas.validate("events", events, EVENTS_FILE)
+    return schemas.validate("events", events, snapshot.where(sources.EVENTS))
+
+
+# ---------------------------------------------------------------------------------------
+# Company figures
 
 
 def parse_periods(period: pd.Series) -> pd.DataFrame:
@@ -317,16 +383,19 @@ def parse_periods(period: pd.Series) -> pd.DataFrame:
     parts = period.str.extract(r"^(?P<period_type>FY|H1)-?(?P<year>\d{4})(?P<rest>.*)$")
     period_type = parts["period_type"].fillna("unspecified").astype("str")
     year = pd.to_numeric(parts["year"], errors="coerce").astype("Int64")
+    text_year = year.astype("str")
+    start = pd.to_datetime(text_year + "-01-01", format="%Y-%m-%d", errors="coerce")
     month_end = period_type.map({"FY": "-12-31", "H1": "-06-30"})
-    period_end = pd.to_datetime(year.astype("str") + month_end, format="%Y-%m-%d", errors="coerce")
-    label = (period_type + " " + year.astype("str")).where(year.notna(), period)
+    end = pd.to_datetime(text_year + month_end, format="%Y-%m-%d", errors="coerce")
+    label = (period_type + " " + text_year).where(year.notna(), period)
     inferred = parts["rest"].fillna("").str.contains("implied", regex=False)
     return pd.DataFrame(
         {
             "period": label.astype("str"),
             "period_type": period_type,
             "year": year,
-            "period_end": period_end,
+            "period_start": start,
+            "period_end": end,
             "period_inferred": inferred,
         }
     )
@@ -358,14 +427,120 @@ def revenue_definition(notes: pd.Series) -> pd.Series:
     return definition
 
 
-def confidence(notes: pd.Series, inferred: pd.Series, computed: pd.Series) -> pd.Series:
-    """Grade each figure; the pack's notes flag doubts in capitals (UNVERIFIED, APPROXIMATE)."""
+def confidence(
+    notes: pd.Series, inferred: pd.Series, computed: pd.Series, metric: str
+) -> pd.Series:
+    """Grade each figure; the pack's notes flag doubts in capitals (UNVERIFIED, APPROXIMATE).
+
+    "INFERRED: overseas …" concerns only the overseas figures of its row, not the total.
+    """
+    text = notes.fillna("")
+    flagged = text.str.contains("INFERRED", regex=False)
+    if metric == "total_revenue":
+        flagged &= ~text.str.contains(r"INFERRED: overseas", regex=True)
     level = pd.Series("stated", index=notes.index, dtype="str")
     level[computed] = "computed"
-    level[notes.fillna("").str.contains("APPROXIMATE", regex=False)] = "approximate"
-    level[inferred | notes.fillna("").str.contains("INFERRED", regex=False)] = "inferred"
-    level[notes.fillna("").str.contains("UNVERIFIED", regex=False)] = "unverified"
+    level[text.str.contains("APPROXIMATE", regex=False)] = "approximate"
+    level[inferred | flagged] = "inferred"
+    level[text.str.contains("UNVERIFIED", regex=False)] = "unverified"
     return level
+
+
+PROSPECTUS = re.compile(r"prospectus", re.IGNORECASE)
+PROSPECTUS_DATE = re.compile(
+    r"prospectus[^.;]{0,40}?\(?(?P<month>" + "|".join(MONTHS) + r")[a-z]*\.? (?P<year>20\d\d)"
+    r"|prospectus figures, (?P<year_only>20\d\d)",
+    re.IGNORECASE,
+)
+# The report's own date, where the first sentence of the notes gives it ("Reuters factbox
+# (9 Oct 2019)", "Yicai Global, 10 Oct 2019"); a page snapshot's date is not a report's.
+SOURCE_DATE = re.compile(
+    r"^[^.]*?(?:\(|, )(?P<date>(?:\d{1,2} )?(?:" + "|".join(MONTHS) + r")[a-z]*\.? 20\d\d)\)?",
+    re.IGNORECASE,
+)
+
+
+def prospectus_day(notes: str) -> pd.Timestamp | None:
+    """The filing month (its last day) or year (Dec. 31) of the prospectus a note names."""
+    found = PROSPECTUS_DATE.search(notes)
+    if not found:
+        return None
+    if found["year_only"]:
+        return pd.Timestamp(year=int(found["year_only"]), month=12, day=31)
+    month = MONTHS.index(found["month"][:3].lower()) + 1
+    return pd.Timestamp(year=int(found["year"]), month=month, day=1) + pd.offsets.MonthEnd(0)
+
+
+def source_day(notes: str) -> pd.Timestamp | None:
+    """The date a note's first sentence gives for its report, unless it is a page snapshot."""
+    found = SOURCE_DATE.search(notes)
+    if not found or "snapshot" in found.group(0).lower():
+        return None
+    return latest_date_in(found["date"])
+
+
+def results_day(period_type: str, year: int) -> pd.Timestamp | None:
+    """When results for a period were due: annual by April 30 next year, half-year by Aug. 31."""
+    if pd.isna(year):
+        return None
+    if period_type == "FY":
+        return pd.Timestamp(year=int(year) + 1, month=4, day=30)
+    if period_type == "H1":
+        return pd.Timestamp(year=int(year), month=8, day=31)
+    return None
+
+
+def known_since(frame: pd.DataFrame, periods: pd.DataFrame, slug: pd.Series) -> pd.DataFrame:
+    """The day each figure became public, and which rule of KNOWN_SINCE_RULES gave it."""
+    notes = frame["notes"].fillna("")
+    cited = notes.map(prospectus_day)
+    # A row that cites a prospectus without its date: the company's earliest prospectus.
+    earliest = cited.groupby(slug).min()
+    days, bases = [], []
+    for i in frame.index:
+        if PROSPECTUS.search(notes[i]):
+            day = cited[i] if pd.notna(cited[i]) else earliest.get(slug[i])
+            days.append(day)
+            bases.append("prospectus" if pd.notna(day) else "undated")
+            continue
+        stated = source_day(notes[i])
+        if stated is not None:
+            days.append(stated)
+            bases.append("source date")
+            continue
+        due = results_day(periods.at[i, "period_type"], periods.at[i, "year"])
+        days.append(due)
+        kind = {"FY": "annual results", "H1": "half-year results"}
+        bases.append(kind.get(periods.at[i, "period_type"], "undated"))
+    return pd.DataFrame(
+        {"known_since": pd.to_datetime(pd.Series(days, index=frame.index)), "known_basis": bases}
+    )
+
+
+def check_amounts(frame: pd.DataFrame, values: dict[str, pd.Series]) -> None:
+    """Cross-field checks: overseas within total, a computed share equal to its quotient."""
+    total, overseas = values["total_revenue"], values["overseas_revenue"]
+    share = values["overseas_share"]
+    over = (overseas > total).fillna(False)
+    if over.any():
+        i = over[over].index[0]
+        msg = (
+            f"data/raw/{frame.at[i, 'raw_file']}: row {frame.at[i, 'raw_row']}: "
+            f"overseas_revenue {overseas[i]:,g} exceeds total_revenue {total[i]:,g}"
+        )
+        raise RawDataError(msg)
+    computed = frame["share_basis"] == "computed"
+    quotient = 100 * overseas / total
+    # Shares are stated to two decimals: a computed share within 0.1 point of its quotient.
+    off = (computed & ((share - quotient).abs() > 0.1)).fillna(False)
+    if off.any():
+        i = off[off].index[0]
+        msg = (
+            f"data/raw/{frame.at[i, 'raw_file']}: row {frame.at[i, 'raw_row']}: "
+            f"overseas_share_pct {share[i]:g} is marked computed, but overseas_revenue / "
+            f"total_revenue is {quotient[i]:.2f}%"
+        )
+        raise RawDataError(msg)
 
 
 # Raw column -> (metric, unit) of the long table.
@@ -376,14 +551,18 @@ FINANCIAL_METRICS = {
 }
 
 
-def clean_financials(raw: Path = paths.RAW) -> pd.DataFrame:
-    """Company figures in long form: one stated number per row, with definition and confidence."""
-    frame = with_raw_row(read_raw(REVENUE_FILE, raw))
+def financial_rows(snapshot: Snapshot) -> pd.DataFrame:
+    """Every figure of the revenue table in long form, unverified ones included."""
+    frame = with_source(snapshot.table(sources.REVENUE), snapshot, sources.REVENUE)
     periods = parse_periods(frame["period"])
-    slug = company_slugs(REVENUE_FILE, frame, raw)
+    slug = company_slugs(frame)
+    values = {
+        metric: parse_numbers(frame, column) for column, (metric, _) in FINANCIAL_METRICS.items()
+    }
+    check_amounts(frame, values)
+    dated = known_since(frame, periods, slug)
     long = []
-    for column, (metric, unit) in FINANCIAL_METRICS.items():
-        value = parse_numbers(REVENUE_FILE, frame, column)
+    for metric, unit in FINANCIAL_METRICS.values():
         computed = (frame["share_basis"] == "computed") & (metric == "overseas_share")
         definition = (
             revenue_definition(frame["notes"])
@@ -395,35 +574,80 @@ def clean_financials(raw: Path = paths.RAW) -> pd.DataFrame:
                 "company": slug,
                 **periods,
                 "metric": metric,
-                "value": value,
+                "value": values[metric],
                 "unit": unit,
                 "definition": definition,
-                "confidence": confidence(frame["notes"], periods["period_inferred"], computed),
+                "confidence": confidence(
+                    frame["notes"], periods["period_inferred"], computed, metric
+                ),
                 "source": frame["source_url"],
                 "source_url": first_url(frame["source_url"]),
+                **dated,
+                "raw_file": frame["raw_file"],
                 "raw_row": frame["raw_row"],
             }
         )
-        long.append(part[value.notna()])
-    financials = (
+        long.append(part[values[metric].notna()])
+    return (
         pd.concat(long, ignore_index=True)
         .drop(columns="period_inferred")
         .sort_values(["company", "period_end", "metric", "raw_row"], kind="stable")
         .reset_index(drop=True)
     )
-    return schemas.validate("financials", financials, REVENUE_FILE)
 
 
-def country_and_basis(country: pd.Series) -> pd.DataFrame:
-    """Split 'US (not stated in this source)' into a country and how the country is known."""
+def clean_financials(snapshot: Snapshot) -> pd.DataFrame:
+    """Company figures, one stated number per row, with definition, confidence and date known.
+
+    Figures the pack marks unverified are not kept (see clean_withheld).
+    """
+    rows = financial_rows(snapshot)
+    kept = rows[rows["confidence"] != "unverified"].reset_index(drop=True)
+    return schemas.validate("financials", kept, snapshot.where(sources.REVENUE))
+
+
+def clean_withheld(snapshot: Snapshot) -> pd.DataFrame:
+    """What the pack holds but pages may not show, described without the values themselves."""
+    rows = financial_rows(snapshot)
+    held = rows[rows["confidence"] == "unverified"]
+    names = company_table().set_index("slug")["name"]
+    withheld = pd.DataFrame(
+        {
+            "table": "financials",
+            "what": held["company"].map(names)
+            + "'s "
+            + held["period"]
+            + " "
+            + held["metric"].str.replace("_", " "),
+            "reason": "marked unverified in the source pack (source: " + held["source"] + ")",
+            "raw_file": held["raw_file"],
+            "raw_row": held["raw_row"],
+        }
+    ).reset_index(drop=True)
+    return schemas.validate("withheld", withheld, snapshot.where(sources.REVENUE))
+
+
+# ---------------------------------------------------------------------------------------
+# Suppliers and university ties
+
+
+COUNTRY_PART = re.compile(r"^(?P<country>[A-Z][A-Za-z .'-]*?)\s*(?:\((?P<note>.*)\))?\s*$")
+
+
+def country_and_basis(country: pd.Series, notes: pd.Series) -> pd.DataFrame:
+    """Keep each supplier's country as the source states it, and how it is known."""
     text = country.fillna("")
-    named = text.str.extract(r"^(?P<country>US|China|Japan)\b")["country"].astype("str")
+    parts = text.str.extract(COUNTRY_PART)
+    named = parts["country"].where(~text.str.startswith("not stated")).astype("str")
+    note = parts["note"].fillna("")
     basis = pd.Series("stated in source", index=country.index, dtype="str")
-    basis[text.str.contains("not stated in this source", regex=False)] = (
+    basis[note.str.contains("not stated in this source", regex=False)] = (
         "desk: not stated in this source"
     )
-    basis[text.str.contains("as described by", regex=False)] = "as described by source"
+    basis[note.str.contains("as described by", regex=False)] = "as described by source"
     basis[named.isna()] = "not stated in source"
+    disputed = notes.fillna("").str.contains("disputed", regex=False)
+    basis[disputed] = basis[disputed] + "; disputed"
     return pd.DataFrame({"supplier_country": named, "country_basis": basis})
 
 
@@ -433,64 +657,26 @@ def supplier_key(supplier: pd.Series) -> pd.Series:
     return bare.str.replace(r"\s+(Technology|Inc\.?|Corp\.?)$", "", regex=True).astype("str")
 
 
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-DATE_IN_TEXT = re.compile(
-    r"(?:(?P<day>\d{1,2})(?:-(?P<last_day>\d{1,2}))? )?"
-    r"(?:(?P<month>" + "|".join(MONTHS) + r")[a-z]*\.? )?"
-    r"(?P<year>20\d\d)\b",
-    re.IGNORECASE,
-)
-
-
-def latest_date_in(text: object, bare_years: bool = True) -> pd.Timestamp | None:
-    """Return the last date a note mentions, as the latest day it can mean ('Oct 2019' -> 31).
-
-    Without bare_years a lone year is not read as a date: in supplier notes a year is
-    more often the period of a figure ("2018 revenue") than the date of the report.
-    """
-    if not isinstance(text, str):
-        return None
-    found = [m for m in DATE_IN_TEXT.finditer(text) if bare_years or m["month"]]
-    if not found:
-        return None
-    last = found[-1]
-    year = int(last["year"])
-    if last["month"] is None:
-        return pd.Timestamp(year=year, month=12, day=31)
-    month = MONTHS.index(last["month"][:3].lower()) + 1
-    if last["day"]:
-        return pd.Timestamp(year=year, month=month, day=int(last["last_day"] or last["day"]))
-    return pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)
-
-
-def reported_by(
-    text: pd.Series, fallback: pd.Series | None = None, bare_years: bool = True
-) -> pd.Series:
-    """Date each row was known by, from the dates its notes mention; missing if none."""
-    dates = text.map(lambda t: latest_date_in(t, bare_years))
-    if fallback is not None:
-        dates = dates.where(dates.notna(), fallback.map(lambda t: latest_date_in(t, bare_years)))
-    return pd.to_datetime(dates)
-
-
-def clean_suppliers(raw: Path = paths.RAW) -> pd.DataFrame:
-    """Suppliers named for each company, with country, how it is known, and component."""
-    frame = with_raw_row(read_raw(SUPPLIERS_FILE, raw))
-    slug = company_slugs(SUPPLIERS_FILE, frame, raw)
+def clean_suppliers(snapshot: Snapshot) -> pd.DataFrame:
+    """Suppliers named for each company, with country as stated, how it is known, component."""
+    frame = with_source(snapshot.table(sources.SUPPLIERS), snapshot, sources.SUPPLIERS)
+    reported = reported_by(frame["notes"], bare_years=False)
     suppliers = pd.DataFrame(
         {
-            "company": slug,
+            "company": company_slugs(frame),
             "supplier": frame["supplier"],
             "supplier_key": supplier_key(frame["supplier"]),
             "named": ~frame["supplier"].str.startswith("unnamed"),
-            **country_and_basis(frame["supplier_country"]),
+            **country_and_basis(frame["supplier_country"], frame["notes"]),
             "component": frame["component"],
-            "reported_by": reported_by(frame["notes"], bare_years=False),
+            "reported_by": reported,
             "source_url": first_url(frame["source_url"]),
+            "known_since": reported,
+            "raw_file": frame["raw_file"],
             "raw_row": frame["raw_row"],
         }
     )
-    return schemas.validate("suppliers", suppliers, SUPPLIERS_FILE)
+    return schemas.validate("suppliers", suppliers, snapshot.where(sources.SUPPLIERS))
 
 
 PARTNERSHIP_OUTCOMES = (
@@ -516,13 +702,13 @@ def outcome(status_change: pd.Series) -> pd.Series:
     return result.fillna("other")
 
 
-def clean_partnerships(raw: Path = paths.RAW) -> pd.DataFrame:
+def clean_partnerships(snapshot: Snapshot) -> pd.DataFrame:
     """University and institution ties, and what became of each, one row per reported status."""
-    frame = with_raw_row(read_raw(PARTNERSHIPS_FILE, raw))
-    slug = company_slugs(PARTNERSHIPS_FILE, frame, raw)
+    frame = with_source(snapshot.table(sources.PARTNERSHIPS), snapshot, sources.PARTNERSHIPS)
+    reported = reported_by(frame["status_change"], frame["started"])
     partnerships = pd.DataFrame(
         {
-            "company": slug,
+            "company": company_slugs(frame),
             "partner": frame["partner"],
             "partner_country": frame["partner_country"],
             "started": frame["started"],
@@ -530,48 +716,96 @@ def clean_partnerships(raw: Path = paths.RAW) -> pd.DataFrame:
             "outcome": outcome(frame["status_change"]),
             "relationship_type": frame["relationship_type"],
             "is_partnership": ~frame["relationship_type"].fillna("").str.startswith("own "),
-            "reported_by": reported_by(frame["status_change"], frame["started"]),
+            "reported_by": reported,
             "source_url": first_url(frame["source_url"]),
+            "known_since": reported,
+            "raw_file": frame["raw_file"],
             "raw_row": frame["raw_row"],
         }
     )
-    return schemas.validate("partnerships", partnerships, PARTNERSHIPS_FILE)
+    return schemas.validate("partnerships", partnerships, snapshot.where(sources.PARTNERSHIPS))
 
 
-def clean_companies(raw: Path = paths.RAW) -> pd.DataFrame:
-    """The eight companies with their names as listed in the rule."""
-    frame = with_raw_row(read_raw(COMPANIES_FILE, raw))
-    entries = read_raw(ENTRIES_FILE, raw).set_index("entry_no")
-    companies = pd.DataFrame(
+# ---------------------------------------------------------------------------------------
+# The official list
+
+
+def screening_parties(snapshot: Snapshot) -> pd.DataFrame:
+    """Every party of the current Consolidated Screening List, read from whichever shape."""
+    from entitylist import csl
+
+    return csl.read(snapshot.data(sources.SCREENING_LIST), snapshot.where(sources.SCREENING_LIST))
+
+
+def clean_entity_list(snapshot: Snapshot) -> pd.DataFrame:
+    """The Entity List as the official screening list holds it, one row per entry."""
+    from entitylist import csl
+
+    table = csl.entity_list(screening_parties(snapshot)).assign(
+        known_since=SCREENING_LIST_DAY,
+        raw_file=snapshot.where(sources.SCREENING_LIST).removeprefix("data/raw/"),
+    )
+    return schemas.validate("entity_list", table, snapshot.where(sources.SCREENING_LIST))
+
+
+def clean_entity_citations(snapshot: Snapshot) -> pd.DataFrame:
+    """Every Federal Register citation of every Entity List entry, parsed, in order."""
+    from entitylist import csl
+
+    table = csl.entity_citations(screening_parties(snapshot)).assign(
+        known_since=SCREENING_LIST_DAY,
+        raw_file=snapshot.where(sources.SCREENING_LIST).removeprefix("data/raw/"),
+    )
+    return schemas.validate("entity_citations", table, snapshot.where(sources.SCREENING_LIST))
+
+
+# ---------------------------------------------------------------------------------------
+# Companies
+
+
+def clean_companies(snapshot: Snapshot) -> pd.DataFrame:
+    """The eight companies as the desk writes them, with the name the rule listed."""
+    companies = company_table()
+    entries = snapshot.table(sources.ENTRIES).set_index("entry_no")
+    listed = companies["entry_no"].astype("str").map(entries["entry_name"])
+    missing = companies.loc[listed.isna(), "slug"]
+    if len(missing):
+        msg = f"companies.yaml: {missing.iloc[0]}: entry_no not found in {sources.ENTRIES}"
+        raise RawDataError(msg)
+    table = pd.DataFrame(
         {
-            "company": frame["slug"],
-            "name": frame["name"],
-            "name_zh": frame["name_zh"],
-            "entry_no": parse_numbers(COMPANIES_FILE, frame, "entry_no", integer=True),
-            "listed_as": frame["entry_no"].map(entries["entry_name"]),
-            "raw_row": frame["raw_row"],
+            "company": companies["slug"],
+            "name": companies["name"],
+            "name_zh": companies["name_zh"],
+            "entry_no": companies["entry_no"],
+            "listed_as": listed,
+            "match": companies["match"],
         }
     )
-    return schemas.validate("companies", companies, COMPANIES_FILE)
+    return schemas.validate("companies", table, "notebooks/companies.yaml")
 
 
-CLEANERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+CLEANERS: dict[str, Callable[[Snapshot], pd.DataFrame]] = {
     "rules": clean_rules,
     "entries_2019": clean_entries,
     "events": clean_events,
     "financials": clean_financials,
+    "withheld": clean_withheld,
     "suppliers": clean_suppliers,
     "partnerships": clean_partnerships,
     "companies": clean_companies,
+    "entity_list": clean_entity_list,
+    "entity_citations": clean_entity_citations,
 }
 
 
-def clean_all(raw: Path = paths.RAW) -> dict[str, pd.DataFrame]:
+def clean_all(snapshot: Snapshot | None = None) -> dict[str, pd.DataFrame]:
     """Build every processed table in memory; nothing is written if any table fails."""
-    return {name: cleaner(raw) for name, cleaner in CLEANERS.items()}
+    snapshot = snapshot or Snapshot()
+    return {name: cleaner(snapshot) for name, cleaner in CLEANERS.items()}
 
 
-def write_processed(tables: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+def write_processed(tables: dict[str, pd.DataFrame], out) -> list:
     """Write each table as CSV, plus the data dictionary, atomically file by file."""
     written = []
     for name, table in tables.items():

@@ -1,4 +1,4 @@
-"""Command line: `python -m entitylist render|fetch|import-pack|check`."""
+"""Command line: `python -m entitylist render|update|fetch|check`."""
 
 import argparse
 import sys
@@ -51,9 +51,19 @@ def parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
     fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
 
-    imp = commands.add_parser("import-pack", help="copy the source pack into data/raw")
-    imp.add_argument("pack", type=Path, help="folder of the source pack, e.g. ../shared/data")
-    imp.add_argument("--retrieved", default=None, help="retrieval date to record (YYYY-MM-DD)")
+    update = commands.add_parser(
+        "update", help="take in a changed source pack as a new dated snapshot of data/raw"
+    )
+    update.add_argument("pack", type=Path, help="folder of the source pack, e.g. ../shared/data")
+    update.add_argument("--retrieved", default=None, help="retrieval date to record (YYYY-MM-DD)")
+    update.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="accept an update that removes rows (the report lists them)",
+    )
+    update.add_argument(
+        "--dry-run", action="store_true", help="report what would change; write nothing"
+    )
 
     commands.add_parser("check", help="verify data/raw against its manifest")
     return top
@@ -83,10 +93,21 @@ def main(argv: list[str] | None = None) -> int:
 
             written = fetch.refresh(since=args.since)
             print(f"wrote {len(written)} files to data/raw/live", file=sys.stderr)
-        elif args.command == "import-pack":
+        elif args.command == "update":
             from entitylist import sources
 
-            sources.import_pack(args.pack, retrieved=args.retrieved)
+            report = sources.update(
+                args.pack,
+                retrieved=args.retrieved,
+                allow_removals=args.allow_removals,
+                dry_run=args.dry_run,
+            )
+            print(report.text(), file=sys.stderr)
+            for path in report.written:
+                print(
+                    f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}",
+                    file=sys.stderr,
+                )
         elif args.command == "check":
             from entitylist import manifest
 

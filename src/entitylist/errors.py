@@ -35,3 +35,11 @@ class RenderError(DeskError):
 
 class WordsError(DeskError):
     """A template of words (prose, a chart's headline or note) cannot be filled."""
+
+
+class ConfigError(DeskError):
+    """A hand-kept configuration file in notebooks/ is missing or invalid."""
+
+
+class GuardError(DeskError):
+    """A file bound for site/ shows something that may not be published."""

@@ -1,33 +1,96 @@
-"""The numbers of the story: every figure a chart or sentence shows is computed here."""
+"""Every number a chart or sentence shows is computed here, from the (as-of) tables.
+
+Functions take processed tables and return tables or dicts of facts; the words around them
+live in the notebooks. Unknowns stay unknown: a count no source states is missing, never 0,
+and a claim that an unknown could overturn (a peak, a leader) is not made.
+"""
 
 import re
 
 import pandas as pd
 
-KIND_ORDER = [
-    "regional public security bureau",
-    "subordinate public security bureau",
-    "institute",
-    "company",
-]
+from entitylist import words
+
+LISTING_RULE = "2019-22210"
+LISTING_DATE = pd.Timestamp("2019-10-09")
+LISTING_CITATION = (84, 54002)
+# Rules the timeline labels, by rule id: the desk's editorial choice of what to name.
+MILESTONES = {
+    "2016-05104": "ZTE added",
+    "84 FR 22961": "Huawei added",
+    LISTING_RULE: "Oct. 2019 Xinjiang rule",
+    "2020-15827": "Third Xinjiang tranche",
+}
+# Citations the desk's rules table gives in two ways (the pack's README): one rule.
+CITATION_VARIANTS = {(84, 43487): (84, 43493)}
+# A citation the screening list gives to entries of more than one rule: never published.
+BAD_CITATIONS = {(84, 54004)}
+CONFIDENCE_RANK = {"stated": 0, "computed": 1, "approximate": 2, "inferred": 3}
+FIRM = ("stated", "computed")
 KIND_LABELS = {
     "regional public security bureau": "Xinjiang regional public security bureau",
     "subordinate public security bureau": "Subordinate public security bureaus",
-    "institute": "Institute",
+    "institute": "Police college",
     "company": "Companies",
 }
+CITATION = re.compile(r"^\s*(\d+)\s*F\.?\s*R\.?\s*(\d+)\s*$")
 
 
-def entries_by_kind(entries: pd.DataFrame) -> pd.DataFrame:
-    """Count the 9 Oct 2019 rule's entries by kind, in the rule's order of kinds."""
-    counts = entries["kind_detail"].value_counts().reindex(KIND_ORDER, fill_value=0)
-    table = counts.rename_axis("kind_detail").reset_index(name="entries")
-    table["kind"] = table["kind_detail"].map(KIND_LABELS)
-    return table[table["entries"] > 0].reset_index(drop=True)[["kind", "kind_detail", "entries"]]
+def citation_key(text: object) -> tuple[int, int] | None:
+    """(volume, page) of a citation such as '84 FR 54002', with known variants merged."""
+    found = CITATION.match(text) if isinstance(text, str) else None
+    if not found:
+        return None
+    key = (int(found[1]), int(found[2]))
+    return CITATION_VARIANTS.get(key, key)
+
+
+def leader(low: pd.Series, high: pd.Series) -> object | None:
+    """The label whose lowest possible value beats every other's highest, else None.
+
+    This is the test a superlative must pass: put every unknown at its largest; if the claim
+    could flip, there is no leader to name.
+    """
+    if low.empty:
+        return None
+    top = low.idxmax()
+    others = high.drop(index=top)
+    return top if others.empty or low[top] > others.max() else None
+
+
+# ---------------------------------------------------------------------------------------
+# The rule of Oct. 9, 2019
+
+
+def listing(tables: dict[str, pd.DataFrame]) -> dict[str, object] | None:
+    """What happened: when the rule was announced, published and in force, and why."""
+    rules, events = tables["rules"], tables["events"]
+    rule = rules[rules["rule_id"] == LISTING_RULE]
+    if rule.empty:
+        return None
+    rule = rule.iloc[0]
+    before = events[
+        (events["category"] == "us_action")
+        & events["date"].between(rule["date"] - pd.Timedelta(days=7), rule["date"])
+        & events["event"].str.contains("Entity List", regex=False)
+    ]
+    reason = rule["stated_reason"] if pd.notna(rule["stated_reason"]) else None
+    return {
+        "announced": before["date"].min() if len(before) else None,
+        "announcement_source": before.sort_values("date")["source_url"].iloc[0]
+        if len(before)
+        else None,
+        "published": rule["publication_date"],
+        "effective": rule["effective_date"],
+        "citation": rule["citation"],
+        "document": rule["document_number"],
+        "reason": re.sub(r"\s*\(.*\)$", "", reason) if reason else None,
+        "source_url": rule["source_url"],
+    }
 
 
 def rule_summary(entries: pd.DataFrame) -> dict[str, int]:
-    """Headline counts of the 9 Oct 2019 rule: entries, companies, government bodies."""
+    """Headline counts of the rule: entries, companies, government bodies, named entries."""
     kinds = entries["kind"].value_counts()
     return {
         "entries": len(entries),
@@ -36,20 +99,228 @@ def rule_summary(entries: pd.DataFrame) -> dict[str, int]:
         "subordinate_bureaus": int(
             (entries["kind_detail"] == "subordinate public security bureau").sum()
         ),
-        "unverified_names": int((entries["name_status"] != "verified").sum()),
+        "named": int(entries["name"].notna().sum()),
+        "unnamed": int(entries["name"].isna().sum()),
     }
 
 
-LISTING_RULE = "2019-22210"
-LISTING_DATE = pd.Timestamp("2019-10-09")
-# Milestones the story annotates, by rule id: the desk's editorial choice of what to label.
-MILESTONES = {
-    "2016-05104": "ZTE added",
-    "84 FR 22961": "Huawei added",
-    LISTING_RULE: "Xinjiang rule",
-    "2020-15827": "Third Xinjiang tranche",
-}
-CONFIDENCE_RANK = {"stated": 0, "computed": 1, "approximate": 2, "inferred": 3, "unverified": 4}
+def entries_by_kind(entries: pd.DataFrame) -> pd.DataFrame:
+    """The rule's entries counted by kind, in the rule's order."""
+    order = list(KIND_LABELS)
+    counts = entries["kind_detail"].value_counts().reindex(order, fill_value=0)
+    table = counts.rename_axis("kind_detail").reset_index(name="entries")
+    table["kind"] = table["kind_detail"].map(KIND_LABELS)
+    return table[table["entries"] > 0].reset_index(drop=True)[["kind", "kind_detail", "entries"]]
+
+
+def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+    """One square per entry, grouped by kind, companies named and linked to their profiles."""
+    order = {kind: i for i, kind in enumerate(KIND_LABELS)}
+    names = companies.set_index("company")["name"]
+    grid = entries.assign(_kind=entries["kind_detail"].map(order)).sort_values(
+        ["_kind", "entry_no"]
+    )
+    grid = grid.reset_index(drop=True)
+    per_row = 7
+    return pd.DataFrame(
+        {
+            "entry_no": grid["entry_no"],
+            "kind": grid["kind_detail"].map(KIND_LABELS),
+            "name": grid["name"],
+            "company": grid["company"].map(names),
+            "profile": grid["company"].map(
+                lambda s: f"company-{s}.html" if pd.notna(s) else pd.NA
+            ),
+            "column": grid.index % per_row,
+            "row": grid.index // per_row,
+        }
+    )
+
+
+def aliases_of(entity_list: pd.DataFrame) -> pd.Series:
+    """The list's aliases of each entry, by the entry's name on the list."""
+    if entity_list.empty:
+        return pd.Series(dtype="str")
+    first = entity_list.drop_duplicates("name")
+    return first.set_index("name")["aliases"]
+
+
+def named_entries(
+    entries: pd.DataFrame, entity_list: pd.DataFrame, companies: pd.DataFrame
+) -> pd.DataFrame:
+    """The rule's entries with their names and aliases as the official list gives them."""
+    aliases = aliases_of(entity_list)
+    names = companies.set_index("company")["name"]
+    unnamed = entries["kind_detail"].map(
+        {
+            "subordinate public security bureau": "One of the 18 subordinate public security "
+            "bureaus (named on the list the desk holds, of a later date)",
+        }
+    )
+    return pd.DataFrame(
+        {
+            "entry_no": entries["entry_no"],
+            "name": entries["name"].fillna(unnamed).fillna("Name not yet in the desk's sources"),
+            "named": entries["name"].notna(),
+            "aliases": entries["name"].map(aliases),
+            "kind": entries["kind_detail"].map(KIND_LABELS).str.replace(r"s$", "", regex=True),
+            "company": entries["company"].map(names),
+            "profile": entries["company"].map(
+                lambda slug: f"company-{slug}.html" if pd.notna(slug) else pd.NA
+            ),
+        }
+    ).sort_values("entry_no", kind="stable")
+
+
+# ---------------------------------------------------------------------------------------
+# The official list: entries still listed
+
+
+def china_entries(entity_list: pd.DataFrame) -> pd.DataFrame:
+    """Entries of the list with an address in mainland China."""
+    return entity_list[entity_list["china"]].reset_index(drop=True)
+
+
+def listing_rule_names(entries: pd.DataFrame) -> set[str]:
+    """The list names of the Oct. 9, 2019 entries (the join key: the pack's csl_name)."""
+    return set(entries["name"].dropna())
+
+
+def wrong_citation(entity_list: pd.DataFrame) -> pd.Series:
+    """Entries whose first citation the desk knows to be wrong (84 FR 54004)."""
+    keys = zip(entity_list["first_volume"], entity_list["first_page"], strict=True)
+    return pd.Series(
+        [pd.notna(v) and pd.notna(p) and (int(v), int(p)) in BAD_CITATIONS for v, p in keys],
+        index=entity_list.index,
+    )
+
+
+def first_year(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Series:
+    """The year each entry was first cited, where the list's citation can be trusted.
+
+    An entry citing 84 FR 54004 gets its year only when it is one of the Oct. 9, 2019 rule's
+    entries (known by name from the desk's table); the others' year stays unknown.
+    """
+    ours = entity_list["name"].isin(listing_rule_names(entries))
+    year = entity_list["first_year"].astype("Int64").copy()
+    wrong = wrong_citation(entity_list)
+    year[wrong & ~ours] = pd.NA
+    year[wrong & ours] = LISTING_DATE.year
+    return year
+
+
+def still_listed_by_year(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """Entries with an address in China still listed, by year of first citation.
+
+    `listing_rule` counts the entries of the Oct. 9, 2019 rule among them; entries whose
+    year is unknown (no citation, or one the desk knows is wrong) are left out here and
+    counted by still_listed_summary.
+    """
+    china = china_entries(entity_list)
+    ours = china["name"].isin(listing_rule_names(entries))
+    table = (
+        pd.DataFrame({"year": first_year(china, entries), "listing_rule": ours})
+        .groupby("year", dropna=True)
+        .agg(entries=("listing_rule", "size"), listing_rule=("listing_rule", "sum"))
+        .reset_index()
+    )
+    table["year"] = table["year"].astype("int64")
+    table["listing_rule"] = table["listing_rule"].astype("int64")
+    table["other"] = table["entries"] - table["listing_rule"]
+    return table
+
+
+def still_listed_summary(entity_list: pd.DataFrame, entries: pd.DataFrame) -> dict[str, object]:
+    """Numbers the prose uses about the list: totals, the leading year if the unknowns allow."""
+    china = china_entries(entity_list)
+    by_year = still_listed_by_year(entity_list, entries).set_index("year")["entries"]
+    years = first_year(china, entries)
+    no_year = int(years.isna().sum())
+    top = leader(by_year, by_year + no_year)
+    return {
+        "entries": len(entity_list),
+        "china": len(china),
+        "hong_kong": int(entity_list["hong_kong"].sum()),
+        "undated": no_year,
+        "uncited": int(china["first_year"].isna().sum()),
+        "miscited": int((wrong_citation(china) & years.isna()).sum()),
+        "first_year": int(by_year.index.min()) if len(by_year) else None,
+        "last_year": int(by_year.index.max()) if len(by_year) else None,
+        "leading_year": None if top is None else str(int(top)),
+        "leading_count": None if top is None else int(by_year[top]),
+        "listing_rule": int(china["name"].isin(listing_rule_names(entries)).sum()),
+    }
+
+
+def china_directory(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """Every China entry on the list, by year of first citation, the Oct. 2019 ones marked.
+
+    A citation the desk knows to be wrong is never shown: the rule's own citation stands in
+    for the two bureaus of Oct. 9, 2019, and the others show none.
+    """
+    china = china_entries(entity_list)
+    ours = china["name"].isin(listing_rule_names(entries))
+    wrong = wrong_citation(china)
+    rule_citation = entries["citation"].mode().iloc[0] if len(entries) else None
+    cited = china["first_citation"].where(~wrong)
+    cited[wrong & ours] = rule_citation
+    year = first_year(china, entries)
+    return (
+        pd.DataFrame(
+            {
+                "year": year.map(lambda y: str(int(y)) if pd.notna(y) else "Year not known"),
+                "sort": year.fillna(9999),
+                "name": china["name"],
+                "aliases": china["aliases"],
+                "countries": china["countries"],
+                "first_citation": cited,
+                "listing_rule": ours,
+            }
+        )
+        .sort_values(["sort", "name"], kind="stable")
+        .drop(columns="sort")
+        .reset_index(drop=True)
+    )
+
+
+def first_citations(entity_list: pd.DataFrame) -> pd.Series:
+    """Each China entry's first citation as (volume, page), variants merged."""
+    china = china_entries(entity_list)
+    keys = [
+        CITATION_VARIANTS.get((int(v), int(p)), (int(v), int(p)))
+        if pd.notna(v) and pd.notna(p)
+        else None
+        for v, p in zip(china["first_volume"], china["first_page"], strict=True)
+    ]
+    return pd.Series(keys, index=china.index, dtype="object")
+
+
+def rules_still_listed(rules: pd.DataFrame, entity_list: pd.DataFrame) -> pd.DataFrame:
+    """For each rule of the desk's table: China entries it added that are still listed.
+
+    Matched on the rule's citation (volume and page) against each entry's first citation.
+    Missing where the rule has no citation, or where the list's citation is one the desk
+    knows to be wrong (84 FR 54004).
+    """
+    keys = first_citations(entity_list).value_counts()
+    cited = rules["citation"].map(citation_key)
+    still = cited.map(
+        lambda key: pd.NA if key is None or key in BAD_CITATIONS else int(keys.get(key, 0))
+    )
+    return rules.assign(still_listed=still.astype("Int64"))
+
+
+def count_disagreements(rules: pd.DataFrame) -> pd.DataFrame:
+    """Rules whose stated China count and still-listed count differ (needs rules_still_listed)."""
+    both = rules[rules["china_entries"].notna() & rules["still_listed"].notna()]
+    differ = both[both["china_entries"] != both["still_listed"]]
+    return differ[
+        ["date", "citation", "title", "china_entries", "still_listed", "source_url"]
+    ].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The desk's rules table
 
 
 def additions(rules: pd.DataFrame) -> pd.DataFrame:
@@ -58,35 +329,36 @@ def additions(rules: pd.DataFrame) -> pd.DataFrame:
     return adds[adds["date"].notna()].sort_values(["date", "rule_id"]).reset_index(drop=True)
 
 
-def china_entries_by_year(rules: pd.DataFrame) -> pd.DataFrame:
-    """China entries added per year: the known sum, and how many rules' counts are unknown."""
-    adds = additions(rules).assign(year=lambda d: d["date"].dt.year)
-    known = adds["china_count_status"] != "unknown"
-    years = range(int(adds["year"].min()), int(adds["year"].max()) + 1)
-    table = pd.DataFrame({"year": list(years)})
-    table["known_entries"] = (
-        table["year"]
-        .map(adds[known].groupby("year")["china_entries"].sum())
-        .fillna(0)
-        .astype("int64")
-    )
-    table["rules_with_count"] = table["year"].map(adds[known].groupby("year").size())
-    table["rules_count_unknown"] = table["year"].map(adds[~known].groupby("year").size())
-    table["rules_with_count"] = table["rules_with_count"].fillna(0).astype("int64")
-    table["rules_count_unknown"] = table["rules_count_unknown"].fillna(0).astype("int64")
-    table["rules"] = table["rules_with_count"] + table["rules_count_unknown"]
-    return table
+def lower_bound(rules: pd.DataFrame) -> pd.Series:
+    """The least each rule added under China: its stated count, else still listed, else 0."""
+    stated = rules["china_entries"]
+    still = rules["still_listed"] if "still_listed" in rules else pd.Series(pd.NA, rules.index)
+    return stated.fillna(still).fillna(0).astype("int64")
+
+
+def upper_bound(rules: pd.DataFrame) -> pd.Series:
+    """The most each rule could have added under China: stated, else its total, else unbounded."""
+    stated = rules["china_entries"].astype("Float64")
+    total = rules["total_entries"].astype("Float64")
+    return stated.fillna(total).fillna(float("inf")).astype("float64")
 
 
 def rules_timeline(rules: pd.DataFrame) -> pd.DataFrame:
-    """One row per adding rule: date, China entries (unknown kept), milestone label."""
+    """One row per adding rule: date, China count (stated, or at least N still listed)."""
     adds = additions(rules)
+    still = adds["still_listed"] if "still_listed" in adds else pd.Series(pd.NA, adds.index)
+    status = adds["china_count_status"].where(
+        adds["china_count_status"] != "unknown",
+        still.map(lambda n: "at least (still listed)" if pd.notna(n) and n > 0 else "unknown"),
+    )
     return pd.DataFrame(
         {
             "date": adds["date"],
             "rule": adds["citation"].fillna(adds["rule_id"]),
             "china_entries": adds["china_entries"],
-            "count_status": adds["china_count_status"],
+            "still_listed": still.astype("Int64"),
+            "shown": lower_bound(adds),
+            "count_status": status,
             "milestone": adds["rule_id"].map(MILESTONES),
             "is_listing_rule": adds["rule_id"] == LISTING_RULE,
             "source_url": adds["source_url"],
@@ -94,30 +366,74 @@ def rules_timeline(rules: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def entries_by_year(rules: pd.DataFrame) -> pd.DataFrame:
+    """China entries added per year in the desk's table: stated, at least, and at most."""
+    adds = additions(rules).assign(year=lambda d: d["date"].dt.year)
+    adds = adds.assign(low=lower_bound(adds), high=upper_bound(adds))
+    unknown = adds["china_count_status"] == "unknown"
+    table = adds.groupby("year").agg(
+        rules=("rule_id", "size"),
+        unknown_rules=("china_count_status", lambda s: int((s == "unknown").sum())),
+        at_least=("low", "sum"),
+        at_most=("high", "sum"),
+    )
+    table["stated"] = adds[~unknown].groupby("year")["china_entries"].sum()
+    table["stated"] = table["stated"].fillna(0).astype("int64")
+    return table.reset_index()
+
+
 def timeline_summary(rules: pd.DataFrame) -> dict[str, object]:
-    """Numbers the timeline prose uses: rules, known entries, unknown counts, extremes."""
+    """Numbers the timeline prose uses: rules, counts known and unknown, a peak if it holds."""
     adds = additions(rules)
+    per_year = entries_by_year(rules).set_index("year")
     known = adds[adds["china_count_status"] != "unknown"]
     biggest = known.loc[known["china_entries"].idxmax()] if len(known) else None
-    before = adds[adds["date"] < LISTING_DATE]
+    unknown = adds[adds["china_count_status"] == "unknown"]
+    still = unknown["still_listed"] if "still_listed" in unknown else pd.Series(dtype="Int64")
+    peak = leader(per_year["at_least"], per_year["at_most"])
     return {
         "first": adds["date"].min(),
         "latest": adds["date"].max(),
         "rules": len(adds),
-        "rules_unknown": int((adds["china_count_status"] == "unknown").sum()),
-        "known_entries": int(known["china_entries"].sum()),
+        "rules_unknown": len(unknown),
+        "unknown_with_still_listed": int((still.fillna(0) > 0).sum()),
+        "unknown_still_listed": int(still.fillna(0).sum()),
+        "stated_entries": int(known["china_entries"].sum()),
         "biggest_rule": None if biggest is None else biggest["citation"] or biggest["rule_id"],
         "biggest_entries": None if biggest is None else int(biggest["china_entries"]),
         "biggest_date": None if biggest is None else biggest["date"],
-        "rules_before_listing": len(before),
+        "peak_year": None if peak is None else str(int(peak)),
+        "rules_before_listing": int((adds["date"] < LISTING_DATE).sum()),
         "undated": int(rules["date"].isna().sum()),
     }
 
 
-def listing_week(events: pd.DataFrame) -> pd.DataFrame:
-    """Events of the week of Oct. 7 to 11, 2019, in order."""
-    week = events[events["date"].between("2019-10-07", "2019-10-11")]
-    return week.sort_values(["date", "event_id"]).reset_index(drop=True)
+def milestone_dates(rules: pd.DataFrame) -> dict[str, object]:
+    """Dates of ZTE's listing and removal and of Huawei's listing, where the table has them."""
+    notable = rules["notable_entities"].fillna("")
+    zte = rules[rules["rule_id"] == "2016-05104"]
+    zte_removed = rules[notable.str.contains(r"ZTE Corporation \(removed", regex=True)]
+    huawei = rules[notable.str.startswith("Huawei Technologies")]
+    return {
+        "zte_added": zte["date"].min() if len(zte) else None,
+        "zte_china": int(zte["china_entries"].iloc[0]) if len(zte) else None,
+        "zte_total": int(zte["total_entries"].iloc[0]) if len(zte) else None,
+        "zte_removed": zte_removed["date"].min() if len(zte_removed) else None,
+        "huawei_added": huawei["date"].min() if len(huawei) else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Events
+
+
+def between(events: pd.DataFrame, first: object, last: object, **where: object) -> pd.DataFrame:
+    """Events from one day to another (inclusive), optionally of given categories."""
+    chosen = events[events["date"].between(pd.Timestamp(first), pd.Timestamp(last))]
+    categories = where.get("categories")
+    if categories:
+        chosen = chosen[chosen["category"].isin(categories)]
+    return chosen.sort_values(["date", "event_id"]).reset_index(drop=True)
 
 
 def after_listing(events: pd.DataFrame, company: str | None = None) -> pd.DataFrame:
@@ -130,32 +446,14 @@ def after_listing(events: pd.DataFrame, company: str | None = None) -> pd.DataFr
     return later.sort_values(["date", "event_id"]).reset_index(drop=True)
 
 
+# ---------------------------------------------------------------------------------------
+# Company figures
+
+
 def best_first(frame: pd.DataFrame) -> pd.DataFrame:
     """Order figures by how firm they are, firmest first, keeping the input order otherwise."""
     rank = frame["confidence"].map(CONFIDENCE_RANK)
     return frame.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
-
-
-def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
-    """Every stated overseas share, one series per company and definition of 'overseas'."""
-    shares = financials[financials["metric"] == "overseas_share"]
-    names = companies.set_index("company")["name"]
-    return (
-        pd.DataFrame(
-            {
-                "company": shares["company"].map(names),
-                "period": shares["period"],
-                "period_end": shares["period_end"],
-                "share_pct": shares["value"],
-                "definition": shares["definition"],
-                "series": shares["company"].map(names) + ", " + shares["definition"],
-                "confidence": shares["confidence"],
-                "source_url": shares["source_url"],
-            }
-        )
-        .sort_values(["company", "period_end", "definition"])
-        .reset_index(drop=True)
-    )
 
 
 def latest_figure(figures: pd.DataFrame) -> pd.Series | None:
@@ -166,12 +464,40 @@ def latest_figure(figures: pd.DataFrame) -> pd.Series | None:
     return best_first(latest).iloc[0]
 
 
+def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+    """Every overseas share, one series per company, definition and kind of period."""
+    shares = financials[financials["metric"] == "overseas_share"]
+    names = companies.set_index("company")["name"]
+    middle = shares["period_start"] + (shares["period_end"] - shares["period_start"]) / 2
+    return (
+        pd.DataFrame(
+            {
+                "company": shares["company"].map(names),
+                "period": shares["period"],
+                "period_type": shares["period_type"],
+                "period_start": shares["period_start"],
+                "period_end": shares["period_end"],
+                "period_middle": middle.dt.normalize(),
+                "share_pct": shares["value"],
+                "definition": shares["definition"],
+                "series": shares["company"].map(names) + ", " + shares["definition"],
+                "confidence": shares["confidence"],
+                "firm": shares["confidence"].isin(FIRM),
+                "source_url": shares["source_url"],
+                "known_since": shares["known_since"],
+            }
+        )
+        .sort_values(["company", "definition", "period_end"])
+        .reset_index(drop=True)
+    )
+
+
 def snapshot_at(
     financials: pd.DataFrame, companies: pd.DataFrame, when: pd.Timestamp = LISTING_DATE
 ) -> pd.DataFrame:
-    """Each company's latest overseas share known at a date, or none: never a zero."""
+    """Each company's latest overseas share public on a date, or none: never a zero."""
     shares = financials[
-        (financials["metric"] == "overseas_share") & (financials["period_end"] <= when)
+        (financials["metric"] == "overseas_share") & (financials["known_since"] <= when)
     ]
     rows = []
     for company, name in zip(companies["company"], companies["name"], strict=True):
@@ -182,8 +508,8 @@ def snapshot_at(
                 "company": name,
                 "share_pct": best["value"] if known else pd.NA,
                 "period": best["period"] if known else pd.NA,
+                "definition": best["definition"] if known else pd.NA,
                 "confidence": best["confidence"] if known else pd.NA,
-                "status": "figure" if known else "no public figure",
                 "source_url": best["source_url"] if known else pd.NA,
             }
         )
@@ -193,126 +519,98 @@ def snapshot_at(
 
 
 def us_suppliers(suppliers: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
-    """Named US suppliers per company, and whether sources mention unnamed US ones."""
+    """US suppliers named in the desk's sources per company, and unnamed ones mentioned."""
     us = suppliers[suppliers["supplier_country"] == "US"]
     named = us[us["named"]].groupby("company")["supplier_key"].agg(lambda s: sorted(set(s)))
     unnamed = us[~us["named"]].groupby("company").size()
     table = pd.DataFrame({"company": companies["company"], "name": companies["name"]})
-    table["named_us_suppliers"] = (
-        table["company"]
-        .map(named)
-        .map(lambda found: len(found) if isinstance(found, list) else pd.NA)
-        .astype("Int64")
-    )
-    table["suppliers"] = (
-        table["company"]
-        .map(named)
-        .map(lambda found: ", ".join(found) if isinstance(found, list) else pd.NA)
-    )
+    found = table["company"].map(named)
+    table["named_us_suppliers"] = found.map(
+        lambda f: len(f) if isinstance(f, list) else pd.NA
+    ).astype("Int64")
+    table["suppliers"] = found.map(lambda f: words.and_list(f) if isinstance(f, list) else pd.NA)
     table["unnamed_us_mentioned"] = table["company"].isin(unnamed.index)
     return table
 
 
+def domestic_suppliers(suppliers: pd.DataFrame, company: str) -> pd.DataFrame:
+    """Named Chinese suppliers of a company in the desk's sources: the counterpoint to US parts."""
+    own = suppliers[
+        (suppliers["company"] == company)
+        & (suppliers["supplier_country"] == "China")
+        & suppliers["named"]
+    ]
+    return own.reset_index(drop=True)
+
+
 def ties(partnerships: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
-    """University and institution ties with their latest reported status."""
+    """University and institution ties (not the companies' own offices), latest status last."""
     names = companies.set_index("company")["name"]
-    ordered = partnerships.sort_values(["company", "reported_by"], na_position="first")
-    return pd.DataFrame(
-        {
-            "company": ordered["company"].map(names),
-            "partner": ordered["partner"],
-            "country": ordered["partner_country"],
-            "started": ordered["started"],
-            "status": ordered["status_change"],
-            "outcome": ordered["outcome"],
-            "is_partnership": ordered["is_partnership"],
-            "source_url": ordered["source_url"],
-        }
-    ).reset_index(drop=True)
+    real = partnerships[partnerships["is_partnership"]]
+    ordered = real.sort_values(["company", "partner", "reported_by"], na_position="first")
+    return ordered.assign(company_name=ordered["company"].map(names)).reset_index(drop=True)
 
 
-def exposure_table(tables: dict[str, pd.DataFrame], company: str) -> pd.DataFrame:
-    """One company's exposure figures, each with its period, confidence and source."""
-    financials = tables["financials"]
-    own = financials[financials["company"] == company]
+def latest_status(partnerships: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+    """The latest reported status of each university tie."""
+    ordered = ties(partnerships, companies)
+    return ordered.drop_duplicates(["company", "partner"], keep="last").reset_index(drop=True)
+
+
+def exposure_comparison(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The eight companies side by side: overseas share, revenue, US suppliers, ties."""
+    financials, companies = tables["financials"], tables["companies"]
+    suppliers = us_suppliers(tables["suppliers"], companies).set_index("company")
+    status = latest_status(tables["partnerships"], companies)
     rows = []
-    for metric, label in (
-        ("overseas_share", "Overseas share of revenue (%)"),
-        ("overseas_revenue", "Overseas revenue (CNY m)"),
-        ("total_revenue", "Total revenue (CNY m)"),
-    ):
-        best = latest_figure(own[own["metric"] == metric])
-        known = best is not None
+    for company in companies.itertuples():
+        own = financials[financials["company"] == company.company]
+        share = latest_figure(own[own["metric"] == "overseas_share"])
+        revenue = latest_figure(
+            own[(own["metric"] == "total_revenue") & (own["period_type"] == "FY")]
+        )
+        mine = status[status["company"] == company.company]
         rows.append(
             {
-                "measure": label,
-                "value": f"{best['value']:,.2f}".rstrip("0").rstrip(".") if known else pd.NA,
-                "period": best["period"] if known else pd.NA,
-                "definition": best["definition"] if known else pd.NA,
-                "confidence": best["confidence"] if known else "no public figure",
-                "source": best["source_url"] if known else pd.NA,
+                "company": company.company,
+                "name": company.name,
+                "name_zh": company.name_zh,
+                "share_pct": None if share is None else share["value"],
+                "share_period": None if share is None else share["period"],
+                "share_definition": None if share is None else share["definition"],
+                "share_confidence": None if share is None else share["confidence"],
+                "share_source": None if share is None else share["source_url"],
+                "revenue": None if revenue is None else revenue["value"],
+                "revenue_period": None if revenue is None else revenue["period"],
+                "us_suppliers": suppliers.at[company.company, "suppliers"],
+                "ties": len(mine),
+                "ties_ended": int((mine["outcome"] == "ended").sum()),
             }
         )
-    suppliers = us_suppliers(tables["suppliers"], tables["companies"])
-    mine = suppliers[suppliers["company"] == company].iloc[0]
-    rows.append(
-        {
-            "measure": "US suppliers named in sources",
-            "value": mine["suppliers"],
-            "period": pd.NA,
-            "definition": pd.NA,
-            "confidence": "reported" if pd.notna(mine["suppliers"]) else "none named",
-            "source": pd.NA,
-        }
-    )
     return pd.DataFrame(rows)
 
 
-def story_facts(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
-    """Every number and name the story's prose uses, computed from the (as-of) tables."""
-    entries, rules = tables["entries_2019"], tables["rules"]
-    companies, financials = tables["companies"], tables["financials"]
-    listing = rules[rules["rule_id"] == LISTING_RULE].iloc[0]
-    snapshot = snapshot_at(financials, companies)
-    known = snapshot[snapshot["status"] == "figure"]
-    suppliers = us_suppliers(tables["suppliers"], companies)
-    partnerships = tables["partnerships"]
-    real_ties = partnerships[partnerships["is_partnership"]]
-    ended = real_ties[real_ties["outcome"] == "ended"]
-    zte_removed = rules[
-        rules["notable_entities"].fillna("").str.contains("ZTE Corporation \\(removed")
+def revenue_series(financials: pd.DataFrame, company: str) -> pd.DataFrame:
+    """A company's full-year revenue, the firmest figure per year and basis."""
+    own = financials[
+        (financials["company"] == company)
+        & (financials["metric"] == "total_revenue")
+        & (financials["period_type"] == "FY")
     ]
-    huawei = rules[rules["notable_entities"].fillna("").str.startswith("Huawei Technologies")]
-    names = companies.set_index("company")["name"]
-    return {
-        **rule_summary(entries),
-        **{f"timeline_{k}": v for k, v in timeline_summary(rules).items()},
-        "listing_date": listing["date"],
-        "listing_citation": listing["citation"],
-        "license_requirement": entries["license_requirement"].mode().iloc[0],
-        "company_names": list(companies.sort_values("entry_no")["name"]),
-        "known_shares": [
-            f"{r.company} {r.share_pct:g}% ({r.period}, {r.confidence})"
-            for r in known.itertuples()
-        ],
-        "no_share": list(snapshot.loc[snapshot["status"] != "figure", "company"]),
-        "supplier_lines": [
-            f"{r.name}: {r.suppliers}" for r in suppliers.itertuples() if pd.notna(r.suppliers)
-        ],
-        "no_suppliers": list(suppliers.loc[suppliers["suppliers"].isna(), "name"]),
-        "tie_companies": sorted(set(real_ties["company"].map(names))),
-        "ended_ties": [f"{r.partner} and {names[r.company]}" for r in ended.itertuples()],
-        "zte_added": rules.loc[rules["rule_id"] == "2016-05104", "date"].min(),
-        "zte_removed": zte_removed["date"].min() if len(zte_removed) else None,
-        "huawei_added": huawei["date"].min() if len(huawei) else None,
-        "later_events": len(after_listing(tables["events"])),
-        "zte_china": int(rules.loc[rules["rule_id"] == "2016-05104", "china_entries"].iloc[0]),
-        "zte_total": int(rules.loc[rules["rule_id"] == "2016-05104", "total_entries"].iloc[0]),
-        "unverified_figures": [
-            f"{names[r.company]}'s {r.period} {r.metric.replace('_', ' ')}"
-            for r in financials[financials["confidence"] == "unverified"].itertuples()
-        ],
-    }
+    own = best_first(own).drop_duplicates(["year", "definition"])
+    return (
+        pd.DataFrame(
+            {
+                "year": own["year"].astype("int64"),
+                "revenue_cny_m": own["value"].astype("float64"),
+                "basis": own["definition"],
+                "confidence": own["confidence"],
+                "source_url": own["source_url"],
+            }
+        )
+        .sort_values(["year", "basis"])
+        .reset_index(drop=True)
+    )
 
 
 def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:
@@ -324,27 +622,77 @@ def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:
         msg = f"company={company!r}: not one of {', '.join(companies.index)}"
         raise ParameterError(msg)
     row = companies.loc[company]
-    names = companies["name"]
-    suppliers = tables["suppliers"][tables["suppliers"]["company"] == company]
-    own_ties = ties(tables["partnerships"], tables["companies"])
-    listing = tables["rules"][tables["rules"]["rule_id"] == LISTING_RULE]
+    entries = tables["entries_2019"]
+    entry = entries[entries["entry_no"] == row["entry_no"]]
+    listing_day = entry["publication_date"].iloc[0] if len(entry) else LISTING_DATE
     return {
+        "slug": company,
         "name": row["name"],
         "name_zh": row["name_zh"] if pd.notna(row["name_zh"]) else None,
-        "title": f"{row['name']} ({row['name_zh']})" if pd.notna(row["name_zh"]) else row["name"],
         "listed_as": row["listed_as"],
+        "list_name": entry["name"].iloc[0]
+        if len(entry) and pd.notna(entry["name"].iloc[0])
+        else None,
         "entry_no": int(row["entry_no"]),
-        "listed_on": listing["date"].iloc[0] if len(listing) else LISTING_DATE,
-        "suppliers": pd.DataFrame(
-            {
-                "supplier": suppliers["supplier"],
-                "country": suppliers["supplier_country"],
-                "how the country is known": suppliers["country_basis"],
-                "component": suppliers["component"],
-                "source": suppliers["source_url"],
-            }
+        "listed_on": listing_day,
+        "suppliers": tables["suppliers"][tables["suppliers"]["company"] == company],
+        "ties": ties(tables["partnerships"], tables["companies"]).query("company == @company"),
+        "comparison": exposure_comparison(tables).query("company == @company"),
+    }
+
+
+def week_of_listing(events: pd.DataFrame, announced: object, published: object) -> pd.DataFrame:
+    """Reactions from the announcement to two days after publication: China, firms, academia,
+    trade talks (the US actions themselves are in the lede)."""
+    last = pd.Timestamp(published) + pd.Timedelta(days=2)
+    return between(
+        events,
+        announced,
+        last,
+        categories=["china_response", "company", "academia", "trade_talks"],
+    )
+
+
+def story_facts(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
+    """Every number and name the story's sentences use, computed from the (as-of) tables."""
+    entries, companies, events = tables["entries_2019"], tables["companies"], tables["events"]
+    rule = listing(tables) or {}
+    announced = rule.get("announced") or LISTING_DATE
+    week = week_of_listing(events, announced, rule.get("published") or LISTING_DATE)
+    talks = week[week["category"] == "trade_talks"]
+    snapshot = snapshot_at(tables["financials"], companies)
+    suppliers = us_suppliers(tables["suppliers"], companies)
+    status = latest_status(tables["partnerships"], companies)
+    names = companies.set_index("company")["name"]
+    entity_list = tables.get("entity_list")
+    listed = (
+        still_listed_summary(entity_list, entries)
+        if entity_list is not None and len(entity_list)
+        else None
+    )
+    domestic = domestic_suppliers(tables["suppliers"], "hikvision")
+    return {
+        **rule_summary(entries),
+        **rule,
+        "company_names": list(companies.sort_values("name")["name"]),
+        "requirement": entries["license_requirement"].mode().iloc[0] if len(entries) else None,
+        "week": week,
+        "reactions": week[week["category"] != "trade_talks"],
+        "talks": talks,
+        "talks_start": talks["date"].min() if len(talks) else None,
+        "known_shares": snapshot[snapshot["share_pct"].notna()],
+        "no_share": list(snapshot.loc[snapshot["share_pct"].isna(), "company"]),
+        "later_shares": sorted(
+            set(tables["financials"].query("metric == 'overseas_share'")["company"].map(names))
+            - set(snapshot.loc[snapshot["share_pct"].notna(), "company"])
         ),
-        "ties": own_ties[own_ties["company"] == names[company]].drop(
-            columns=["company", "is_partnership"]
-        ),
+        "suppliers": suppliers[suppliers["named_us_suppliers"].notna()],
+        "no_suppliers": list(suppliers.loc[suppliers["named_us_suppliers"].isna(), "name"]),
+        "hikvision_domestic": domestic,
+        "ties": status,
+        "ties_ended": status[status["outcome"] == "ended"],
+        "timeline": timeline_summary(tables["rules"]),
+        "milestones": milestone_dates(tables["rules"]),
+        "listed": listed,
+        "later_events": len(after_listing(events)),
     }

@@ -1,6 +1,9 @@
-"""The raw snapshot's manifest: every file in data/raw with its origin, licence and sha256.
+"""The raw snapshot's manifest: every file in data/raw, its origin, licence and sha256, and for
+each source table which file is current and which earlier file it supersedes.
 
-Kept free of pandas so that checking it costs milliseconds.
+Raw files are never edited or overwritten: a changed source arrives as a new dated snapshot
+folder (`python -m entitylist update`), and the manifest points the table at it. Kept free of
+pandas so that checking it costs milliseconds.
 """
 
 import datetime as dt
@@ -11,48 +14,118 @@ from pathlib import Path
 from entitylist import atomic, paths
 from entitylist.errors import ManifestError
 
+FORMAT = 2
+FIELDS = (
+    "path",
+    "table",
+    "description",
+    "origin",
+    "retrieved",
+    "licence",
+    "sha256",
+    "bytes",
+    "rows",
+    "supersedes",
+    "removals_confirmed",
+)
+
 
 def sha256(path: Path) -> str:
     """Return the hex sha256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def read_manifest(manifest: Path = paths.MANIFEST) -> dict[str, dict]:
-    """Return the manifest's entries keyed by file path relative to data/raw."""
+def manifest_path(raw_dir: Path = paths.RAW) -> Path:
+    """Return the manifest of a raw folder."""
+    return Path(raw_dir) / paths.MANIFEST.name
+
+
+def read_listing(manifest: Path = paths.MANIFEST) -> dict:
+    """Return the manifest as stored: {"format", "current", "files"}; empty if absent."""
     if not manifest.exists():
-        return {}
+        return {"format": FORMAT, "current": {}, "files": []}
     try:
         listing = json.loads(manifest.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         msg = f"{manifest}: not valid JSON (line {exc.lineno}, column {exc.colno})"
         raise ManifestError(msg) from exc
-    return {entry["path"]: entry for entry in listing["files"]}
+    if listing.get("format") != FORMAT:
+        msg = f"{manifest}: format {listing.get('format')!r}, expected {FORMAT}"
+        raise ManifestError(msg)
+    return listing
 
 
-def write_manifest(entries: dict[str, dict], manifest: Path = paths.MANIFEST) -> None:
+def read_manifest(manifest: Path = paths.MANIFEST) -> dict[str, dict]:
+    """Return the manifest's file entries keyed by path relative to data/raw."""
+    return {entry["path"]: entry for entry in read_listing(manifest)["files"]}
+
+
+def current_files(raw_dir: Path = paths.RAW) -> dict[str, str]:
+    """Return {table: path relative to data/raw} of the current file of each source table."""
+    return dict(read_listing(manifest_path(raw_dir))["current"])
+
+
+def current(table: str, raw_dir: Path = paths.RAW) -> Path:
+    """Return the current file of a source table, or a ManifestError naming the table."""
+    chosen = current_files(raw_dir).get(table)
+    if chosen is None:
+        msg = f"data/raw: no current file for {table!r} in {paths.MANIFEST.name}"
+        raise ManifestError(msg)
+    return Path(raw_dir) / chosen
+
+
+def write_manifest(
+    entries: dict[str, dict], current_map: dict[str, str], manifest: Path = paths.MANIFEST
+) -> None:
     """Write the manifest sorted by path so that its diffs are stable."""
-    listing = {"files": [entries[key] for key in sorted(entries)]}
+    files = [{k: entries[p][k] for k in FIELDS if k in entries[p]} for p in sorted(entries)]
+    listing = {
+        "format": FORMAT,
+        "current": dict(sorted(current_map.items())),
+        "files": files,
+    }
     atomic.write_text(manifest, json.dumps(listing, indent=2, ensure_ascii=False) + "\n")
+
+
+def check_chains(entries: dict[str, dict], current_map: dict[str, str], manifest: Path) -> None:
+    """Each table's current file is listed, heads its chain, and supersedes only its own table."""
+    superseded = {e["supersedes"] for e in entries.values() if e.get("supersedes")}
+    for table, chosen in current_map.items():
+        if chosen not in entries:
+            msg = f"{manifest.name}: current file of {table!r}, data/raw/{chosen}, is not listed"
+            raise ManifestError(msg)
+        if chosen in superseded:
+            msg = f"{manifest.name}: data/raw/{chosen} is current for {table!r} but superseded"
+            raise ManifestError(msg)
+    for entry in entries.values():
+        older = entry.get("supersedes")
+        if older and (older not in entries or entries[older].get("table") != entry.get("table")):
+            msg = (
+                f"{manifest.name}: data/raw/{entry['path']} supersedes data/raw/{older}, "
+                f"which is not a listed file of the table {entry.get('table')!r}"
+            )
+            raise ManifestError(msg)
 
 
 def verify_manifest(raw_dir: Path = paths.RAW, manifest: Path | None = None) -> int:
     """Check every raw file against its manifest hash; return how many were checked."""
-    manifest = manifest or raw_dir / paths.MANIFEST.name
-    entries = read_manifest(manifest)
+    manifest = manifest or manifest_path(raw_dir)
+    listing = read_listing(manifest)
+    entries = {entry["path"]: entry for entry in listing["files"]}
     if not entries:
         msg = f"{manifest}: missing or empty; every raw file must be listed with its sha256"
         raise ManifestError(msg)
     on_disk = {
         p.relative_to(raw_dir).as_posix()
-        for p in raw_dir.rglob("*")
-        if p.is_file() and p != manifest and not p.name.startswith(".")
+        for p in Path(raw_dir).rglob("*")
+        if p.is_file() and p != manifest and not any(part.startswith(".") for part in p.parts)
     }
     unlisted = sorted(on_disk - set(entries))
     if unlisted:
         msg = f"data/raw/{unlisted[0]}: not listed in {manifest.name}; add it with its source"
         raise ManifestError(msg)
     for rel, entry in entries.items():
-        path = raw_dir / rel
+        path = Path(raw_dir) / rel
         if not path.exists():
             msg = f"data/raw/{rel}: listed in {manifest.name} but missing"
             raise ManifestError(msg)
@@ -60,9 +133,12 @@ def verify_manifest(raw_dir: Path = paths.RAW, manifest: Path | None = None) -> 
         if actual != entry["sha256"]:
             msg = (
                 f"data/raw/{rel}: sha256 {actual[:12]}… differs from the manifest's "
-                f"{entry['sha256'][:12]}…; raw files are never edited, add a new snapshot instead"
+                f"{entry['sha256'][:12]}…; raw files are never edited: put the changed source "
+                "in a new snapshot with `make update PACK=<folder>` "
+                "(README, 'A source changed')"
             )
             raise ManifestError(msg)
+    check_chains(entries, listing["current"], manifest)
     return len(entries)
 
 
@@ -74,24 +150,46 @@ def add_to_manifest(
     licence: str,
     retrieved: str | None = None,
     raw_dir: Path = paths.RAW,
+    table: str | None = None,
+    rows: int | None = None,
+    removals_confirmed: bool = False,
 ) -> dict:
-    """List a new raw file in the manifest; refuse to re-list a file whose bytes changed."""
-    manifest = raw_dir / paths.MANIFEST.name
-    entries = read_manifest(manifest)
-    rel = Path(path).resolve().relative_to(raw_dir.resolve()).as_posix()
+    """List a new raw file; with a table, make it that table's current file.
+
+    The file it replaces stays on disk and is recorded as superseded. A file already listed
+    with other bytes is refused: raw files are immutable.
+    """
+    manifest = manifest_path(raw_dir)
+    listing = read_listing(manifest)
+    entries = {entry["path"]: entry for entry in listing["files"]}
+    current_map = dict(listing["current"])
+    rel = Path(path).resolve().relative_to(Path(raw_dir).resolve()).as_posix()
     digest = sha256(path)
     if rel in entries and entries[rel]["sha256"] != digest:
         msg = f"data/raw/{rel}: already listed with another sha256; raw files are immutable"
         raise ManifestError(msg)
+    previous = current_map.get(table) if table else None
     entry = {
         "path": rel,
+        "table": table,
         "description": description,
         "origin": origin,
         "retrieved": retrieved or dt.date.today().isoformat(),
         "licence": licence,
         "sha256": digest,
         "bytes": Path(path).stat().st_size,
+        "rows": rows,
+        "supersedes": previous if previous != rel else entries.get(rel, {}).get("supersedes"),
+        "removals_confirmed": removals_confirmed,
     }
     entries[rel] = entry
-    write_manifest(entries, manifest)
+    if table:
+        current_map[table] = rel
+    write_manifest(entries, current_map, manifest)
     return entry
+
+
+def latest_retrieval(raw_dir: Path = paths.RAW) -> str:
+    """Return the latest retrieval date among the current files: the snapshot's date."""
+    entries = read_manifest(manifest_path(raw_dir))
+    return max(entries[path]["retrieved"] for path in current_files(raw_dir).values())

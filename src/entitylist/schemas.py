@@ -12,20 +12,12 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from entitylist import atomic
+from entitylist import atomic, config
 from entitylist.errors import SchemaError
 
 EARLIEST = pd.Timestamp("2016-01-01")
-COMPANY_SLUGS = [
-    "hikvision",
-    "dahua",
-    "iflytek",
-    "megvii",
-    "sensetime",
-    "yitu",
-    "meiya-pico",
-    "yixin",
-]
+# The slugs of notebooks/companies.yaml (validated there): a processed row names one of them.
+COMPANY_SLUGS = [company.slug for company in config.companies()]
 
 
 def in_window() -> pa.Check:
@@ -76,7 +68,17 @@ RAW_ROW = pa.Column(
     coerce=True,
     description="1-based data row in the raw file this row came from (file line = raw_row + 1)",
 )
+RAW_FILE = text("The raw file this row came from, relative to data/raw")
 SOURCE = url("The source that states this row's facts")
+
+
+def known(description: str = "", nullable: bool = False) -> pa.Column:
+    """The day a row became public, by the rules the methods section states."""
+    return date(
+        "The day this row became public (cleaning.KNOWN_SINCE_RULES)" + description,
+        nullable=nullable,
+    )
+
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "rules": pa.DataFrameSchema(
@@ -104,9 +106,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "stated_reason": text("Reason the sources give", nullable=True),
             "source_url": SOURCE,
             "source_urls": text("Every source of the row, '; '-separated"),
-            "raw_file": text(
-                "Raw file of the row: the pack's table, or a live snapshot's API metadata"
-            ),
+            "known_since": known("; blank for a rule the sources do not date", nullable=True),
+            "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
         unique=["rule_id"],
@@ -125,15 +126,13 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 "Int64",
                 checks=[pa.Check.in_range(1, 28)],
                 coerce=True,
-                description="Entry number in the rule's list, 1 to 28",
+                description="Entry number in the desk's list of the rule's entries, 1 to 28",
             ),
-            "display_name": text("Name a page may print; unverified names are described"),
-            "entry_name": text("Name as announced, where verified", nullable=True),
-            "candidate_name": text(
-                "Name to confirm against the rule text; never publish", nullable=True
-            ),
-            "name_status": category(
-                "How far the name is verified", ["verified", "candidate", "disputed"]
+            "name": text("The entry's name on the official list, as spelled there in 2026"),
+            "name_2019": text(
+                "The name as 2019 reports of the rule gave it; blank where the only source "
+                "of the name is the 2026 list",
+                nullable=True,
             ),
             "kind": category("Kind of entry", ["government", "institute", "company"]),
             "kind_detail": category(
@@ -152,7 +151,10 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "license_review_policy": text("Licence review policy"),
             "citation": text("Federal Register citation of the rule"),
             "publication_date": date("Publication date of the rule"),
-            "source_url": SOURCE,
+            "name_source_url": url("Where the name comes from"),
+            "name_known_since": known(" (for the name: 2019 reports, or the 2026 list)"),
+            "known_since": known(" (for the entry: the rule's publication)"),
+            "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
         unique=["entry_no"],
@@ -173,6 +175,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "date_basis": text("The pack's note on the date", nullable=True),
             "companies": text("Listed companies the event names, ';'-separated", nullable=True),
             "source_url": SOURCE,
+            "source_urls": text("Every source of the row, '; '-separated"),
+            "known_since": known(),
+            "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
         unique=["event_id"],
@@ -193,6 +198,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 checks=[pa.Check.in_range(2010, 2100)],
                 description="Year",
             ),
+            "period_start": pa.Column(
+                "datetime64[us]", nullable=True, coerce=True, description="First day of the period"
+            ),
             "period_end": pa.Column(
                 "datetime64[us]", nullable=True, coerce=True, description="Last day of the period"
             ),
@@ -208,11 +216,23 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "unit": category("Unit of value", ["CNY million", "percent"]),
             "definition": text("What the figure measures; 'overseas' has several definitions"),
             "confidence": category(
-                "How firm the figure is",
-                ["stated", "computed", "approximate", "inferred", "unverified"],
+                "How firm the figure is (unverified figures are never kept)",
+                ["stated", "computed", "approximate", "inferred"],
             ),
             "source": text("The source as the pack gives it: URL(s), or a citation without one"),
             "source_url": url("The source's URL, blank where the pack has none", nullable=True),
+            "known_since": known("; blank where the period and source give no date", True),
+            "known_basis": category(
+                "Which rule dates the figure",
+                [
+                    "prospectus",
+                    "source date",
+                    "annual results",
+                    "half-year results",
+                    "undated",
+                ],
+            ),
+            "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
         unique=["company", "period", "metric", "definition", "source"],
@@ -227,7 +247,23 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 lambda df: (df["unit"] == "percent") == (df["metric"] == "overseas_share"),
                 error="shares are in percent, amounts in CNY million",
             ),
+            pa.Check(
+                lambda df: ~(df["known_since"] < df["period_end"]).fillna(False),
+                error="a figure cannot be known before its period ends",
+            ),
         ],
+    ),
+    "withheld": pa.DataFrameSchema(
+        {
+            "table": text("The processed table the row would have joined"),
+            "what": text("What the withheld row is about, without its value"),
+            "reason": text("Why it is not published"),
+            "raw_file": RAW_FILE,
+            "raw_row": RAW_ROW,
+        },
+        unique=["raw_file", "raw_row", "what"],
+        strict=True,
+        name="withheld",
     ),
     "suppliers": pa.DataFrameSchema(
         {
@@ -235,16 +271,17 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "supplier": text("Supplier as named by the source"),
             "supplier_key": text("Supplier name normalised for counting"),
             "named": pa.Column("bool", coerce=True, description="False for 'unnamed …' rows"),
-            "supplier_country": category(
-                "Supplier's country", ["US", "China", "Japan"], nullable=True
+            "supplier_country": text(
+                "Supplier's country as the source states it; blank when it states none",
+                nullable=True,
             ),
-            "country_basis": category(
+            "country_basis": text(
                 "How the country is known",
-                [
-                    "stated in source",
-                    "desk: not stated in this source",
-                    "as described by source",
-                    "not stated in source",
+                checks=[
+                    pa.Check.str_matches(
+                        r"^(stated in source|desk: not stated in this source|"
+                        r"as described by source|not stated in source)(; disputed)?$"
+                    )
                 ],
             ),
             "component": text("What it supplies, as the source says", nullable=True),
@@ -254,6 +291,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 nullable=True,
             ),
             "source_url": SOURCE,
+            "known_since": known("; blank when the notes give no date", nullable=True),
+            "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
         unique=["company", "supplier", "source_url"],
@@ -292,6 +331,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 nullable=True,
             ),
             "source_url": SOURCE,
+            "known_since": known("; blank when the source gives no date", nullable=True),
+            "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
         unique=["company", "partner", "status_change"],
@@ -307,10 +348,10 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 "Int64",
                 coerce=True,
                 checks=[pa.Check.in_range(1, 28)],
-                description="Entry number in the 9 Oct 2019 rule",
+                description="Entry number in the desk's list of the 9 Oct 2019 rule",
             ),
             "listed_as": text("Name as listed in the rule announcement"),
-            "raw_row": RAW_ROW,
+            "match": text("Pattern that finds the company in event text"),
         },
         unique=["company"],
         strict=True,
@@ -339,7 +380,7 @@ def describe_failure(name: str, frame: pd.DataFrame, source_file: str, exc: Sche
     """Turn pandera's failure table into one line naming raw file, row, column and value."""
     cases = exc.failure_cases
     first = cases.iloc[0]
-    prefix = f"data/raw/{source_file} -> {name}: "
+    prefix = f"{source_file} -> {name}: "
     key = SCHEMAS[name].unique or []
     if "uniqueness" in str(first["check"]) and key:
         clash = frame[frame.duplicated(key, keep=False)]

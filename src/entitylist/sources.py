@@ -1,14 +1,26 @@
-"""The raw snapshot: importing the source pack into data/raw and reading raw tables."""
+"""The raw snapshot: the source tables, reading their current files, and taking in a changed pack.
+
+Every source table has a current file in data/raw, named by the manifest. `update` takes in a
+changed source pack: it writes only the changed tables, bytes as received (less the pack's
+verbatim excerpts), into a new dated snapshot folder, and points the manifest at them. Old
+files are never rewritten. Before anything is written, the new files are cleaned in memory,
+so a pack that breaks a schema or a cross-field check writes nothing.
+"""
 
 import csv
+import datetime as dt
 import io
-from dataclasses import dataclass
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from entitylist import atomic, paths
-from entitylist.errors import RawDataError
+from entitylist import atomic, manifest, paths
+from entitylist.errors import ManifestError, RawDataError
 from entitylist.manifest import add_to_manifest, verify_manifest  # noqa: F401  (re-exported)
 
 PACK_ORIGIN = (
@@ -19,25 +31,56 @@ PACK_LICENCE = (
     "Facts, figures, dates and URLs from the public sources each row cites; "
     "the sources' verbatim excerpts (the pack's evidence column) are not kept"
 )
+CSL_ORIGIN = (
+    "US Consolidated Screening List, trade.gov bulk download "
+    "(https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.json), "
+    "generated 2026-07-31T13:15:00Z; compacted copy bundled as src/data/screening-list.json in "
+    "github.com/seelpeed-debug/export-controls-agent-mcp at commit "
+    "3a0bf5eb5890c1e6f79796cf89992eb7c974021a, bytes unchanged; via the desk's source pack "
+    "(shared/data/csl)"
+)
+CSL_LICENCE = (
+    "US government work (Commerce, State, Treasury), public domain; the compaction is the "
+    "export-controls-agent-mcp project's, MIT"
+)
 # Columns dropped on import: other publishers' wording, kept only in the pack.
 EXCERPT_COLUMNS = ("evidence",)
 
 
 @dataclass(frozen=True)
 class RawTable:
-    """A raw table of the source pack and the columns the cleaning step relies on."""
+    """A source table: where it sits in the pack and in data/raw, and what identifies a row."""
 
     name: str
     description: str
-    columns: tuple[str, ...]
-    from_pack: bool = True
+    columns: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+    pack_file: str = ""
+    folder: str = "pack"
+    csv: bool = True
+    origin: str = PACK_ORIGIN
+    licence: str = PACK_LICENCE
+    extra: dict = field(default_factory=dict)
 
+    @property
+    def in_pack(self) -> str:
+        """The file's path inside the source pack."""
+        return self.pack_file or self.name
+
+
+RULES = "fr_rules_china.csv"
+ENTRIES = "entities_84FR54002.csv"
+EVENTS = "events.csv"
+REVENUE = "revenue_by_region.csv"
+SUPPLIERS = "us_suppliers.csv"
+PARTNERSHIPS = "partnerships.csv"
+SCREENING_LIST = "screening-list"
 
 RAW_TABLES = {
     table.name: table
     for table in (
         RawTable(
-            "fr_rules_china.csv",
+            RULES,
             "Federal Register rules (2016-03 to 2025-11) that added, removed or revised "
             "Entity List entries under China",
             (
@@ -54,9 +97,10 @@ RAW_TABLES = {
                 "stated_reason",
                 "source_url",
             ),
+            ("document_number", "citation", "publication_date", "effective_date"),
         ),
         RawTable(
-            "entities_84FR54002.csv",
+            ENTRIES,
             "The 28 entries added under China by the rule of 9 Oct 2019 (84 FR 54002)",
             (
                 "entry_no",
@@ -71,16 +115,19 @@ RAW_TABLES = {
                 "field_status",
                 "name_source_url",
                 "notes",
+                "csl_name",
             ),
+            ("entry_no",),
         ),
         RawTable(
-            "events.csv",
+            EVENTS,
             "Dated events of the story: US actions, China's response, companies, "
             "academia, trade talks, markets",
             ("date", "event", "actor", "category", "source_url", "date_basis"),
+            ("date", "actor"),
         ),
         RawTable(
-            "revenue_by_region.csv",
+            REVENUE,
             "Company revenue and, where stated, overseas revenue per period (CNY million)",
             (
                 "company",
@@ -94,14 +141,16 @@ RAW_TABLES = {
                 "source_url",
                 "notes",
             ),
+            ("company", "period", "source_url"),
         ),
         RawTable(
-            "us_suppliers.csv",
+            SUPPLIERS,
             "Suppliers named for a listed company, with the component where stated",
             ("company", "supplier", "supplier_country", "component", "source_url", "notes"),
+            ("company", "supplier", "source_url"),
         ),
         RawTable(
-            "partnerships.csv",
+            PARTNERSHIPS,
             "University and institution ties of listed companies and what became of them",
             (
                 "company",
@@ -113,13 +162,17 @@ RAW_TABLES = {
                 "relationship_type",
                 "notes",
             ),
+            ("company", "partner", "source_url"),
         ),
         RawTable(
-            "companies.csv",
-            "The eight companies of the 9 Oct 2019 rule: short English name, Chinese name, "
-            "entry number, and the pattern that finds each in event text",
-            ("slug", "name", "name_zh", "entry_no", "match"),
-            from_pack=False,
+            SCREENING_LIST,
+            "US Consolidated Screening List as generated on 2026-07-31 (all lists merged; "
+            "3,420 Entity List entries), compact JSON",
+            pack_file="csl/screening-list-2026-07-31.json",
+            folder="csl",
+            csv=False,
+            origin=CSL_ORIGIN,
+            licence=CSL_LICENCE,
         ),
     )
 }
@@ -131,72 +184,335 @@ def strip_excerpts(text: str) -> str:
     keep = [i for i, name in enumerate(rows[0]) if name not in EXCERPT_COLUMNS]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([row[i] for i in keep] for row in rows)
+    writer.writerows([row[i] for i in keep if i < len(row)] for row in rows)
     return out.getvalue()
 
 
-def import_pack(
-    pack_dir: Path, raw_dir: Path = paths.RAW, retrieved: str | None = None
-) -> list[Path]:
-    """Copy the source pack's tables into data/raw without excerpts and list them."""
-    written = []
-    for table in (t for t in RAW_TABLES.values() if t.from_pack):
-        source = Path(pack_dir) / table.name
-        if not source.exists():
-            msg = f"{source}: table missing from the source pack"
-            raise RawDataError(msg)
-        target = raw_dir / table.name
-        text = strip_excerpts(source.read_text(encoding="utf-8"))
-        if target.exists() and target.read_text(encoding="utf-8") != text:
-            msg = f"{target}: exists with other contents; raw files are never rewritten"
-            raise RawDataError(msg)
-        atomic.write_text(target, text)
-        add_to_manifest(
-            target,
-            description=table.description,
-            origin=PACK_ORIGIN,
-            licence=PACK_LICENCE,
-            retrieved=retrieved,
-            raw_dir=raw_dir,
-        )
-        written.append(target)
-    return written
+def display(path: Path, raw_dir: Path) -> str:
+    """Name a raw file as a reporter finds it: data/raw/<relative path>."""
+    try:
+        return f"data/raw/{Path(path).relative_to(raw_dir).as_posix()}"
+    except ValueError:
+        return str(path)
 
 
-def read_raw(name: str, raw_dir: Path = paths.RAW) -> pd.DataFrame:
-    """Read a raw table as text, blanks as missing, checking that its columns are there."""
-    path = raw_dir / name
-    if not path.exists():
-        msg = f"data/raw/{name}: file not found"
+def check_shape(text: str, where: str) -> int:
+    """Refuse an empty, header-only or ragged CSV, naming the row; return its data rows.
+
+    pandas pads a short row with blanks, so a file cut off mid-row would read as a row of
+    unknowns: a row with fewer fields than the header is an error here instead.
+    """
+    if not text.strip():
+        msg = f"{where}: the file is empty"
         raise RawDataError(msg)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.ParserError as exc:
-        msg = f"data/raw/{name}: malformed CSV ({exc})"
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        msg = f"{where}: malformed CSV ({exc})"
         raise RawDataError(msg) from exc
-    except UnicodeDecodeError as exc:
-        msg = f"data/raw/{name}: not UTF-8 text (byte {exc.start})"
-        raise RawDataError(msg) from exc
-    expected = RAW_TABLES[name].columns if name in RAW_TABLES else ()
-    missing = [column for column in expected if column not in frame.columns]
+    header, body = rows[0], [row for row in rows[1:] if row]
+    if not body:
+        msg = f"{where}: only a header, no data rows"
+        raise RawDataError(msg)
+    for number, row in enumerate(body, 1):
+        if len(row) != len(header):
+            msg = (
+                f"{where}: row {number} has {len(row)} fields, the header has {len(header)} "
+                "(a cut-off or badly quoted line?)"
+            )
+            raise RawDataError(msg)
+    return len(body)
+
+
+def read_csv_text(text: str, where: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a raw CSV's text as strings, blanks as missing, checking shape and columns."""
+    check_shape(text, where)
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    missing = [column for column in columns if column not in frame.columns]
     if missing:
-        msg = f"data/raw/{name}: column {missing[0]!r} missing (found: {', '.join(frame.columns)})"
+        msg = f"{where}: column {missing[0]!r} missing (found: {', '.join(frame.columns)})"
         raise RawDataError(msg)
     # Spreadsheet exports pad cells; the pack's facts never depend on edge whitespace.
     return frame.apply(lambda column: column.str.strip())
 
 
-def manifest_table(raw_dir: Path = paths.RAW) -> pd.DataFrame:
-    """Return the manifest as a table for the data page: file, what, origin, date, licence."""
-    from entitylist.manifest import read_manifest
+def decode(data: bytes, where: str) -> str:
+    """Decode a raw file as UTF-8, naming the byte that is not."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        msg = f"{where}: not UTF-8 text (byte {exc.start})"
+        raise RawDataError(msg) from exc
 
-    entries = read_manifest(raw_dir / paths.MANIFEST.name).values()
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The raw files a cleaning run reads: the manifest's current ones, or candidates in memory."""
+
+    raw_dir: Path = paths.RAW
+    candidates: Mapping[str, bytes] = field(default_factory=dict)
+
+    def path(self, table: str) -> Path:
+        """The current file of a table in data/raw."""
+        return manifest.current(table, self.raw_dir)
+
+    def where(self, table: str) -> str:
+        """How an error names the table's file."""
+        if table in self.candidates:
+            return f"{RAW_TABLES[table].in_pack} (update candidate)"
+        return display(self.path(table), self.raw_dir)
+
+    def data(self, table: str) -> bytes:
+        """The bytes of a table's file."""
+        if table in self.candidates:
+            return self.candidates[table]
+        path = self.path(table)
+        if not path.exists():
+            msg = f"{display(path, self.raw_dir)}: file not found"
+            raise RawDataError(msg)
+        return path.read_bytes()
+
+    def table(self, table: str) -> pd.DataFrame:
+        """Read a CSV table as text, blanks as missing, after the shape checks."""
+        where = self.where(table)
+        return read_csv_text(decode(self.data(table), where), where, RAW_TABLES[table].columns)
+
+
+def read_raw(name: str, raw_dir: Path = paths.RAW) -> pd.DataFrame:
+    """Read a source table's current file (see Snapshot.table)."""
+    return Snapshot(raw_dir).table(name)
+
+
+def manifest_table(raw_dir: Path = paths.RAW, tables: set[str] | None = None) -> pd.DataFrame:
+    """The current raw files for the data page: file, what, origin, retrieval, hash.
+
+    `tables` limits it to the source tables a page uses (an as-of page leaves out a source it
+    cannot show yet); an as-of page drops the retrieval column, which postdates it.
+    """
+    entries = manifest.read_manifest(manifest.manifest_path(raw_dir))
+    chosen = [
+        entries[path]
+        for table, path in sorted(manifest.current_files(raw_dir).items())
+        if tables is None or table in tables
+    ]
     return pd.DataFrame(
         {
-            "file": [e["path"] for e in entries],
-            "what it is": [e["description"] for e in entries],
-            "origin": [e["origin"] for e in entries],
-            "retrieved": [e["retrieved"] for e in entries],
-            "sha256": [e["sha256"][:12] + "…" for e in entries],
+            "File": [e["path"] for e in chosen],
+            "What it is": [e["description"] for e in chosen],
+            "Where it comes from": [e["origin"] for e in chosen],
+            "Retrieved": pd.to_datetime([e["retrieved"] for e in chosen]),
+            "SHA-256 (first 12)": [e["sha256"][:12] for e in chosen],
         }
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Taking in a changed pack
+
+
+def received(table: RawTable, pack_dir: Path) -> bytes:
+    """A pack table's bytes as the snapshot keeps them: CSVs without the excerpt columns."""
+    source = Path(pack_dir) / table.in_pack
+    if not source.exists():
+        msg = f"{source}: table missing from the source pack"
+        raise RawDataError(msg)
+    data = source.read_bytes()
+    if table.csv:
+        text = decode(data, str(source))
+        check_shape(text, str(source))
+        return strip_excerpts(text).encode("utf-8")
+    return data
+
+
+def row_keys(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    """One readable key per row: its key columns joined, blanks shown as '-'."""
+    return frame[list(key)].fillna("-").agg(" | ".join, axis=1)
+
+
+@dataclass
+class TableChange:
+    """What an update does to one table: rows added, removed and changed, by key."""
+
+    table: str
+    before: int
+    after: int
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """The change as a reporter reads it."""
+        head = f"{self.table}: {self.before} -> {self.after} rows"
+        if self.removed:
+            head += f"; {len(self.removed)} of {self.before} rows REMOVED"
+        out = [head]
+        out += [f"  + {key}" for key in self.added]
+        out += [f"  - {key}" for key in self.removed]
+        out += [f"  ~ {key}: {', '.join(cols)}" for key, cols in self.changed.items()]
+        return out
+
+
+def compare_rows(table: RawTable, old: bytes | None, new: bytes) -> TableChange:
+    """Compare two versions of a CSV table row by row, by its key."""
+    new_frame = read_csv_text(new.decode("utf-8"), table.name)
+    if old is None:
+        return TableChange(table.name, 0, len(new_frame), list(row_keys(new_frame, table.key)))
+    old_frame = read_csv_text(old.decode("utf-8"), table.name)
+    before = old_frame.set_index(row_keys(old_frame, table.key))
+    after = new_frame.set_index(row_keys(new_frame, table.key))
+    shared = [k for k in after.index if k in before.index]
+    common = [c for c in after.columns if c in before.columns]
+    changed = {}
+    for key in shared:
+        a, b = before.loc[key, common], after.loc[key, common]
+        differs = [c for c in common if not (pd.isna(a[c]) and pd.isna(b[c])) and a[c] != b[c]]
+        added_columns = [c for c in after.columns if c not in before.columns]
+        differs += [c for c in added_columns if pd.notna(after.loc[key, c])]
+        if differs:
+            changed[key] = differs
+    return TableChange(
+        table.name,
+        len(old_frame),
+        len(new_frame),
+        [k for k in after.index if k not in before.index],
+        [k for k in before.index if k not in after.index],
+        changed,
+    )
+
+
+def snapshot_folder(raw_dir: Path, folder: str, day: str) -> Path:
+    """A new snapshot folder for a date: <folder>/<day>, or <day>.2, .3 … if taken."""
+    base = Path(raw_dir) / folder
+    candidate, number = base / day, 1
+    while candidate.exists():
+        number += 1
+        candidate = base / f"{day}.{number}"
+    return candidate
+
+
+def snapshot_day(table: RawTable, data: bytes, retrieved: str) -> str:
+    """Name a snapshot by the day its source was generated, where it says, else retrieval."""
+    if not table.csv:
+        try:
+            stamp = json.loads(data).get("sourceGeneratedAt", "")
+            return dt.date.fromisoformat(stamp[:10]).isoformat()
+        except (ValueError, AttributeError):
+            pass
+    return retrieved
+
+
+def count_rows(table: RawTable, data: bytes) -> int | None:
+    """Rows of a CSV table, or entries of the screening list."""
+    if table.csv:
+        return check_shape(data.decode("utf-8"), table.name)
+    listing = json.loads(data)
+    return len(listing["entries"]) if isinstance(listing, dict) and "entries" in listing else None
+
+
+@dataclass
+class UpdateReport:
+    """The outcome of an update: what changed, and the files it wrote."""
+
+    changes: list[TableChange] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    def text(self) -> str:
+        """Several lines: one block per changed table, then the unchanged ones."""
+        lines = [line for change in self.changes for line in change.lines()]
+        if self.unchanged:
+            lines.append(f"unchanged: {', '.join(self.unchanged)}")
+        return "\n".join(lines) or "nothing to update"
+
+
+def update(
+    pack_dir: Path,
+    raw_dir: Path = paths.RAW,
+    retrieved: str | None = None,
+    allow_removals: bool = False,
+    dry_run: bool = False,
+) -> UpdateReport:
+    """Take in a changed source pack as a new snapshot of the changed tables only.
+
+    Refuses, writing nothing, when the new files fail cleaning, or when rows would be removed
+    and `allow_removals` is not given.
+    """
+    from entitylist import cleaning  # cleaning imports this module
+
+    retrieved = retrieved or dt.date.today().isoformat()
+    verify_manifest(raw_dir)
+    snapshot = Snapshot(raw_dir)
+    report, candidates = UpdateReport(), {}
+    for table in RAW_TABLES.values():
+        data = received(table, pack_dir)
+        old = snapshot.data(table.name) if table.name in manifest.current_files(raw_dir) else None
+        if data == old:
+            report.unchanged.append(table.name)
+            continue
+        candidates[table.name] = data
+        if table.csv:
+            report.changes.append(compare_rows(table, old, data))
+        else:
+            report.changes.append(TableChange(table.name, 0, count_rows(table, data) or 0))
+    if not candidates:
+        return report
+    # Clean everything in memory with the new files: a bad pack writes nothing.
+    cleaning.clean_all(Snapshot(raw_dir, candidates))
+    removing = [c for c in report.changes if c.removed]
+    if removing and not allow_removals:
+        lines = "\n".join(
+            line for c in removing for line in [c.lines()[0], *(f"  - {k}" for k in c.removed)]
+        )
+        msg = (
+            f"the update removes rows:\n{lines}\nIf that is intended, run it again with "
+            "--allow-removals (make update PACK=... ARGS=--allow-removals); nothing was written"
+        )
+        raise RawDataError(msg)
+    if not dry_run:
+        report.written = write_snapshot(
+            raw_dir, candidates, retrieved, {c.table for c in removing}
+        )
+    return report
+
+
+def write_snapshot(
+    raw_dir: Path, candidates: dict[str, bytes], retrieved: str, removing: set[str]
+) -> list[Path]:
+    """Write the changed tables into new snapshot folders, whole or not at all, and list them."""
+    written = []
+    by_folder: dict[Path, dict[str, bytes]] = {}
+    for name, data in candidates.items():
+        table = RAW_TABLES[name]
+        folder = snapshot_folder(raw_dir, table.folder, snapshot_day(table, data, retrieved))
+        by_folder.setdefault(folder, {})[name] = data
+    for folder, files in by_folder.items():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+        try:
+            for name, data in files.items():
+                atomic.write_bytes(staging / Path(RAW_TABLES[name].in_pack).name, data)
+            staging.chmod(0o755)
+            staging.rename(folder)  # the folder appears whole or not at all
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        for name, data in files.items():
+            table = RAW_TABLES[name]
+            path = folder / Path(table.in_pack).name
+            try:
+                add_to_manifest(
+                    path,
+                    description=table.description,
+                    origin=table.origin,
+                    licence=table.licence,
+                    retrieved=retrieved,
+                    raw_dir=raw_dir,
+                    table=name,
+                    rows=count_rows(table, data),
+                    removals_confirmed=name in removing,
+                )
+            except ManifestError:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            written.append(path)
+    return written

@@ -1,11 +1,17 @@
-"""Load the processed tables with their types, optionally as they stood on a date."""
+"""Load the processed tables with their types, as known on a date if asked.
+
+The as-of view keeps only rows whose `known_since` is on or before the date: what a reader
+could have known that day. Rows the sources do not date are left out of as-of views.
+"""
 
 from pathlib import Path
 
 import pandas as pd
+from pandera.errors import SchemaError as PanderaError
+from pandera.errors import SchemaErrors
 
-from entitylist import asof, paths
-from entitylist.manifest import read_manifest
+from entitylist import asof, manifest, paths
+from entitylist.errors import SchemaError
 from entitylist.schemas import SCHEMAS
 
 
@@ -14,34 +20,51 @@ def read(name: str, processed: Path) -> pd.DataFrame:
     path = processed / f"{name}.csv"
     if not path.exists():
         msg = f"{path}: processed table missing; run the cleaning notebook (10-clean) first"
-        raise FileNotFoundError(msg)
+        raise SchemaError(msg)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     # CSV stores booleans as text, and any non-empty text would coerce to True.
     for column, spec in SCHEMAS[name].columns.items():
-        if str(spec.dtype) == "bool":
+        if str(spec.dtype) == "bool" and column in frame:
             frame[column] = frame[column].map({"True": True, "False": False})
-    return SCHEMAS[name].validate(frame)
+    try:
+        return SCHEMAS[name].validate(frame, lazy=True)
+    except (SchemaErrors, PanderaError) as exc:
+        from entitylist.schemas import describe_failure
+
+        detail = (
+            describe_failure(name, frame, str(path), exc) if hasattr(exc, "failure_cases") else exc
+        )
+        msg = f"{detail}; processed tables are written by 10-clean, never by hand"
+        raise SchemaError(msg) from None
+
+
+def known_by(table: pd.DataFrame, day: pd.Timestamp, column: str = "known_since") -> pd.DataFrame:
+    """The rows of a table that were public on a day."""
+    return table[table[column] <= day].reset_index(drop=True)
+
+
+def entries_as_of(entries: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """The rule's entries known on a day; a name first printed later is withheld (blank)."""
+    kept = known_by(entries, day).copy()
+    later = kept["name_known_since"] > day
+    kept.loc[later, "name"] = pd.NA
+    return kept
 
 
 def as_of_filter(tables: dict[str, pd.DataFrame], as_of: str | None) -> dict[str, pd.DataFrame]:
-    """Keep only what was known on as_of: rules and events by date, figures by period end,
-    suppliers and university ties by the latest date their report can be from.
-
-    Rows without any date are dropped from an as-of view, since they cannot be placed.
-    """
+    """Keep only what was public on as_of, in every table (companies are configuration)."""
     day = asof.parse(as_of)
     if day is None:
         return tables
     cutoff = pd.Timestamp(day)
-    kept = dict(tables)
-    kept["rules"] = tables["rules"][tables["rules"]["date"] <= cutoff].reset_index(drop=True)
-    kept["events"] = tables["events"][tables["events"]["date"] <= cutoff].reset_index(drop=True)
-    financials = tables["financials"]
-    kept["financials"] = financials[financials["period_end"] <= cutoff].reset_index(drop=True)
-    # Undated reports cannot be placed before the cutoff, so an as-of view leaves them out.
-    for name in ("suppliers", "partnerships"):
-        table = tables[name]
-        kept[name] = table[table["reported_by"] <= cutoff].reset_index(drop=True)
+    kept = {}
+    for name, table in tables.items():
+        if name == "entries_2019":
+            kept[name] = entries_as_of(table, cutoff)
+        elif "known_since" in table:
+            kept[name] = known_by(table, cutoff)
+        else:
+            kept[name] = table
     return kept
 
 
@@ -52,9 +75,8 @@ def load(root: str | None = None, as_of: str | None = None) -> dict[str, pd.Data
 
 
 def data_as_of(as_of: str | None) -> pd.Timestamp:
-    """Return the date a page's data stands at: as_of, else the snapshot's latest retrieval."""
+    """The date a page's data stands at: as_of, else the snapshot's latest retrieval."""
     day = asof.parse(as_of)
     if day is not None:
         return pd.Timestamp(day)
-    retrieved = [entry["retrieved"] for entry in read_manifest().values()]
-    return pd.Timestamp(max(retrieved))
+    return pd.Timestamp(manifest.latest_retrieval())

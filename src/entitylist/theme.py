@@ -34,6 +34,16 @@ PALETTE = {
     "context": CONTEXT,
 }
 CATEGORY = [US_ACTION, CHINA_RESPONSE, *FURTHER, CONTEXT]
+# Text in a series' colour (direct labels) must read at 4.5:1 on white: the lighter palette
+# colours get a darker ink of the same hue for their words; the marks keep the palette.
+INK = {
+    US_ACTION: US_ACTION,
+    HIGHLIGHT: HIGHLIGHT,
+    CHINA_RESPONSE: "#8a5700",
+    FURTHER[0]: "#1d6b52",
+    FURTHER[1]: FURTHER[1],
+    CONTEXT: SECONDARY,
+}
 # How a footer names a series' colour when the chart cannot label it directly.
 COLOUR_NAMES = dict(zip(CATEGORY, ["blue", "orange", "green", "purple", "grey"], strict=True))
 
@@ -47,6 +57,17 @@ ARTICLE_WIDTH = 640
 # A 360 px phone screen less the page's 16 px margins: the column a phone chart fills.
 PHONE_WIDTH = 328
 DEFAULT_CREDIT = "Chart: TechNode data desk"
+
+
+def ink(color: str) -> str:
+    """The colour to write a series' label in: its own, or a darker ink where too light."""
+    return INK.get(color, TEXT)
+
+
+def tick_step(width: int, span: int, room: int = 56) -> int:
+    """Label every n-th year so that labels about `room` px wide never touch (1, 2, 5, 10)."""
+    fits = max(1, width // room)
+    return next(step for step in (1, 2, 5, 10, 20) if span / step <= fits)
 
 
 def desk_theme() -> "alt.theme.ThemeConfig":

@@ -1,7 +1,9 @@
 """Words with numbers from the data: one template language for prose and for chart words.
 
 Reporters write Jinja2 templates: `{{ rules }} rules`, `{% if unknown %}…{% endif %}`, and the
-house formats as filters (`{{ day|long_date }}`, `{{ n|number }}`, `{{ names|and_list }}`).
+house formats as filters (`{{ day|long_date }}`, `{{ n|number }}`, `{{ names|and_list }}`,
+`{{ day|year }}`). Whole numbers print with thousands commas (1,104), so a year that is a
+number is written with `|year`.
 A value that is missing (None, NaN) cannot be printed: the template must say what to write
 instead (`{% if share is unknown %}not stated{% else %}{{ share }}%{% endif %}`), so an
 unknown never reads as "None" or "0".
@@ -80,6 +82,13 @@ def month_year(value: object) -> str:
     return f"{AP_MONTHS[day.month - 1]} {day.year}"
 
 
+def year(value: object) -> str:
+    """A year as a label, never with a thousands comma: '2019' from a date or a number."""
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    return str(as_date(value).year)
+
+
 def number(value: int) -> str:
     """Spell whole numbers below ten (AP style); larger ones in digits with thousands commas."""
     whole = int(value)
@@ -149,6 +158,7 @@ def text(value: object) -> str:
 FILTERS = {
     "long_date": long_date,
     "month_year": month_year,
+    "year": year,
     "number": number,
     "digits": digits,
     "percent": percent,

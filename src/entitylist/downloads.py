@@ -1,0 +1,45 @@
+"""Files readers download from the site: the tables as known on the page's date.
+
+A download is a publication: each table here is the as-of view the page shows, and a
+citation the desk knows to be wrong (84 FR 54004) is masked, as on the pages. The files go to
+site/data/ under the output root; the render publishes them with the pages.
+"""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from entitylist import atomic, paths
+from entitylist.figures import BAD_CITATIONS
+
+DATA = "data"
+BAD = re.compile(
+    "|".join(rf"\b{volume}\s*F\.?\s*R\.?\s*{page}\b" for volume, page in sorted(BAD_CITATIONS))
+)
+MASK = "[citation withheld: wrong on the list]"
+
+
+def masked(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with every wrong citation replaced by a note saying so."""
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    fixed = frame.copy()
+    for column in text:
+        fixed[column] = fixed[column].map(lambda v: BAD.sub(MASK, v) if isinstance(v, str) else v)
+    return fixed
+
+
+def site_data(output_root: str | None) -> Path:
+    """The folder of downloads in the output root's site."""
+    return paths.output_root(output_root) / paths.SITE_NAME / DATA
+
+
+def write(frame: pd.DataFrame, name: str, output_root: str | None) -> tuple[str, str]:
+    """Write one download; return (label, href relative to the site)."""
+    atomic.write_csv(site_data(output_root) / f"{name}.csv", masked(frame))
+    return (f"{name}.csv ({len(frame):,} rows)", f"{DATA}/{name}.csv")
+
+
+def tables(published: dict[str, pd.DataFrame], output_root: str | None) -> list[tuple[str, str]]:
+    """Write every processed table as the page's date knows it; return the links."""
+    return [write(frame, name, output_root) for name, frame in published.items()]

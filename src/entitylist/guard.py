@@ -1,0 +1,166 @@
+"""The publication guard: what may not leave the building, checked in every file bound for site/.
+
+It runs at every render, after the pages are built and before anything is published, on
+pages, chart files and downloads alike (a download is a publication). It refuses:
+- a value the source pack marks unverified or candidate (a candidate name, a figure whose
+  only source is unverified), found as text, or as a company, period and value together;
+- a citation the desk knows to be wrong (84 FR 54004);
+- in an as-of render, any date after the as-of day;
+- prose (a paragraph, list item, heading, caption) with a sentence that starts with a numeral.
+"""
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from entitylist import paths
+from entitylist.errors import GuardError
+
+CHECKED = {".html", ".csv", ".json", ".svg", ".txt"}
+WRONG_CITATIONS = (re.compile(r"\b84\s*F\.?\s*R\.?\s*54004\b", re.IGNORECASE),)
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+PROSE_DATE = re.compile(
+    r"\b(Jan|Feb|March|April|May|June|July|Aug|Sept|Oct|Nov|Dec)[a-z]*\.? (\d{1,2}), (20\d\d)\b"
+)
+PROSE_BLOCKS = re.compile(
+    r"<(p|li|h1|h2|h3|figcaption|caption)\b[^>]*>(.*?)</\1>", re.IGNORECASE | re.DOTALL
+)
+TAG = re.compile(r"<[^>]+>")
+SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)(\d[\d,.]*)(?=\s)")
+# A sentence may begin with a year used as a name of the period ("2024 holds …" is still a
+# numeral): none are allowed. Dates lead list items of the timeline by design; they are
+# marked up as <time>, which is removed before the check.
+TIME_ELEMENT = re.compile(r"<time\b[^>]*>.*?</time>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A value that may not be published, how to recognise it, and why."""
+
+    what: str
+    why: str
+    text: str | None = None
+    together: tuple[str, ...] = ()
+
+    def found_in(self, unit: str) -> bool:
+        """Whether one unit of text (a row, a sentence, a label) shows the value."""
+        low = unit.lower()
+        if self.text is not None:
+            return self.text.lower() in low
+        return all(re.search(part, unit, re.IGNORECASE) for part in self.together)
+
+
+def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
+    """Everything the current raw snapshot holds that may not be published."""
+    from entitylist import sources
+
+    snapshot = sources.Snapshot(raw_dir)
+    found: list[Withheld] = []
+    entries = snapshot.table(sources.ENTRIES)
+    published = set(entries["csl_name"].dropna()) | set(entries["entry_name"].dropna())
+    for guess in entries["candidate_name"].dropna():
+        if guess not in published:
+            found.append(Withheld(guess, "a candidate name the list does not confirm", text=guess))
+    revenue = snapshot.table(sources.REVENUE)
+    flagged = revenue[revenue["notes"].fillna("").str.contains("UNVERIFIED", regex=False)]
+    for row in flagged.itertuples():
+        period = re.sub(r"^(FY|H1)-?(\d{4}).*$", r"\1[ -]?\2", row.period)
+        for column in ("overseas_share_pct", "overseas_revenue", "total_revenue"):
+            value = getattr(row, column)
+            if isinstance(value, str) and value:
+                number = re.escape(value.rstrip("0").rstrip(".") if "." in value else value)
+                found.append(
+                    Withheld(
+                        f"{row.company} {row.period} {column} {value}",
+                        "a figure the source pack marks unverified",
+                        together=(re.escape(row.company), period, rf"(?<![\d.]){number}(?![\d])"),
+                    )
+                )
+    return found
+
+
+def units(text: str, suffix: str) -> list[str]:
+    """Split a file's text into the units a value could be read in: rows, blocks, labels."""
+    if suffix in {".csv", ".txt", ".json"}:
+        return text.splitlines()
+    attributes = re.findall(r'(?:aria-label|content|alt|title)="([^"]*)"', text)
+    blocks = re.split(
+        r"</?(?:p|li|tr|td|th|h\d|figcaption|caption|title|text|div|section)\b[^>]*>", text
+    )
+    return [html.unescape(TAG.sub(" ", block)) for block in blocks] + [
+        html.unescape(a) for a in attributes
+    ]
+
+
+def dates_in(text: str) -> list[tuple[dt.date, str]]:
+    """Every date written as ISO or in prose ('Oct. 9, 2019') in a text."""
+    found = []
+    for match in ISO_DATE.finditer(text):
+        try:
+            found.append((dt.date(*map(int, match.groups())), match.group(0)))
+        except ValueError:
+            continue
+    for match in PROSE_DATE.finditer(text):
+        month = MONTHS[match[1][:3].lower()]
+        try:
+            found.append((dt.date(int(match[3]), month, int(match[2])), match.group(0)))
+        except ValueError:
+            continue
+    return found
+
+
+def sentence_numerals(text: str) -> list[str]:
+    """Prose sentences (in paragraphs, items, headings, captions) that start with a numeral."""
+    bad = []
+    for _, block in PROSE_BLOCKS.findall(TIME_ELEMENT.sub("", text)):
+        plain = " ".join(html.unescape(TAG.sub(" ", block)).split())
+        for match in SENTENCE_START.finditer(plain):
+            start = match.start(1)
+            bad.append(plain[max(0, start - 20) : start + 40])
+    return bad
+
+
+def check_file(path: Path, site: Path, withheld: list[Withheld], as_of: dt.date | None) -> None:
+    """Refuse one file: a withheld value, a wrong citation, a later date, a numeral opening."""
+    name = path.relative_to(site).as_posix()
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for pattern in WRONG_CITATIONS:
+        found = pattern.search(text)
+        if found:
+            msg = f"site/{name}: shows {found.group(0)!r}, a citation the list gives wrongly"
+            raise GuardError(msg)
+    pieces = units(text, path.suffix)
+    for value in withheld:
+        for unit in pieces:
+            if value.found_in(unit):
+                shown = " ".join(unit.split())[:90]
+                msg = f"site/{name}: shows {value.what!r} ({value.why}) in {shown!r}"
+                raise GuardError(msg)
+    if as_of is not None:
+        later = [(day, written) for day, written in dates_in(text) if day > as_of]
+        if later:
+            msg = (
+                f"site/{name}: the as-of view of {as_of} shows a later date, {later[0][1]!r}; "
+                "it may show only what was public that day"
+            )
+            raise GuardError(msg)
+    if path.suffix == ".html":
+        bad = sentence_numerals(text)
+        if bad:
+            msg = f"site/{name}: a sentence starts with a numeral: {bad[0]!r} (house style)"
+            raise GuardError(msg)
+
+
+def check_site(site: Path, as_of: dt.date | None = None, raw_dir: Path = paths.RAW) -> int:
+    """Check every file bound for site/; return how many were checked."""
+    withheld = withheld_values(raw_dir)
+    files = sorted(p for p in Path(site).rglob("*") if p.is_file() and p.suffix in CHECKED)
+    for path in files:
+        check_file(path, Path(site), withheld, as_of)
+    return len(files)
