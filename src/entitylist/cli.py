@@ -104,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(report.text(), file=sys.stderr)
             for path in report.written:
-                print(
-                    f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}",
-                    file=sys.stderr,
-                )
+                print(f"wrote {path}", file=sys.stderr)
         elif args.command == "check":
             from entitylist import manifest
 
