@@ -308,14 +308,18 @@ def csv_countries(addresses: str) -> str:
 
 def check_last_row(text: str, where: str, rows: int) -> None:
     """Refuse a CSV cut off mid-row: pandas pads a short last row with blanks, silently."""
-    body = text.rstrip("\r\n")
-    start = body.rfind("\n")
+    if not rows:
+        return
+    end = len(text)
+    while end and text[end - 1] in "\r\n":
+        end -= 1
+    start = text.rfind("\n", 0, end)
     # A line break inside quotes belongs to a field; the record starts after one outside them.
-    while start > 0 and body.count('"', 0, start) % 2:
-        start = body.rfind("\n", 0, start)
+    while start > 0 and text.count('"', 0, start) % 2:
+        start = text.rfind("\n", 0, start)
     header = next(csv.reader([text[: text.find("\n")]]))
-    fields = next(csv.reader([body[start + 1 :]]))
-    if rows and len(fields) < len(header):
+    fields = next(csv.reader([text[start + 1 : end]]))
+    if len(fields) < len(header):
         msg = (
             f"{where}: row {rows} has {len(fields)} fields, the header {len(header)}; "
             "the file is cut short"
@@ -328,7 +332,7 @@ def read_trade_gov_csv(text: str, where: str) -> Columns:
     wanted = set(CSV_COLUMNS) | set(CSV_OPTIONAL)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, na_filter=False, usecols=lambda c: c in wanted
+            io.StringIO(text), dtype=object, na_filter=False, usecols=lambda c: c in wanted
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         msg = f"{where}: malformed CSV ({' '.join(str(exc).split())})"
@@ -360,9 +364,14 @@ def decode(data: bytes, where: str) -> str:
         raise ParseError(msg) from None
 
 
+def is_json(text: str) -> bool:
+    """Whether the text is JSON rather than CSV: a CSV header never opens with a bracket."""
+    return text.lstrip().startswith(("{", "["))
+
+
 def detect(text: str, where: str) -> tuple[str, dict | None]:
     """Tell the three shapes apart by their content; return (shape, parsed JSON or None)."""
-    if not text.strip():
+    if not text or text.isspace():
         msg = f"{where}: empty; not the screening list"
         raise ParseError(msg)
     if not is_json(text):
@@ -381,11 +390,6 @@ def detect(text: str, where: str) -> tuple[str, dict | None]:
         "compact file's 'fieldKey', 'tables' and 'entries')"
     )
     raise ParseError(msg)
-
-
-def is_json(text: str) -> bool:
-    """Whether the text is JSON rather than CSV: a CSV header never opens with a bracket."""
-    return text.lstrip().startswith(("{", "["))
 
 
 def suffix(data: bytes, where: str) -> str:
@@ -480,7 +484,7 @@ def read(data: bytes, where: str) -> pd.DataFrame:
 # --- the processed tables ------------------------------------------------------------------
 
 
-def entity_list_rows(parties: pd.DataFrame) -> pd.DataFrame:
+def entity_list_parties(parties: pd.DataFrame) -> pd.DataFrame:
     """The Entity List rows of the parties, numbered from 1 in the order of the file."""
     rows = parties[parties["source"] == EL_SOURCE].reset_index(drop=True)
     rows.insert(0, "entry_id", pd.Series(range(1, len(rows) + 1), dtype="int64"))
@@ -499,7 +503,7 @@ def has_code(countries: pd.Series, code: str) -> pd.Series:
 
 def entity_list(parties: pd.DataFrame) -> pd.DataFrame:
     """The processed `entity_list` table: one row per Entity List entry."""
-    rows = entity_list_rows(parties)
+    rows = entity_list_parties(parties)
     cited = citations_of(rows)
     first = [found[0] if found else NO_CITATION for found in cited]
     table = rows.assign(
@@ -517,7 +521,7 @@ def entity_list(parties: pd.DataFrame) -> pd.DataFrame:
 
 def entity_citations(parties: pd.DataFrame) -> pd.DataFrame:
     """The processed `entity_citations` table: one row per entry and citation, in order."""
-    rows = entity_list_rows(parties)
+    rows = entity_list_parties(parties)
     cited = citations_of(rows)
     records = [
         (entry, c.position, c.citation, c.volume, c.page, c.year, c.note, c.piece, c.status)
