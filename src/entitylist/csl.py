@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
@@ -400,7 +401,10 @@ def suffix(data: bytes, where: str) -> str:
 def per_value(column: pd.Series | list, function: Callable[[str], object]) -> list:
     """Apply a function once per distinct value: the list repeats most of its texts."""
     values = column.tolist() if isinstance(column, pd.Series) else column
-    results = {value: function(value) for value in dict.fromkeys(values)}
+    distinct = dict.fromkeys(values)
+    if len(distinct) > len(values) // 2:  # names: nearly all differ, a lookup costs more
+        return [function(value) for value in values]
+    results = {value: function(value) for value in distinct}
     return [results[value] for value in values]
 
 
@@ -501,6 +505,11 @@ def has_code(countries: pd.Series, code: str) -> pd.Series:
     return countries.str.contains(rf"(?:^|; ){code}(?:;|$)", regex=True, na=False)
 
 
+def numbers(values: list[int | None]) -> pd.Series:
+    """Whole numbers where None is missing (through floats: pandas reads None slowly)."""
+    return pd.Series(np.array(values, dtype="float64")).astype("Int64")
+
+
 def entity_list(parties: pd.DataFrame) -> pd.DataFrame:
     """The processed `entity_list` table: one row per Entity List entry."""
     rows = entity_list_parties(parties)
@@ -510,9 +519,9 @@ def entity_list(parties: pd.DataFrame) -> pd.DataFrame:
         china=has_code(rows["countries"], "CN"),
         hong_kong=has_code(rows["countries"], "HK"),
         first_citation=pd.Series([c.citation for c in first], dtype="str"),
-        first_volume=pd.Series([c.volume for c in first], dtype="Int64"),
-        first_page=pd.Series([c.page for c in first], dtype="Int64"),
-        first_year=pd.Series([c.year for c in first], dtype="Int64"),
+        first_volume=numbers([c.volume for c in first]),
+        first_page=numbers([c.page for c in first]),
+        first_year=numbers([c.year for c in first]),
         citation_status=[c.status for c in first],
         citations=pd.Series([len(found) for found in cited], dtype="int64"),
     )
