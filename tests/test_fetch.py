@@ -1,12 +1,15 @@
 """The live clients against a local HTTP server that replays responses in the real formats.
 
 Nothing here touches the network: the Federal Register and trade.gov are played by
-pytest-httpserver on localhost, serving the fixtures in tests/fixtures/fetch (see its README).
+pytest-httpserver on localhost, serving the fixtures in tests/fixtures/fetch (see its README)
+and the real screening-list rows of tests/fixtures/csl, laid out as trade.gov's JSON.
 """
 
+import hashlib
 import json
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -15,15 +18,22 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from entitylist import fetch, manifest, parsers
+from bench.csl import as_trade_gov_json
+from entitylist import csl, fetch, manifest, parsers
 from entitylist.errors import FetchError, ParameterError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 RULE_XML = FIXTURES / "fr-rule-2023-03929.xml"
-CSL_SAMPLE = FIXTURES / "csl-sample.csv"
+CSL_CSV = Path(__file__).parent / "fixtures" / "csl" / "csl-sample-2019.csv"
+# trade.gov's JSON of the sample's 115 real rows, indented as no serialiser here would write it.
+CSL_JSON = json.dumps(
+    json.loads(as_trade_gov_json(pd.read_csv(CSL_CSV, dtype=str, keep_default_na=False))),
+    indent=3,
+    ensure_ascii=False,
+).encode("utf-8")
 LIVE_FR = "https://www.federalregister.gov"
 XML_PATH = "/documents/full_text/xml/2023/02/27/2023-03929.xml"
-CSL_PATH = "/downloadable_consolidated_screening_list/v1/consolidated.csv"
+CSL_PATH = "/downloadable_consolidated_screening_list/v1/consolidated.json"
 TODAY = "2026-11-29"
 OFFLINE = "`make render` works offline from data/raw"
 
@@ -78,7 +88,7 @@ def serve_refresh(httpserver: HTTPServer, xml: bytes, csl: bytes) -> dict:
     page.pop("previous_page_url")
     serve_search(httpserver, [page])
     httpserver.expect_request(XML_PATH).respond_with_data(xml, content_type="application/xml")
-    httpserver.expect_request(CSL_PATH).respond_with_data(csl, content_type="text/csv")
+    httpserver.expect_request(CSL_PATH).respond_with_data(csl, content_type="application/json")
     return {"fr_base": httpserver.url_for("/api/v1"), "csl_url": httpserver.url_for(CSL_PATH)}
 
 
@@ -177,8 +187,8 @@ def test_full_text_is_the_bytes_served(httpserver: HTTPServer, session: requests
 
 def test_retry_succeeds_after_a_503(httpserver: HTTPServer, session: requests.Session) -> None:
     httpserver.expect_oneshot_request(CSL_PATH).respond_with_data("busy", status=503)
-    httpserver.expect_request(CSL_PATH).respond_with_data(CSL_SAMPLE.read_bytes())
-    assert fetch.fetch_csl(httpserver.url_for(CSL_PATH), session) == CSL_SAMPLE.read_bytes()
+    httpserver.expect_request(CSL_PATH).respond_with_data(CSL_JSON)
+    assert fetch.fetch_csl(httpserver.url_for(CSL_PATH), session) == CSL_JSON
     assert [response.status_code for _, response in httpserver.log] == [503, 200]
 
 
@@ -188,9 +198,9 @@ def test_retry_after_429_honours_retry_after(
     httpserver.expect_oneshot_request(CSL_PATH).respond_with_data(
         "slow down", status=429, headers={"Retry-After": "1"}
     )
-    httpserver.expect_request(CSL_PATH).respond_with_data(CSL_SAMPLE.read_bytes())
+    httpserver.expect_request(CSL_PATH).respond_with_data(CSL_JSON)
     started = time.monotonic()
-    assert fetch.fetch_csl(httpserver.url_for(CSL_PATH), session) == CSL_SAMPLE.read_bytes()
+    assert fetch.fetch_csl(httpserver.url_for(CSL_PATH), session) == CSL_JSON
     # backoff_factor is 0 here, so any wait is the server's Retry-After.
     assert time.monotonic() - started >= 0.9
     assert [response.status_code for _, response in httpserver.log] == [429, 200]
@@ -266,11 +276,11 @@ def test_production_session_settings() -> None:
 def test_refresh_writes_a_listed_snapshot(
     httpserver: HTTPServer, session: requests.Session, raw: Path
 ) -> None:
-    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_SAMPLE.read_bytes())
+    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_JSON)
     written = fetch.refresh(raw, session=session, today=TODAY, **urls)
     snapshot = raw / "live" / TODAY
     assert sorted(p.relative_to(snapshot).as_posix() for p in written) == [
-        "csl-entity-list.csv",
+        "consolidated.json",
         "fr-documents.json",
         "fr-xml/2023-03929.xml",
     ]
@@ -279,10 +289,8 @@ def test_refresh_writes_a_listed_snapshot(
     documents = json.loads((snapshot / "fr-documents.json").read_text(encoding="utf-8"))
     assert [d["citation"] for d in documents] == ["88 FR 12170"]
     assert list(documents[0]) == sorted(documents[0])  # stable key order
-    csl = pd.read_csv(snapshot / "csl-entity-list.csv", dtype=str)
-    assert list(csl.columns) == list(pd.read_csv(CSL_SAMPLE, nrows=0).columns)
-    assert len(csl) == 8
-    assert set(csl["source"]) == {parsers.EL_SOURCE}
+    # The screening list is stored as served: every byte, every list, no re-serialisation.
+    assert (snapshot / "consolidated.json").read_bytes() == CSL_JSON
 
     entries = manifest.read_manifest(raw / "manifest.json")
     assert manifest.verify_manifest(raw) == 3
@@ -291,15 +299,30 @@ def test_refresh_writes_a_listed_snapshot(
     assert xml_entry["licence"] == "US government work, public domain (17 U.S.C. 105)"
     assert xml_entry["retrieved"] == TODAY
     assert "88 FR 12170" in xml_entry["description"]
-    csl_entry = entries[f"live/{TODAY}/csl-entity-list.csv"]
+    csl_entry = entries[f"live/{TODAY}/consolidated.json"]
     assert csl_entry["licence"] == "US government data (trade.gov), public domain"
+    assert csl_entry["origin"] == urls["csl_url"]
+    assert csl_entry["sha256"] == hashlib.sha256(CSL_JSON).hexdigest()
+    assert "115 listed parties, 22 of them from the Entity List" in csl_entry["description"]
     assert entries[f"live/{TODAY}/fr-documents.json"]["origin"].startswith(urls["fr_base"])
+
+
+def test_refresh_keeps_trade_gov_csv_as_csv(
+    httpserver: HTTPServer, session: requests.Session, raw: Path
+) -> None:
+    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_CSV.read_bytes())
+    fetch.refresh(raw, session=session, today=TODAY, **urls)
+    stored = raw / "live" / TODAY / "consolidated.csv"
+    assert stored.read_bytes() == CSL_CSV.read_bytes()
+    # Stored either way, the list reads to the same Entity List table.
+    from_json = csl.entity_list(csl.read(CSL_JSON, "consolidated.json"))
+    pd.testing.assert_frame_equal(csl.entity_list(csl.read(stored.read_bytes(), "csv")), from_json)
 
 
 def test_refresh_twice_on_one_day_changes_nothing(
     httpserver: HTTPServer, session: requests.Session, raw: Path
 ) -> None:
-    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_SAMPLE.read_bytes())
+    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_JSON)
     fetch.refresh(raw, session=session, today=TODAY, **urls)
     before = tree(raw)
     assert fetch.refresh(raw, session=session, today=TODAY, **urls) == []
@@ -309,27 +332,28 @@ def test_refresh_twice_on_one_day_changes_nothing(
 def test_refresh_refuses_to_rewrite_a_snapshot(
     httpserver: HTTPServer, session: requests.Session, raw: Path
 ) -> None:
-    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_SAMPLE.read_bytes())
+    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_JSON)
     fetch.refresh(raw, session=session, today=TODAY, **urls)
     before = tree(raw)
     httpserver.clear()
-    fewer_rows = b"".join(CSL_SAMPLE.read_bytes().splitlines(keepends=True)[:-2])
+    fewer_rows = doctored_csl(lambda results: results[:-2])
     serve_refresh(httpserver, RULE_XML.read_bytes(), fewer_rows)
     with pytest.raises(FetchError, match=f"live/{TODAY}: a snapshot of that date exists"):
         fetch.refresh(raw, session=session, today=TODAY, **urls)
     assert tree(raw) == before
 
 
-def broken_csl() -> bytes:
-    """The CSL sample without its addresses column."""
-    frame = pd.read_csv(CSL_SAMPLE, dtype=str, keep_default_na=False)
-    return frame.drop(columns="addresses").to_csv(index=False).encode()
+def doctored_csl(change: Callable[[list[dict]], list[dict]]) -> bytes:
+    """The served JSON with its results changed."""
+    document = json.loads(CSL_JSON)
+    document["results"] = change(document["results"])
+    return json.dumps(document).encode()
 
 
-def no_entity_list_csl() -> bytes:
-    """The CSL sample without its Entity List rows."""
-    frame = pd.read_csv(CSL_SAMPLE, dtype=str, keep_default_na=False)
-    return frame[frame["source"] != parsers.EL_SOURCE].to_csv(index=False).encode()
+def without_source(results: list[dict]) -> list[dict]:
+    """The results, the fourth without its 'source' key."""
+    del results[3]["source"]
+    return results
 
 
 @pytest.mark.parametrize(
@@ -337,21 +361,33 @@ def no_entity_list_csl() -> bytes:
     [
         pytest.param(
             RULE_XML.read_bytes()[:20_000],
-            CSL_SAMPLE.read_bytes(),
+            CSL_JSON,
             "Federal Register 2023-03929: rule XML: not well-formed",
             id="truncated XML",
         ),
         pytest.param(
             RULE_XML.read_bytes(),
-            broken_csl(),
-            "consolidated.csv: CSL download: column 'addresses' missing",
-            id="CSL missing a column",
+            doctored_csl(without_source),
+            r"consolidated\.json: results\[3\], key 'source': field required",
+            id="CSL result without its source",
         ),
         pytest.param(
             RULE_XML.read_bytes(),
-            no_entity_list_csl(),
+            doctored_csl(lambda results: [r for r in results if r["source"] != csl.EL_SOURCE]),
             "no rows from the 'Entity List",
             id="CSL without Entity List rows",
+        ),
+        pytest.param(
+            RULE_XML.read_bytes(),
+            CSL_JSON[: len(CSL_JSON) // 2],
+            r"consolidated\.json: not valid JSON \(",
+            id="CSL cut off mid-download",
+        ),
+        pytest.param(
+            RULE_XML.read_bytes(),
+            pd.read_csv(CSL_CSV, dtype=str).drop(columns="addresses").to_csv(index=False).encode(),
+            r"consolidated\.json: not the screening list's CSV: column 'addresses' missing",
+            id="CSV without a column",
         ),
     ],
 )
@@ -363,7 +399,7 @@ def test_failed_validation_leaves_raw_untouched(
     csl: bytes,
     message: str,
 ) -> None:
-    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_SAMPLE.read_bytes())
+    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_JSON)
     fetch.refresh(raw, session=session, today="2026-11-28", **urls)  # the previous snapshot
     before = tree(raw)
     httpserver.clear()

@@ -1,30 +1,18 @@
-"""Parsers of live sources, checked against a real Federal Register rule and CSL-format rows.
+"""The Federal Register rule parser, checked against a real rule, FR doc 2023-03929.
 
-fr-rule-2023-03929.xml is the real rule; csl-sample.csv is a constructed fixture in the
-Consolidated Screening List's real format (see tests/fixtures/fetch/README.md).
+The screening list's readers are tested in tests/test_csl.py.
 """
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from bench.csl import synthetic
 from entitylist import parsers
 from entitylist.errors import ParseError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 RULE_XML = FIXTURES / "fr-rule-2023-03929.xml"
-CSL_SAMPLE = FIXTURES / "csl-sample.csv"
-# The header of data.trade.gov's consolidated.csv, from shared/samples/csl-columns.txt.
-CSL_HEADER = (
-    "_id,source,entity_number,type,programs,name,title,addresses,federal_register_notice,"
-    "start_date,end_date,standard_order,license_requirement,license_policy,call_sign,"
-    "vessel_type,gross_tonnage,gross_registered_tonnage,vessel_flag,vessel_owner,remarks,"
-    "source_list_url,alt_names,citizenships,dates_of_birth,nationalities,places_of_birth,"
-    "source_information_url,ids"
-)
 SUMMARY_COUNTS = {
     "Canada": 2,
     "China": 5,
@@ -295,87 +283,3 @@ def test_parse_destination_counts(text: str, expected: dict[str, int]) -> None:
 )
 def test_country_names_match_between_table_and_summary(heading: str, name: str) -> None:
     assert parsers.country_name(heading) == name
-
-
-# --- read_csl and entity_list_rows -------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def csl() -> pd.DataFrame:
-    """The constructed 12-row CSL sample."""
-    return parsers.read_csl(CSL_SAMPLE)
-
-
-def test_sample_has_the_real_csl_header(csl: pd.DataFrame) -> None:
-    assert ",".join(csl.columns) == CSL_HEADER
-    assert len(csl) == 12
-    assert csl["source"].nunique() == 4
-
-
-def test_read_csl_from_bytes_equals_from_path(csl: pd.DataFrame) -> None:
-    assert parsers.read_csl(CSL_SAMPLE.read_bytes()).equals(csl)
-    assert parsers.read_csl(b"\xef\xbb\xbf" + CSL_SAMPLE.read_bytes()).equals(csl)
-
-
-def test_read_csl_names_the_missing_column() -> None:
-    frame = pd.read_csv(CSL_SAMPLE, dtype=str).drop(columns="addresses")
-    with pytest.raises(ParseError, match="CSL download: column 'addresses' missing"):
-        parsers.read_csl(frame.to_csv(index=False).encode())
-
-
-def test_entity_list_rows_keeps_only_the_entity_list(csl: pd.DataFrame) -> None:
-    rows = parsers.entity_list_rows(csl)
-    assert list(rows.columns) == list(parsers.EL_COLUMNS)
-    assert len(rows) == 8
-    assert "BANK MELLI IRAN" not in set(rows["name"])
-    assert not rows["name"].str.contains("constructed").any()  # SDN, UVL and MEU rows
-
-
-def test_entity_list_rows_tidies_names_countries_and_dates(csl: pd.DataFrame) -> None:
-    rows = parsers.entity_list_rows(csl).set_index("name")
-    assert "AOOK Technology Ltd." in rows.index  # padded with spaces in the CSV
-    assert rows.loc["AOOK Technology Ltd.", "country"] == "HK"
-    assert rows.loc["CPUNTO Inc.", "country"] == "CA"
-    # SenseTime's second address is in Hong Kong; the first one decides.
-    assert rows.loc["Beijing SenseTime Technology Development Co., Ltd.", "country"] == "CN"
-    assert rows["country"].value_counts(dropna=False).to_dict() == {
-        "CN": 5,
-        "HK": 1,
-        "CA": 1,
-        np.nan: 1,
-    }
-    assert pd.api.types.is_datetime64_dtype(rows["start_date"])
-    assert rows.loc["IFLYTEK Co., Ltd.", "start_date"] == pd.Timestamp("2019-10-09")
-    xuar = rows.loc[rows.index.str.startswith("Xinjiang")].iloc[0]
-    assert pd.isna(xuar["start_date"])
-    assert pd.isna(xuar["addresses"])
-    assert pd.isna(rows.loc["Hangzhou Hikvision Digital Technology Co., Ltd.", "alt_names"])
-
-
-def test_unparseable_start_date_names_the_row(csl: pd.DataFrame) -> None:
-    doctored = csl.copy()
-    doctored.loc[9, "start_date"] = "24 Feb 2023"  # CPUNTO, data row 10 of the CSV
-    with pytest.raises(
-        ParseError, match=r"CSL row 10 \('CPUNTO Inc.'\): start_date '24 Feb 2023'"
-    ):
-        parsers.entity_list_rows(doctored)
-
-
-def test_namibia_code_na_is_not_read_as_missing() -> None:
-    data = (
-        "source,name,alt_names,addresses,federal_register_notice,start_date,"
-        "license_requirement,license_policy\n"
-        f"{parsers.EL_SOURCE},Example Mining (constructed),,"
-        '"1 Independence Ave, Windhoek, NA",85 FR 1,2020-01-01,All items.,Denial.\n'
-    ).encode()
-    rows = parsers.entity_list_rows(parsers.read_csl(data))
-    assert rows.loc[0, "country"] == "NA"
-
-
-def test_entity_list_rows_on_a_large_synthetic_list() -> None:
-    frame, countries = synthetic(20_000)
-    rows = parsers.entity_list_rows(frame)
-    kept = frame["source"] == parsers.EL_SOURCE
-    assert len(rows) == kept.sum()
-    assert rows["country"].tolist() == countries[kept].tolist()
-    assert rows["start_date"].isna().sum() == (frame.loc[kept, "start_date"] == "").sum()

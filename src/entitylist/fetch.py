@@ -28,11 +28,11 @@ from urllib3.exceptions import (
 )
 from urllib3.util import Retry
 
-from entitylist import atomic, manifest, parsers, paths, sources
+from entitylist import atomic, csl, manifest, parsers, paths, sources
 from entitylist.errors import FetchError, ParameterError, ParseError
 
 FR_BASE = "https://www.federalregister.gov/api/v1"
-CSL_URL = "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.csv"
+CSL_URL = "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.json"
 TIMEOUT = (10, 60)  # seconds to connect, seconds between bytes of the answer
 RETRIES = 4
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -52,7 +52,8 @@ CSL_LICENCE = "US government data (trade.gov), public domain"
 LIVE = "live"
 DOCUMENTS_FILE = "fr-documents.json"
 XML_DIR = "fr-xml"
-CSL_FILE = "csl-entity-list.csv"
+# The screening list keeps trade.gov's own name, with the suffix of the shape it came in.
+CSL_FILE = "consolidated"
 # A document number becomes a file name: only the FR's own shape, never a path.
 DOCUMENT_NUMBER = re.compile(r"^[0-9]{4}-[0-9]{4,6}$|^[A-Z][0-9A-Z-]{2,20}$")
 
@@ -236,7 +237,7 @@ def fetch_full_text(url: str, session: requests.Session | None = None) -> bytes:
 
 
 def fetch_csl(url: str = CSL_URL, session: requests.Session | None = None) -> bytes:
-    """Return the Consolidated Screening List as CSV bytes."""
+    """Return the Consolidated Screening List's bytes as trade.gov serves them."""
     return get(url, session or make_session())
 
 
@@ -249,18 +250,21 @@ def check_xml(document: dict, xml: bytes) -> None:
         raise FetchError(msg) from None
 
 
-def entity_list_csv(csl: bytes, url: str) -> bytes:
-    """Return only the Entity List rows of the screening list, with all its raw columns."""
+def check_csl(data: bytes, url: str) -> tuple[str, str]:
+    """Read the screening list in memory; return its file name and a description of it."""
     try:
-        frame = parsers.read_csl(csl)
+        parties = csl.read(data, url)
     except ParseError as exc:
-        msg = f"{url}: {exc}"
-        raise FetchError(msg) from None
-    rows = frame[frame["source"].str.strip() == parsers.EL_SOURCE]
-    if rows.empty:
-        msg = f"{url}: no rows from the {parsers.EL_SOURCE!r}"
+        raise FetchError(str(exc)) from None
+    entries = csl.entity_list(parties)
+    if entries.empty:
+        msg = f"{url}: no rows from the {csl.EL_SOURCE!r}"
         raise FetchError(msg)
-    return atomic.csv_text(rows).encode("utf-8")
+    description = (
+        f"Consolidated Screening List, bytes as served: {len(parties)} listed parties, "
+        f"{len(entries)} of them from the {csl.EL_SOURCE}"
+    )
+    return CSL_FILE + csl.suffix(data, url), description
 
 
 def documents_json(documents: list[dict]) -> bytes:
@@ -313,12 +317,9 @@ def download(
             url,
             FR_LICENCE,
         )
-    files[CSL_FILE] = (
-        entity_list_csv(fetch_csl(csl_url, session), csl_url),
-        f"Consolidated Screening List: the rows from the {parsers.EL_SOURCE}, all columns",
-        csl_url,
-        CSL_LICENCE,
-    )
+    data = fetch_csl(csl_url, session)
+    name, description = check_csl(data, csl_url)
+    files[name] = (data, description, csl_url, CSL_LICENCE)
     return files
 
 

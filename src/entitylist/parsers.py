@@ -1,16 +1,13 @@
-"""Turn live source documents into rows: Federal Register rule XML and the screening list CSV.
+"""Turn Federal Register rule XML into rows: a rule's Entity List table and its summary counts.
 
 Pure functions: no network, no files written. Every failure is a ParseError that names the
-country, entity, row or column at fault.
+country, entity, row or column at fault. The screening list has its own module, csl.py.
 """
 
-import io
-import os
 import re
 import string
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 from lxml import etree
@@ -25,28 +22,6 @@ RULE_COLUMNS = (
     "license_requirement",
     "license_review_policy",
     "citation",
-)
-EL_SOURCE = "Entity List (EL) - Bureau of Industry and Security"
-# The columns of the Consolidated Screening List that the desk reads; the rest pass through.
-CSL_COLUMNS = (
-    "source",
-    "name",
-    "alt_names",
-    "addresses",
-    "federal_register_notice",
-    "start_date",
-    "license_requirement",
-    "license_policy",
-)
-EL_COLUMNS = (
-    "name",
-    "alt_names",
-    "country",
-    "addresses",
-    "federal_register_notice",
-    "start_date",
-    "license_requirement",
-    "license_policy",
 )
 
 # The Entity List's own headings and the summaries' wording, mapped to one short name.
@@ -96,7 +71,6 @@ _DESTINATION = re.compile(
     r"(?:\((?P<short>[^()\d]+)\)\s*)?\((?P<count>\d+)\)"
 )
 _SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
-_COUNTRY_CODE = r"^[^;]*,\s*([A-Z]{2})\s*(?:;|$)"
 
 
 @dataclass
@@ -330,44 +304,3 @@ def check_against_summary(entries: pd.DataFrame, counts: dict[str, int]) -> None
                 f"the parsed table has {parsed.get(country, 0)}"
             )
             raise ParseError(msg)
-
-
-def read_csl(source: str | os.PathLike | bytes) -> pd.DataFrame:
-    """Read a Consolidated Screening List CSV as text; blanks are missing, 'NA' stays Namibia."""
-    where = "CSL download" if isinstance(source, bytes) else str(source)
-    handle = io.BytesIO(source) if isinstance(source, bytes) else Path(source)
-    try:
-        frame = pd.read_csv(
-            handle, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"{where}: malformed CSV ({squash(str(exc))})"
-        raise ParseError(msg) from exc
-    except UnicodeDecodeError as exc:
-        msg = f"{where}: not UTF-8 text (byte {exc.start})"
-        raise ParseError(msg) from exc
-    missing = [column for column in CSL_COLUMNS if column not in frame.columns]
-    if missing:
-        msg = f"{where}: column {missing[0]!r} missing (found: {', '.join(frame.columns)})"
-        raise ParseError(msg)
-    return frame
-
-
-def entity_list_rows(csl: pd.DataFrame) -> pd.DataFrame:
-    """Return the Entity List rows of the screening list as a tidy table, one row per entry."""
-    rows = csl.loc[csl["source"].str.strip() == EL_SOURCE, list(CSL_COLUMNS[1:])]
-    rows = rows.apply(lambda column: column.str.strip())
-    rows = rows.mask(rows.eq(""))
-    dates = pd.to_datetime(rows["start_date"], format="%Y-%m-%d", errors="coerce")
-    bad = rows["start_date"].notna() & dates.isna()
-    if bad.any():
-        index = bad.idxmax()
-        # Data rows count from 1 in the CSV as read, before the Entity List rows were kept.
-        msg = (
-            f"CSL row {csl.index.get_loc(index) + 1} ({rows.at[index, 'name']!r}): start_date "
-            f"{rows.at[index, 'start_date']!r} is not a date as YYYY-MM-DD"
-        )
-        raise ParseError(msg)
-    country = rows["addresses"].str.extract(_COUNTRY_CODE, expand=False)
-    tidy = rows.assign(country=country, start_date=dates)
-    return tidy.loc[:, list(EL_COLUMNS)].reset_index(drop=True)

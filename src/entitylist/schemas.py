@@ -357,6 +357,120 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         strict=True,
         name="companies",
     ),
+    # The screening list's Entity List (csl.py): this block is kept by the `csl` helper.
+    "entity_list": pa.DataFrameSchema(
+        {
+            "entry_id": pa.Column(
+                "int64",
+                checks=[pa.Check.ge(1)],
+                description="Position among the file's "
+                "Entity List rows, from 1; not stable from one list to the next",
+            ),
+            "name": text("Name as the list gives it (its current spelling)"),
+            "aliases": text("Alternative names, '; '-joined; blank = none", nullable=True),
+            "countries": text(
+                "Countries of the entry's addresses, sorted, '; '-joined: ISO-2 codes, and "
+                "the list's few region names ('CRIMEA (OCCUPIED)')",
+                nullable=True,
+                checks=[
+                    pa.Check.str_matches(r"^[A-Z][A-Z ()]*[A-Z)](?:; [A-Z][A-Z ()]*[A-Z)])*$")
+                ],
+            ),
+            "china": pa.Column("bool", description="An address in mainland China (CN)"),
+            "hong_kong": pa.Column("bool", description="An address in Hong Kong (HK)"),
+            "license_requirement": text(
+                "Licence requirement (whitespace collapsed)", nullable=True
+            ),
+            "license_policy": text("Licence review policy (whitespace collapsed)", nullable=True),
+            "fr_text": text("Federal Register notices as the list writes them", nullable=True),
+            "first_citation": text(
+                "First citation, the rule that added the entry, as '84 FR 54002'",
+                nullable=True,
+                checks=[pa.Check.str_matches(r"^\d+ FR \d+$")],
+            ),
+            # count(): a nullable whole number, here read from the citation (blank: unread).
+            "first_volume": count("Federal Register volume of the first citation"),
+            "first_page": count("Page of the first citation; blank if the list gives none"),
+            "first_year": count("Year of the first citation: volume + 1935 (84 is 2019)"),
+            "citation_status": category(
+                "How the first citation was read: volume and page, volume only, not at all, "
+                "or there is none",
+                ["parsed", "partial", "unparsed", "none"],
+            ),
+            "citations": pa.Column(
+                "int64", checks=[pa.Check.ge(0)], description="Citations in fr_text"
+            ),
+            "repaired": pa.Column(
+                "int64",
+                checks=[pa.Check.ge(0)],
+                description="Characters repaired in name and aliases (Windows-1252 read as "
+                "Latin-1: U+0092 back to U+2019)",
+            ),
+            "raw_row": pa.Column(
+                "int64",
+                checks=[pa.Check.ge(1)],
+                description="Position of the party among "
+                "all the file's parties, from 1 (in the CSV, its data row)",
+            ),
+        },
+        unique=["entry_id"],
+        strict=True,
+        name="entity_list",
+        checks=[
+            pa.Check(
+                lambda df: df["china"] == df["countries"].str.contains(r"\bCN\b", na=False),
+                error="china is set exactly when countries include CN",
+            ),
+            pa.Check(
+                lambda df: df["hong_kong"] == df["countries"].str.contains(r"\bHK\b", na=False),
+                error="hong_kong is set exactly when countries include HK",
+            ),
+            pa.Check(
+                lambda df: (df["citation_status"] == "none") == (df["citations"] == 0),
+                error="citation_status is 'none' exactly when there is no citation",
+            ),
+            pa.Check(
+                lambda df: (df["first_year"] - df["first_volume"]).fillna(1935) == 1935,
+                error="first_year is first_volume + 1935",
+            ),
+        ],
+    ),
+    "entity_citations": pa.DataFrameSchema(
+        {
+            "entry_id": pa.Column(
+                "int64", checks=[pa.Check.ge(1)], description="The entry (entity_list.entry_id)"
+            ),
+            "position": pa.Column(
+                "int64", checks=[pa.Check.ge(1)], description="Order in fr_text, from 1"
+            ),
+            "citation": text(
+                "The citation as '84 FR 54002'; blank without a page",
+                nullable=True,
+                checks=[pa.Check.str_matches(r"^\d+ FR \d+$")],
+            ),
+            "volume": count("Federal Register volume"),
+            "page": count("Page; blank if the list gives none"),
+            "year": count("Year: volume + 1935"),
+            "note": text(
+                "What follows the page, verbatim: 'No. 210', '(no. 182)', '(8/15/2011)'",
+                nullable=True,
+            ),
+            "piece": text("The citation's text as the list gives it"),
+            "status": category(
+                "How it was read: volume and page, volume only, or not at all",
+                ["parsed", "partial", "unparsed"],
+            ),
+            "repeat": pa.Column(
+                "bool", description="Same volume and page as an earlier citation of the entry"
+            ),
+            "raw_row": pa.Column(
+                "int64", checks=[pa.Check.ge(1)], description="The entry's raw_row"
+            ),
+        },
+        unique=["entry_id", "position"],
+        strict=True,
+        name="entity_citations",
+    ),
 }
 
 
