@@ -1,13 +1,17 @@
-"""Fact checks against the sources, honesty about unknowns, and bad input named precisely."""
+"""Fact checks against the sources, honesty about unknowns, dates of knowledge, and bad input
+named precisely."""
 
+import csv
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from entitylist import cleaning, figures
+from conftest import FIXTURES, current_file, edit_cell
+from entitylist import cleaning, figures, manifest, sources
 from entitylist.errors import RawDataError, SchemaError
-from tests.conftest import FIXTURES, edit_cell
+from entitylist.sources import Snapshot
 
 FETCHED = FIXTURES / "fetch"
 
@@ -19,6 +23,12 @@ def one(frame: pd.DataFrame, **match) -> pd.Series:
         rows = rows[rows[column] == value]
     assert len(rows) == 1, f"expected one row for {match}, found {len(rows)}"
     return rows.iloc[0]
+
+
+def raw_rows(table: str) -> list[dict]:
+    """A source table's current raw rows, read with the csv module (not the cleaner)."""
+    with manifest.current(table).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 # Fact checks: each value below is stated by the source the row cites.
@@ -34,6 +44,7 @@ def test_october_2019_rule_added_28_china_entries(tables):
 def test_october_2019_rule_is_8_companies_and_20_government_bodies(tables):
     summary = figures.rule_summary(tables["entries_2019"])
     assert (summary["entries"], summary["companies"], summary["government"]) == (28, 8, 20)
+    assert summary["subordinate_bureaus"] == 18
 
 
 def test_zte_added_2016_03_08_and_removed_2017_03_29(tables):
@@ -67,6 +78,26 @@ def test_hikvision_overseas_share_fy2016(tables):
     assert share["value"] == pytest.approx(29.32)
 
 
+def test_the_28_entries_carry_the_lists_names(tables):
+    entries = tables["entries_2019"].set_index("entry_no")
+    # Names as the screening list writes them in 2026 (the pack's README).
+    assert entries.at[11, "name"] == "Kezilesu Kyrgyz Autonomous Prefecture Public Security Bureau"
+    assert entries.at[18, "name"] == (
+        "Xinjiang Production and Construction Corps (XPCC) Public Security Bureau"
+    )
+    assert entries.at[20, "name"] == "Xinjiang Police College"
+    assert entries["name"].notna().all()
+    assert "candidate_name" not in tables["entries_2019"]
+
+
+def test_bureau_names_are_known_from_2026_company_names_from_2019(tables):
+    entries = tables["entries_2019"].set_index("entry_no")
+    assert entries.at[2, "name_known_since"] == pd.Timestamp("2026-07-31")
+    assert pd.isna(entries.at[2, "name_2019"])
+    assert entries.at[22, "name_known_since"] == pd.Timestamp("2019-10-09")
+    assert entries.at[22, "name_2019"] == "Hikvision"
+
+
 # Unknown stays unknown.
 
 
@@ -75,14 +106,18 @@ def test_rules_without_a_china_count_stay_unknown(tables):
     huawei = one(rules, citation="84 FR 22961")
     assert pd.isna(huawei["china_entries"])
     assert huawei["china_count_status"] == "unknown"
-    assert (rules["china_count_status"] == "unknown").sum() == rules["china_entries"].isna().sum()
-    assert rules["china_entries"].isna().sum() >= 9
+    blank = sum(1 for row in raw_rows(sources.RULES) if not row["china_entries_added"].strip())
+    assert rules["china_entries"].isna().sum() == blank
 
 
-def test_no_unknown_figure_becomes_zero(tables):
-    raw = pd.read_csv(cleaning.paths.RAW / cleaning.REVENUE_FILE, dtype=str)
-    stated = raw[["total_revenue", "overseas_revenue", "overseas_share_pct"]].notna().sum().sum()
-    assert len(tables["financials"]) == stated
+def test_no_unknown_figure_becomes_zero_and_none_is_dropped(tables):
+    rows = raw_rows(sources.REVENUE)
+    columns = ("total_revenue", "overseas_revenue", "overseas_share_pct")
+    stated = sum(1 for row in rows for c in columns if row[c].strip())
+    unverified = sum(
+        1 for row in rows for c in columns if row[c].strip() and "UNVERIFIED" in row["notes"]
+    )
+    assert len(tables["financials"]) == stated - unverified
     assert not (tables["financials"]["value"] == 0).any()
 
 
@@ -108,27 +143,95 @@ def test_megvii_prospectus_bases_are_not_spliced(tables):
     assert fy2018["definition"].nunique() == 2
 
 
-def test_candidate_names_are_never_display_names(tables):
-    entries = tables["entries_2019"]
-    candidates = entries[entries["name_status"] == "candidate"]
-    assert len(candidates) == 18
-    assert candidates["entry_name"].isna().all()
-    assert not set(candidates["candidate_name"]) & set(entries["display_name"])
+def test_an_inferred_overseas_figure_leaves_its_rows_total_stated(tables):
+    fy2021 = tables["financials"].query("company == 'hikvision' and period == 'FY 2021'")
+    by_metric = fy2021.groupby("metric")["confidence"].agg(set)
+    assert by_metric["overseas_share"] == {"inferred"}
+    assert by_metric["total_revenue"] == {"stated"}
 
 
-def test_unverified_hikvision_h1_2019_share_is_marked(tables):
-    row = one(tables["financials"], company="hikvision", period="H1 2019", metric="overseas_share")
-    assert row["confidence"] == "unverified"
-    assert pd.isna(row["source_url"])
+def test_the_unverified_figure_is_withheld_and_described_without_its_value(tables):
+    assert (
+        tables["financials"]
+        .query("company == 'hikvision' and period == 'H1 2019' and metric == 'overseas_share'")
+        .empty
+    )
+    (row,) = tables["withheld"].itertuples()
+    assert row.what == "Hikvision's H1 2019 overseas share"
+    assert "unverified" in row.reason
+    assert "30" not in row.what + row.reason
 
 
-def test_every_processed_row_traces_to_its_raw_row(tables):
+# When each figure became public
+
+
+@pytest.mark.parametrize(
+    ("company", "period", "metric", "day", "basis"),
+    [
+        # HK prospectus, Aug. 2019 (the pack's notes), cited by Yicai on Oct. 10.
+        ("megvii", "H1 2019", "overseas_share", "2019-08-31", "prospectus"),
+        # The Shanghai prospectus of 2021 restates 2018: not known in 2019.
+        ("megvii", "FY 2019", "total_revenue", "2021-12-31", "prospectus"),
+        # SenseTime's HK prospectus (Aug. 2021), the first public source of its 2018 revenue.
+        ("sensetime", "FY 2018", "total_revenue", "2021-08-31", "prospectus"),
+        # Reuters factbox of Oct. 9, 2019: the estimate is Reuters'.
+        ("hikvision", "FY 2018", "overseas_share", "2019-10-09", "source date"),
+        # An annual report: April 30 of the next year.
+        ("dahua", "FY 2016", "total_revenue", "2017-04-30", "annual results"),
+        ("hikvision", "H1 2022", "overseas_share", "2022-08-31", "half-year results"),
+    ],
+)
+def test_figures_carry_the_day_they_became_public(tables, company, period, metric, day, basis):
+    rows = tables["financials"].query(
+        "company == @company and period == @period and metric == @metric"
+    )
+    assert pd.Timestamp(day) in set(rows["known_since"])
+    assert basis in set(rows["known_basis"])
+
+
+def test_no_figure_is_known_before_its_period_ends(tables):
+    financials = tables["financials"]
+    assert (
+        financials["known_since"].dropna()
+        >= financials.loc[financials["known_since"].notna(), "period_end"]
+    ).all()
+
+
+def test_supplier_countries_are_kept_as_the_source_states_them(tables):
+    suppliers = tables["suppliers"]
+    techpoint = one(suppliers, supplier="Techpoint Inc")
+    assert techpoint["supplier_country"] == "Japan"
+    assert techpoint["country_basis"] == "as described by source; disputed"
+    hisilicon = one(suppliers, supplier="HiSilicon (Huawei subsidiary)")
+    assert hisilicon["supplier_country"] == "China"
+
+
+def test_a_supplier_from_another_country_keeps_its_country(raw_copy: Path):
+    path = current_file(raw_copy, sources.SUPPLIERS)
+    edit_cell(path, 1, "supplier_country", "South Korea (as described by Reuters)")
+    suppliers = cleaning.clean_suppliers(Snapshot(raw_copy))
+    assert suppliers.loc[0, "supplier_country"] == "South Korea"
+    assert suppliers.loc[0, "country_basis"] == "as described by source"
+
+
+def test_every_processed_row_traces_to_its_raw_file_and_row(tables):
     for name, table in tables.items():
+        if name == "companies":
+            continue
         assert table["raw_row"].min() >= 1, name
-        assert "source_url" in table or name == "companies", name
+        files = set(table["raw_file"])
+        assert all((manifest.paths.RAW / f).exists() for f in files), name
 
 
-# Bad input: a clear error naming file, row and column, and nothing written.
+def test_unnamed_suppliers_are_not_counted_as_named(tables):
+    unnamed = sum(
+        1 for row in raw_rows(sources.SUPPLIERS) if row["supplier"].startswith("unnamed")
+    )
+    assert unnamed > 0
+    assert (~tables["suppliers"]["named"]).sum() == unnamed
+
+
+# Bad input: a clear error naming file, row and column.
 
 
 @pytest.mark.parametrize(
@@ -159,14 +262,6 @@ def test_every_processed_row_traces_to_its_raw_row(tables):
             r"revenue_by_region\.csv -> financials: row 1, column 'value'",
         ),
         (
-            "revenue_by_region.csv",
-            55,
-            "overseas_share_pct",
-            "104.9",
-            SchemaError,
-            r"revenue_by_region\.csv -> financials: row 55, fails the table check: shares lie",
-        ),
-        (
             "fr_rules_china.csv",
             2,
             "document_number",
@@ -195,43 +290,44 @@ def test_every_processed_row_traces_to_its_raw_row(tables):
         "bad-date",
         "text-count",
         "negative-revenue",
-        "share-over-100",
         "duplicate-key",
         "unknown-category",
         "date-before-2016",
     ],
 )
 def test_bad_cell_is_named(raw_copy: Path, file, row, column, value, error, message):
-    edit_cell(raw_copy, file, row, column, value)
+    edit_cell(current_file(raw_copy, file), row, column, value)
     with pytest.raises(error, match=message):
-        cleaning.clean_all(raw_copy)
+        cleaning.clean_all(Snapshot(raw_copy))
+
+
+def test_a_share_over_100_is_named(raw_copy: Path):
+    path = current_file(raw_copy, sources.REVENUE)
+    row = 1 + next(
+        i for i, r in enumerate(raw_rows(sources.REVENUE)) if r["overseas_share_pct"] == "4.9"
+    )
+    edit_cell(path, row, "overseas_share_pct", "104.9")
+    with pytest.raises(
+        SchemaError, match=rf"financials: row {row}, fails the table check: shares"
+    ):
+        cleaning.clean_all(Snapshot(raw_copy))
 
 
 def test_renamed_column_is_named(raw_copy: Path):
-    path = raw_copy / "events.csv"
+    path = current_file(raw_copy, "events.csv")
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("date_basis", "basis_of_date", 1), encoding="utf-8")
     with pytest.raises(RawDataError, match=r"events\.csv: column 'date_basis' missing"):
-        cleaning.clean_all(raw_copy)
+        cleaning.clean_all(Snapshot(raw_copy))
 
 
-def test_malformed_csv_is_named(raw_copy: Path):
-    path = raw_copy / "us_suppliers.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[3] = lines[3] + ',"unterminated'
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(RawDataError, match=r"us_suppliers\.csv: malformed CSV"):
-        cleaning.clean_all(raw_copy)
-
-
-def test_failed_clean_writes_nothing(raw_copy: Path, tmp_path: Path):
-    out = tmp_path / "processed"
-    cleaning.write_processed(cleaning.clean_all(raw_copy), out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
-    edit_cell(raw_copy, "events.csv", 3, "date", "someday")
-    with pytest.raises(RawDataError):
-        cleaning.write_processed(cleaning.clean_all(raw_copy), out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+def test_an_unverified_bureau_name_stops_the_cleaning(raw_copy: Path):
+    path = current_file(raw_copy, sources.ENTRIES)
+    edit_cell(path, 5, "csl_name", "")
+    with pytest.raises(
+        RawDataError, match=r"entities_84FR54002\.csv: row 5, column 'candidate_status'"
+    ):
+        cleaning.clean_all(Snapshot(raw_copy))
 
 
 def test_processed_output_is_byte_identical_across_runs(tmp_path: Path):
@@ -249,14 +345,10 @@ def test_processed_tables_read_back_with_their_types(tables, tmp_path: Path):
     for name, table in tables.items():
         again = loader.read(name, tmp_path)
         pd.testing.assert_frame_equal(again, table, check_dtype=False, obj=name)
-    suppliers = loader.read("suppliers", tmp_path)
-    assert suppliers["named"].dtype == bool
-    assert (~suppliers["named"]).sum() == 4
+    assert loader.read("suppliers", tmp_path)["named"].dtype == bool
 
 
 def test_live_snapshot_adds_rules_the_pack_lacks(raw_copy: Path):
-    import json
-
     snapshot = raw_copy / "live" / "2026-11-29"
     snapshot.mkdir(parents=True)
     documents = json.loads((FETCHED / "fr-documents-page1.json").read_text())["results"]
@@ -272,28 +364,21 @@ def test_live_snapshot_adds_rules_the_pack_lacks(raw_copy: Path):
             "html_url": "https://www.federalregister.gov/documents/2026/01/15/2026-01234/x",
         }
     )
-    documents.append(
-        {
-            **documents[-1],
-            "document_number": "2026-05678",
-            "abstract": "This rule revises entries.",
-        }
-    )
+    documents.append({**documents[-1], "document_number": "2026-05678", "abstract": "Revises."})
     (snapshot / "fr-documents.json").write_text(json.dumps(documents))
-    rules = cleaning.clean_rules(raw_copy)
+    rules = cleaning.clean_rules(Snapshot(raw_copy))
     new = one(rules, rule_id="2026-01234")
     assert (new["china_entries"], new["hong_kong_entries"], new["total_entries"]) == (4, 1, 7)
     assert new["china_count_status"] == "stated"
-    assert new["action"] == "add"
     assert new["raw_file"] == "live/2026-11-29/fr-documents.json"
     # Rules already in the pack keep the pack's row; rules without a China count stay out.
     assert (rules["rule_id"] == "2023-03929").sum() == 1
     assert "2026-05678" not in set(rules["rule_id"])
-    assert len(rules) == 62
+    assert len(rules) == len(raw_rows(sources.RULES)) + 1
 
 
 @pytest.mark.parametrize("file", ["revenue_by_region.csv", "us_suppliers.csv", "partnerships.csv"])
 def test_unknown_company_is_named(raw_copy: Path, file: str):
-    edit_cell(raw_copy, file, 2, "company", "Hikvison")
+    edit_cell(current_file(raw_copy, file), 2, "company", "Hikvison")
     with pytest.raises(RawDataError, match=rf"{file}: row 2, column 'company': 'Hikvison'"):
-        cleaning.clean_all(raw_copy)
+        cleaning.clean_all(Snapshot(raw_copy))

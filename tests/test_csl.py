@@ -24,6 +24,13 @@ LIST_2026 = paths.RAW / "csl" / "2026-07-31" / "screening-list-2026-07-31.json"
 EL = "Entity List (EL) - Bureau of Industry and Security"
 
 
+def cleaned(table: pd.DataFrame) -> pd.DataFrame:
+    """A csl table with the columns cleaning adds (when it became known, its raw file)."""
+    from entitylist.cleaning import SCREENING_LIST_DAY
+
+    return table.assign(known_since=SCREENING_LIST_DAY, raw_file="csl/test.json")
+
+
 def sample_rows() -> list[dict[str, str]]:
     """The sample's rows as Python's csv module reads them."""
     with SAMPLE.open(encoding="utf-8", newline="") as handle:
@@ -51,7 +58,9 @@ def parties() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def entries(parties: pd.DataFrame) -> pd.DataFrame:
     """The sample's entity_list table, checked against its schema."""
-    return schemas.validate("entity_list", csl.entity_list(parties), "csl-sample-2019.csv")
+    return schemas.validate(
+        "entity_list", cleaned(csl.entity_list(parties)), "csl-sample-2019.csv"
+    )
 
 
 def entry(table: pd.DataFrame, name: str) -> pd.Series:
@@ -269,7 +278,7 @@ def test_sample_citations(parties: pd.DataFrame, entries: pd.DataFrame) -> None:
         2001,
         3,
     )
-    table = schemas.validate("entity_citations", csl.entity_citations(parties), "sample")
+    table = schemas.validate("entity_citations", cleaned(csl.entity_citations(parties)), "sample")
     notes = table.loc[table["entry_id"] == institute["entry_id"], "note"]
     assert notes.fillna("").tolist() == ["", "(no. 182)", ""]
     finance = entry(entries, "A.P. Finance Limited")
@@ -429,7 +438,7 @@ def parties_2026() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def entries_2026(parties_2026: pd.DataFrame) -> pd.DataFrame:
     """The 2026 entity_list table, checked against its schema."""
-    return schemas.validate("entity_list", csl.entity_list(parties_2026), LIST_2026.name)
+    return schemas.validate("entity_list", cleaned(csl.entity_list(parties_2026)), LIST_2026.name)
 
 
 @pytest.fixture(scope="module")
@@ -495,7 +504,7 @@ def test_the_2026_citation_status_counted_independently(
     counts = entries_2026["citation_status"].value_counts().to_dict()
     assert counts == {"parsed": 3420 - 24 - 2, "partial": 2, "none": 24}
     table = schemas.validate(
-        "entity_citations", csl.entity_citations(parties_2026), LIST_2026.name
+        "entity_citations", cleaned(csl.entity_citations(parties_2026)), LIST_2026.name
     )
     pieces = sum(len(re.findall(r"\d+\s*F\.?R", e.get("fr") or "", re.I)) for e in el_2026)
     assert len(table) == entries_2026["citations"].sum() == pieces

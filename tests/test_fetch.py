@@ -37,6 +37,8 @@ CSL_PATH = "/downloadable_consolidated_screening_list/v1/consolidated.json"
 TODAY = "2026-11-29"
 OFFLINE = "`make render` works offline from data/raw"
 
+EMPTY_MANIFEST = '{"format": 2, "current": {}, "files": []}\n'
+
 
 @pytest.fixture(autouse=True)
 def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,7 +113,7 @@ def raw(tmp_path: Path) -> Path:
     """An empty raw folder with an empty manifest."""
     folder = tmp_path / "raw"
     folder.mkdir()
-    (folder / "manifest.json").write_text('{"files": []}\n', encoding="utf-8")
+    (folder / "manifest.json").write_text(EMPTY_MANIFEST, encoding="utf-8")
     return folder
 
 
@@ -425,4 +427,4 @@ def test_refresh_rejects_dates_that_are_not_dates(raw: Path, name: str, value: s
     # Checked before any request: the session would fail if one were sent.
     with pytest.raises(ParameterError, match=f"^{name}='{value}': not a date as YYYY-MM-DD$"):
         fetch.refresh(raw, session=None, fr_base="http://127.0.0.1:9", **{name: value})
-    assert tree(raw) == {"manifest.json": b'{"files": []}\n'}
+    assert tree(raw) == {"manifest.json": EMPTY_MANIFEST.encode()}

@@ -1,17 +1,23 @@
-"""The raw snapshot's manifest catches any change to a raw file, naming the file."""
+"""The raw snapshot's manifest: every file listed with its origin and hash, one current file
+per source table, and any change to a raw file caught and named."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
+from conftest import current_file
 from entitylist import manifest, paths, sources
-from entitylist.errors import ManifestError, RawDataError
+from entitylist.errors import ManifestError
 
 
 def test_committed_snapshot_matches_its_manifest():
-    assert manifest.verify_manifest() == len(list(paths.RAW.glob("*.csv")))
+    on_disk = [p for p in paths.RAW.rglob("*") if p.is_file() and p.name != "manifest.json"]
+    assert manifest.verify_manifest() == len(on_disk)
+
+
+def test_every_source_table_has_one_current_file():
+    assert set(manifest.current_files()) == set(sources.RAW_TABLES)
 
 
 def test_every_entry_says_where_it_came_from_and_when():
@@ -23,10 +29,27 @@ def test_every_entry_says_where_it_came_from_and_when():
         assert entry["retrieved"][:4].isdigit()
 
 
-def test_edited_raw_file_is_named(raw_copy: Path):
-    path = raw_copy / "events.csv"
+def test_the_screening_list_is_kept_byte_for_byte():
+    # The hash its README states (shared/data/csl/README.md).
+    path = manifest.current(sources.SCREENING_LIST)
+    assert manifest.sha256(path) == (
+        "4cb2be849d976ae3d72f69c03681d7284663ba7ffd9dbe4c2274c89760bd7c8e"
+    )
+    assert path.stat().st_size == 3_396_593
+
+
+def test_an_update_supersedes_and_keeps_the_old_file():
+    current = manifest.read_manifest()[manifest.current_files()["revenue_by_region.csv"]]
+    older = current["supersedes"]
+    assert older is not None
+    assert (paths.RAW / older).exists()
+    assert manifest.read_manifest()[older]["table"] == "revenue_by_region.csv"
+
+
+def test_edited_raw_file_is_named_with_what_to_do(raw_copy: Path):
+    path = current_file(raw_copy, "events.csv")
     path.write_text(path.read_text(encoding="utf-8").replace("2016-03-08", "2016-03-09", 1))
-    with pytest.raises(ManifestError, match=r"data/raw/events\.csv: sha256"):
+    with pytest.raises(ManifestError, match=r"events\.csv: sha256 .*make update PACK="):
         manifest.verify_manifest(raw_copy)
 
 
@@ -37,37 +60,38 @@ def test_unlisted_raw_file_is_named(raw_copy: Path):
 
 
 def test_missing_raw_file_is_named(raw_copy: Path):
-    (raw_copy / "partnerships.csv").unlink()
+    current_file(raw_copy, "partnerships.csv").unlink()
     with pytest.raises(ManifestError, match=r"partnerships\.csv: listed .* but missing"):
         manifest.verify_manifest(raw_copy)
 
 
 def test_a_listed_file_cannot_be_relisted_with_new_bytes(raw_copy: Path):
-    path = raw_copy / "companies.csv"
+    path = current_file(raw_copy, "events.csv")
     path.write_text(path.read_text(encoding="utf-8") + "\n")
     with pytest.raises(ManifestError, match="immutable"):
         manifest.add_to_manifest(path, description="d", origin="o", licence="l", raw_dir=raw_copy)
 
 
-def test_import_drops_the_excerpts_and_keeps_the_facts(tmp_path: Path):
-    pack = Path(paths.ROOT.parent / "shared" / "data")
-    if not pack.exists():
-        pytest.skip("the source pack (../shared/data) is not beside this checkout")
+def test_a_current_file_that_is_superseded_is_refused(raw_copy: Path):
+    listing = json.loads((raw_copy / "manifest.json").read_text())
+    older = next(e["path"] for e in listing["files"] if e["supersedes"])
+    table = next(e["table"] for e in listing["files"] if e["path"] == older)
+    superseded = next(e["supersedes"] for e in listing["files"] if e["path"] == older)
+    listing["current"][table] = superseded
+    (raw_copy / "manifest.json").write_text(json.dumps(listing))
+    with pytest.raises(ManifestError, match="current .* but superseded"):
+        manifest.verify_manifest(raw_copy)
+
+
+def test_an_unknown_manifest_format_is_refused(raw_copy: Path):
+    (raw_copy / "manifest.json").write_text(json.dumps({"files": []}))
+    with pytest.raises(ManifestError, match="format None, expected 2"):
+        manifest.verify_manifest(raw_copy)
+
+
+def test_a_table_without_a_current_file_is_named(tmp_path: Path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "manifest.json").write_text(json.dumps({"files": []}))
-    written = sources.import_pack(pack, raw_dir=raw, retrieved="2026-11-29")
-    assert len(written) == len(sources.RAW_TABLES) - 1
-    events = (raw / "events.csv").read_text(encoding="utf-8")
-    assert "evidence" not in events.splitlines()[0]
-    assert (raw / "events.csv").read_bytes() == (paths.RAW / "events.csv").read_bytes()
-
-
-def test_import_refuses_to_rewrite_a_raw_file(raw_copy: Path, tmp_path: Path):
-    pack = tmp_path / "pack"
-    pack.mkdir()
-    for name in (n for n, t in sources.RAW_TABLES.items() if t.from_pack):
-        shutil.copy(paths.RAW / name, pack / name)
-    (pack / "events.csv").write_text("date,event\n2019-10-09,changed\n")
-    with pytest.raises(RawDataError, match="never rewritten"):
-        sources.import_pack(pack, raw_dir=raw_copy)
+    (raw / "manifest.json").write_text(json.dumps({"format": 2, "current": {}, "files": []}))
+    with pytest.raises(ManifestError, match="no current file for 'events.csv'"):
+        manifest.current("events.csv", raw)

@@ -62,17 +62,19 @@ class Companies(BaseModel):
 
 def location(error: dict, document: object) -> str:
     """Name where a validation error sits: 'companies[3] (dahua), field entry_no'."""
-    parts = list(error["loc"])
-    node, named = document, []
-    for part in parts:
+    node, named, fields = document, [], []
+    for part in error["loc"]:
         if isinstance(part, int) and isinstance(node, list) and part < len(node):
             node = node[part]
             label = node.get("slug") if isinstance(node, dict) else None
-            named.append(f"[{part + 1}]" + (f" ({label})" if label else ""))
-        else:
+            named[-1] += f"[{part + 1}]" + (f" ({label})" if label else "")
+        elif not named:
+            named.append(str(part))
             node = node.get(part) if isinstance(node, dict) else None
-            named.append(f".{part}" if named else str(part))
-    return "".join(named).replace("].", "], field ").lstrip(".")
+        else:
+            fields.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ", ".join(named + ([f"field {'.'.join(fields)}"] if fields else []))
 
 
 def load(path: Path, model: type[BaseModel]) -> BaseModel:

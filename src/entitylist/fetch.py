@@ -396,5 +396,19 @@ def refresh(
             licence=licence,
             retrieved=date,
             raw_dir=raw_dir,
+            table=live_table(rel),
         )
     return written
+
+
+def live_table(rel: str) -> str | None:
+    """The source table a fetched file becomes the current file of, if any.
+
+    A fetched screening list supersedes the one before it; the rules' metadata is the
+    current live metadata; the rules' XML files are kept as evidence, no table's current file.
+    """
+    if rel.startswith(CSL_FILE + "."):
+        return sources.SCREENING_LIST
+    if rel == DOCUMENTS_FILE:
+        return "fr-documents"
+    return None

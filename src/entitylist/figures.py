@@ -34,6 +34,9 @@ KIND_LABELS = {
     "company": "Companies",
 }
 CITATION = re.compile(r"^\s*(\d+)\s*F\.?\s*R\.?\s*(\d+)\s*$")
+# How far into a rule its entity table may begin (see rule_of_entries): the rules whose
+# counts the sources state put it 0 to 7 pages in; matches do not change from 5 to 25.
+PAGE_WINDOW = 10
 
 
 def citation_key(text: object) -> tuple[int, int] | None:
@@ -283,31 +286,60 @@ def china_directory(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Data
     )
 
 
-def first_citations(entity_list: pd.DataFrame) -> pd.Series:
-    """Each China entry's first citation as (volume, page), variants merged."""
+def first_citations(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Series:
+    """Each China entry's first citation as (volume, page), variants merged.
+
+    The Oct. 9, 2019 entries count under that rule's citation even where the list cites a
+    wrong page; other entries with a wrong citation count under none.
+    """
     china = china_entries(entity_list)
-    keys = [
-        CITATION_VARIANTS.get((int(v), int(p)), (int(v), int(p)))
-        if pd.notna(v) and pd.notna(p)
-        else None
-        for v, p in zip(china["first_volume"], china["first_page"], strict=True)
-    ]
+    ours = china["name"].isin(listing_rule_names(entries))
+    keys = []
+    for volume, page, own in zip(china["first_volume"], china["first_page"], ours, strict=True):
+        key = (int(volume), int(page)) if pd.notna(volume) and pd.notna(page) else None
+        key = CITATION_VARIANTS.get(key, key)
+        if own:
+            key = LISTING_CITATION
+        elif key in BAD_CITATIONS:
+            key = None
+        keys.append(key)
     return pd.Series(keys, index=china.index, dtype="object")
 
 
-def rules_still_listed(rules: pd.DataFrame, entity_list: pd.DataFrame) -> pd.DataFrame:
+def rule_of_entries(
+    entity_list: pd.DataFrame, entries: pd.DataFrame, rules: pd.DataFrame
+) -> pd.Series:
+    """The citation (volume, first page) of the desk's rule that added each China entry.
+
+    The list cites the page where a rule's entity table begins, a few pages into the rule
+    (0 to 7 in the rules whose counts the sources state), so an entry belongs to the rule of
+    the desk's table that starts nearest before its page in the same volume, within
+    PAGE_WINDOW pages. Pages no rule of the table covers stay unmatched.
+    """
+    starts = sorted({key for key in rules["citation"].map(citation_key) if key is not None})
+    found = []
+    for key in first_citations(entity_list, entries):
+        candidates = [s for s in starts if key and s[0] == key[0] and s[1] <= key[1]]
+        nearest = max(candidates) if candidates else None
+        found.append(nearest if nearest and key[1] - nearest[1] < PAGE_WINDOW else None)
+    return pd.Series(found, index=china_entries(entity_list).index, dtype="object")
+
+
+def rules_still_listed(
+    rules: pd.DataFrame, entity_list: pd.DataFrame, entries: pd.DataFrame
+) -> pd.DataFrame:
     """For each rule of the desk's table: China entries it added that are still listed.
 
-    Matched on the rule's citation (volume and page) against each entry's first citation.
-    Missing where the rule has no citation, or where the list's citation is one the desk
-    knows to be wrong (84 FR 54004).
+    Missing where the rule has no citation, and where the entries matched to it outnumber
+    every entry the rule added (its stated total): the pages then belong to a rule the desk's
+    table lacks, and no count is claimed.
     """
-    keys = first_citations(entity_list).value_counts()
+    matched = rule_of_entries(entity_list, entries, rules).dropna().value_counts()
     cited = rules["citation"].map(citation_key)
-    still = cited.map(
-        lambda key: pd.NA if key is None or key in BAD_CITATIONS else int(keys.get(key, 0))
-    )
-    return rules.assign(still_listed=still.astype("Int64"))
+    still = cited.map(lambda key: pd.NA if key is None else int(matched.get(key, 0)))
+    still = still.astype("Int64")
+    impossible = (still > rules["total_entries"]).fillna(False)
+    return rules.assign(still_listed=still.mask(impossible))
 
 
 def count_disagreements(rules: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,12 @@ PROSE_BLOCKS = re.compile(
     r"<(p|li|h1|h2|h3|figcaption|caption)\b[^>]*>(.*?)</\1>", re.IGNORECASE | re.DOTALL
 )
 TAG = re.compile(r"<[^>]+>")
-SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)(\d[\d,.]*)(?=\s)")
+SENTENCE_START = re.compile(r"(?:^|(?P<word>\S*)[.!?]\s+)(\d[\d,.]*)(?=\s)")
+# A full stop after these ends an abbreviation, not a sentence ("Oct. 10", "No. 182").
+ABBREVIATIONS = {
+    "jan", "feb", "aug", "sept", "oct", "nov", "dec", "no", "nos", "vol", "co", "ltd",
+    "inc", "corp", "st", "u.s", "mr", "ms", "dr", "fig", "p", "pp", "approx",
+}  # fmt: skip
 # A sentence may begin with a year used as a name of the period ("2024 holds …" is still a
 # numeral): none are allowed. Dates lead list items of the timeline by design; they are
 # marked up as <time>, which is removed before the check.
@@ -121,7 +126,10 @@ def sentence_numerals(text: str) -> list[str]:
     for _, block in PROSE_BLOCKS.findall(TIME_ELEMENT.sub("", text)):
         plain = " ".join(html.unescape(TAG.sub(" ", block)).split())
         for match in SENTENCE_START.finditer(plain):
-            start = match.start(1)
+            word = (match["word"] or "").lower().strip("(\"'")
+            if word in ABBREVIATIONS:
+                continue
+            start = match.start(2)
             bad.append(plain[max(0, start - 20) : start + 40])
     return bad
 

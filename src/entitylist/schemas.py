@@ -365,6 +365,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 checks=[pa.Check.ge(1)],
                 description="Position among the file's "
                 "Entity List rows, from 1; not stable from one list to the next",
+                coerce=True,
             ),
             "name": text("Name as the list gives it (its current spelling)"),
             "aliases": text("Alternative names, '; '-joined; blank = none", nullable=True),
@@ -376,8 +377,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                     pa.Check.str_matches(r"^[A-Z][A-Z ()]*[A-Z)](?:; [A-Z][A-Z ()]*[A-Z)])*$")
                 ],
             ),
-            "china": pa.Column("bool", description="An address in mainland China (CN)"),
-            "hong_kong": pa.Column("bool", description="An address in Hong Kong (HK)"),
+            "china": pa.Column(
+                "bool", description="An address in mainland China (CN)", coerce=True
+            ),
+            "hong_kong": pa.Column(
+                "bool", description="An address in Hong Kong (HK)", coerce=True
+            ),
             "license_requirement": text(
                 "Licence requirement (whitespace collapsed)", nullable=True
             ),
@@ -398,20 +403,24 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 ["parsed", "partial", "unparsed", "none"],
             ),
             "citations": pa.Column(
-                "int64", checks=[pa.Check.ge(0)], description="Citations in fr_text"
+                "int64", checks=[pa.Check.ge(0)], description="Citations in fr_text", coerce=True
             ),
             "repaired": pa.Column(
                 "int64",
                 checks=[pa.Check.ge(0)],
                 description="Characters repaired in name and aliases (Windows-1252 read as "
                 "Latin-1: U+0092 back to U+2019)",
+                coerce=True,
             ),
             "raw_row": pa.Column(
                 "int64",
                 checks=[pa.Check.ge(1)],
                 description="Position of the party among "
                 "all the file's parties, from 1 (in the CSV, its data row)",
+                coerce=True,
             ),
+            "known_since": known(" (the day the list was generated)"),
+            "raw_file": RAW_FILE,
         },
         unique=["entry_id"],
         strict=True,
@@ -438,10 +447,16 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "entity_citations": pa.DataFrameSchema(
         {
             "entry_id": pa.Column(
-                "int64", checks=[pa.Check.ge(1)], description="The entry (entity_list.entry_id)"
+                "int64",
+                checks=[pa.Check.ge(1)],
+                description="The entry (entity_list.entry_id)",
+                coerce=True,
             ),
             "position": pa.Column(
-                "int64", checks=[pa.Check.ge(1)], description="Order in fr_text, from 1"
+                "int64",
+                checks=[pa.Check.ge(1)],
+                description="Order in fr_text, from 1",
+                coerce=True,
             ),
             "citation": text(
                 "The citation as '84 FR 54002'; blank without a page",
@@ -461,11 +476,15 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 ["parsed", "partial", "unparsed"],
             ),
             "repeat": pa.Column(
-                "bool", description="Same volume and page as an earlier citation of the entry"
+                "bool",
+                description="Same volume and page as an earlier citation of the entry",
+                coerce=True,
             ),
             "raw_row": pa.Column(
-                "int64", checks=[pa.Check.ge(1)], description="The entry's raw_row"
+                "int64", checks=[pa.Check.ge(1)], description="The entry's raw_row", coerce=True
             ),
+            "known_since": known(" (the day the list was generated)"),
+            "raw_file": RAW_FILE,
         },
         unique=["entry_id", "position"],
         strict=True,

@@ -249,7 +249,7 @@ def decode(data: bytes, where: str) -> str:
 class Snapshot:
     """The raw files a cleaning run reads: the manifest's current ones, or candidates in memory."""
 
-    raw_dir: Path = paths.RAW
+    raw_dir: Path = field(default_factory=lambda: paths.RAW)
     candidates: Mapping[str, bytes] = field(default_factory=dict)
 
     def path(self, table: str) -> Path:
@@ -427,7 +427,7 @@ class UpdateReport:
 
 def update(
     pack_dir: Path,
-    raw_dir: Path = paths.RAW,
+    raw_dir: Path | None = None,
     retrieved: str | None = None,
     allow_removals: bool = False,
     dry_run: bool = False,
@@ -439,6 +439,7 @@ def update(
     """
     from entitylist import cleaning  # cleaning imports this module
 
+    raw_dir = raw_dir or paths.RAW
     retrieved = retrieved or dt.date.today().isoformat()
     verify_manifest(raw_dir)
     snapshot = Snapshot(raw_dir)

@@ -1,0 +1,77 @@
+"""The desk's hand-kept configuration is validated, and errors name the file, entry and field."""
+
+from pathlib import Path
+
+import pytest
+
+from entitylist import config, publishers
+from entitylist.errors import ConfigError
+
+
+def test_the_companies_file_holds_the_eight_of_the_rule():
+    companies = config.companies()
+    assert [c.slug for c in companies] == [
+        "hikvision", "dahua", "iflytek", "megvii", "sensetime", "yitu", "meiya-pico", "yixin",
+    ]  # fmt: skip
+    assert sorted(c.entry_no for c in companies) == list(range(21, 29))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("entry_no: 21", "entry_no: 29"),
+            r"companies\[2\] \(dahua\), field entry_no: .*less than or equal to 28",
+        ),
+        (("slug: yitu", "slug: dahua"), r"slug dahua is given to more than one company"),
+        (
+            ("match: Dahua", "match: Dahua("),
+            r"companies\[2\] \(dahua\), field match: .*regular expression",
+        ),
+        (("  - slug: dahua", "  - slug: Dahua Technology"), r"field slug"),
+    ],
+    ids=["entry number", "duplicate slug", "bad pattern", "bad slug"],
+)
+def test_a_bad_company_entry_is_named(tmp_path: Path, edit, message):
+    path = tmp_path / "companies.yaml"
+    path.write_text(
+        config.COMPANIES.read_text(encoding="utf-8").replace(*edit, 1), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=rf"companies\.yaml: .*{message}"):
+        config.companies(path)
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path):
+    path = tmp_path / "companies.yaml"
+    path.write_text("companies:\n  - slug: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"companies\.yaml \(line \d+\): not valid YAML"):
+        config.companies(path)
+
+
+def test_a_host_classified_twice_is_refused(tmp_path: Path):
+    path = tmp_path / "publishers.yaml"
+    text = config.PUBLISHERS.read_text(encoding="utf-8") + "  federalregister.gov: FR again\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="federalregister.gov is listed twice"):
+        config.publishers(path)
+
+
+def test_a_copy_names_its_original_and_originals_come_first():
+    reuters = publishers.publisher("https://ndtvprofit.com/business/x")
+    assert (reuters.name, reuters.note) == ("NDTV Profit", "copy of a Reuters report")
+    rule = publishers.publisher("https://docslib.org/doc/243735/x")
+    assert rule.note == "copy of a Federal Register document"
+    ordered = publishers.primary_first(
+        ["https://www.mondaq.com/a", "https://docslib.org/b", "https://www.federalregister.gov/c"]
+    )
+    assert ordered == [
+        "https://www.federalregister.gov/c",
+        "https://docslib.org/b",
+        "https://www.mondaq.com/a",
+    ]
+
+
+def test_every_source_host_in_the_data_has_a_readable_publisher(tables):
+    urls = {u for t in tables.values() if "source_url" in t for u in t["source_url"].dropna()}
+    for url in urls:
+        assert publishers.publisher(url).name, url

@@ -1,0 +1,102 @@
+"""The publication guard refuses, in any file bound for site/, what may not be published."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from entitylist import guard
+from entitylist.errors import GuardError
+
+CLEAN_PAGE = (
+    "<html><body><main><h1>Title</h1><p>Of the 28 entries, 20 are Xinjiang bodies. "
+    "Hikvision earned about 30% abroad in FY 2018, Reuters reported.</p>"
+    "<ol><li><time>Oct. 9, 2019</time>The rule took effect.</li></ol>"
+    "<table><tr><td>2019</td><td>28</td></tr></table></main></body></html>"
+)
+
+
+def site_with(tmp_path: Path, name: str, text: str) -> Path:
+    """A site folder holding a clean page and one file under test."""
+    site = tmp_path / "site"
+    (site / "data").mkdir(parents=True)
+    (site / "index.html").write_text(CLEAN_PAGE, encoding="utf-8")
+    (site / name).write_text(text, encoding="utf-8")
+    return site
+
+
+def test_a_clean_site_passes_every_check(tmp_path: Path):
+    site = site_with(tmp_path, "data/table.csv", "year,entries\n2019,28\n")
+    assert guard.check_site(site, as_of=dt.date(2019, 10, 9)) == 2
+
+
+def test_the_pack_marks_what_is_withheld():
+    withheld = guard.withheld_values()
+    names = [w.what for w in withheld if w.text]
+    # The pack's three guesses that the list does not confirm (shared/data/README.md).
+    assert "Kizilsu Kyrgyz Autonomous Prefecture Public Security Bureau" in names
+    assert "Xinjiang Production and Construction Corps Public Security Bureau" in names
+    figures = [w.what for w in withheld if w.together]
+    assert figures == ["Hikvision H1-2019 overseas_share_pct 30"]
+
+
+def test_a_candidate_name_in_a_download_is_refused(tmp_path: Path):
+    site = site_with(
+        tmp_path,
+        "data/entries.csv",
+        "entry_no,name\n11,Kizilsu Kyrgyz Autonomous Prefecture Public Security Bureau\n",
+    )
+    with pytest.raises(
+        GuardError, match=r"site/data/entries\.csv: shows 'Kizilsu .*candidate name"
+    ):
+        guard.check_site(site)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("story.html", "<p>Hikvision earned around 30% of its revenue abroad in H1 2019.</p>"),
+        ("charts/x.svg", '<svg><path aria-label="Hikvision, H1 2019: 30% (unknown)"/></svg>'),
+        ("charts/x.csv", "company,period,share_pct\nHikvision,H1 2019,30.0\n"),
+    ],
+    ids=["prose", "chart label", "chart data"],
+)
+def test_an_unverified_figure_is_refused_wherever_it_appears(tmp_path: Path, name: str, text: str):
+    (tmp_path / "site" / "charts").mkdir(parents=True)
+    site = site_with(tmp_path, name, text)
+    with pytest.raises(GuardError, match=rf"site/{name}: shows 'Hikvision H1-2019 .*unverified"):
+        guard.check_site(site)
+
+
+def test_the_wrong_citation_is_never_published(tmp_path: Path):
+    site = site_with(tmp_path, "data/list.csv", "name,cited\nAltay,84 FR 54004\n")
+    with pytest.raises(GuardError, match=r"site/data/list\.csv: shows '84 FR 54004'"):
+        guard.check_site(site)
+
+
+def test_an_as_of_view_refuses_a_later_date_in_pages_and_downloads(tmp_path: Path):
+    site = site_with(tmp_path, "data/f.csv", "period,known_since\nFY 2018,2021-08-31\n")
+    with pytest.raises(
+        GuardError, match=r"as-of view of 2019-10-09 shows a later date, '2021-08-31'"
+    ):
+        guard.check_site(site, as_of=dt.date(2019, 10, 9))
+    (site / "data" / "f.csv").unlink()
+    (site / "p.html").write_text("<p>Trade talks opened on Oct. 10, 2019.</p>", encoding="utf-8")
+    with pytest.raises(GuardError, match="later date, 'Oct. 10, 2019'"):
+        guard.check_site(site, as_of=dt.date(2019, 10, 9))
+    # The newest view may show any date.
+    assert guard.check_site(site)
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "<p>20 of the 28 entries are Xinjiang bodies.</p>",
+        "<li>It was listed. 2024 holds rules with unknown counts.</li>",
+        "<figcaption>Bar chart. 3 companies have no figure.</figcaption>",
+    ],
+)
+def test_a_sentence_may_not_start_with_a_numeral(tmp_path: Path, prose: str):
+    site = site_with(tmp_path, "p.html", prose)
+    with pytest.raises(GuardError, match="a sentence starts with a numeral"):
+        guard.check_site(site)

@@ -1,0 +1,182 @@
+"""Taking in a changed source pack: one command, a new dated snapshot, nothing overwritten,
+and damage (cut-off rows, removed rows, impossible figures) refused before anything is written."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import edit_cell
+from entitylist import manifest, sources
+from entitylist.cli import main
+from entitylist.errors import RawDataError
+
+REVENUE = "revenue_by_region.csv"
+
+
+def files_and_bytes(raw: Path) -> dict[str, bytes]:
+    """Every file of a raw folder and its bytes."""
+    return {p.relative_to(raw).as_posix(): p.read_bytes() for p in raw.rglob("*") if p.is_file()}
+
+
+def test_an_unchanged_pack_changes_nothing(raw_copy: Path, pack_copy: Path):
+    before = files_and_bytes(raw_copy)
+    report = sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert report.changes == []
+    assert sorted(report.unchanged) == sorted(sources.RAW_TABLES)
+    assert files_and_bytes(raw_copy) == before
+
+
+def test_a_new_figure_arrives_as_a_new_dated_snapshot(raw_copy: Path, pack_copy: Path):
+    revenue = pack_copy / REVENUE
+    lines = revenue.read_text(encoding="utf-8").splitlines()
+    # A reporter found a figure: a copy of a real row with another period and source.
+    header = lines[0].split(",")
+    row = next(line for line in lines[1:] if line.startswith("Dahua,FY2016"))
+    new = row.replace("FY2016", "FY2015").replace("investcroc.com", "investcroc.com/archive")
+    revenue.write_text("\n".join([*lines, new]) + "\n", encoding="utf-8")
+    before = files_and_bytes(raw_copy)
+
+    report = sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+
+    (change,) = report.changes
+    assert change.table == REVENUE
+    assert change.before + 1 == change.after
+    assert len(change.added) == 1
+    assert change.added[0].startswith("Dahua | FY2015 | ")
+    assert change.removed == []
+    # Old bytes are never rewritten; the new file sits in its own dated folder.
+    after = files_and_bytes(raw_copy)
+    assert {k: v for k, v in after.items() if k in before and k != "manifest.json"} == {
+        k: v for k, v in before.items() if k != "manifest.json"
+    }
+    (written,) = report.written
+    assert written.parent.name == "2026-12-01"
+    assert manifest.current(REVENUE, raw_copy) == written
+    entry = manifest.read_manifest(raw_copy / "manifest.json")[
+        written.relative_to(raw_copy).as_posix()
+    ]
+    assert entry["supersedes"] == current_file_before(before, REVENUE)
+    assert entry["rows"] == change.after
+    assert len(header) == len(new.split(","))
+    manifest.verify_manifest(raw_copy)
+
+
+def current_file_before(before: dict[str, bytes], table: str) -> str:
+    """The current file of a table as the manifest named it before an update."""
+    return json.loads(before["manifest.json"])["current"][table]
+
+
+def test_a_changed_cell_is_reported_by_key_and_column(raw_copy: Path, pack_copy: Path):
+    edit_cell(pack_copy / "us_suppliers.csv", 3, "component", "image processing chips")
+    report = sources.update(pack_copy, raw_dir=raw_copy, dry_run=True)
+    (change,) = report.changes
+    assert change.changed == {
+        "Hikvision | Ambarella | https://ndtvprofit.com/business/us-adds-eight-chinese-firms-"
+        "to-trade-blacklist-2113636": ["component"]
+    }
+    assert report.written == []
+
+
+def test_a_table_cut_to_half_its_rows_is_refused_without_the_flag(raw_copy: Path, pack_copy: Path):
+    revenue = pack_copy / REVENUE
+    lines = revenue.read_text(encoding="utf-8").splitlines()
+    kept = len(lines) // 2
+    revenue.write_text("\n".join(lines[:kept]) + "\n", encoding="utf-8")
+    before = files_and_bytes(raw_copy)
+    total = len(lines) - 1
+    gone = total - (kept - 1)
+    with pytest.raises(
+        RawDataError, match=rf"(?s){gone} of {total} rows REMOVED.*--allow-removals.*nothing was"
+    ):
+        sources.update(pack_copy, raw_dir=raw_copy)
+    assert files_and_bytes(raw_copy) == before
+
+
+def test_removals_pass_with_the_flag_and_are_recorded(raw_copy: Path, pack_copy: Path):
+    partnerships = pack_copy / "partnerships.csv"
+    lines = partnerships.read_text(encoding="utf-8").splitlines()
+    partnerships.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    report = sources.update(pack_copy, raw_dir=raw_copy, allow_removals=True)
+    (written,) = report.written
+    entry = manifest.read_manifest(raw_copy / "manifest.json")[
+        written.relative_to(raw_copy).as_posix()
+    ]
+    assert entry["removals_confirmed"] is True
+    assert len(report.changes[0].removed) == 1
+
+
+def test_a_row_cut_off_mid_line_is_an_error_naming_the_row(raw_copy: Path, pack_copy: Path):
+    revenue = pack_copy / REVENUE
+    text = revenue.read_text(encoding="utf-8")
+    # Cut inside the last row, after its first three fields: no required field is hit.
+    last = text.rstrip("\n").rsplit("\n", 1)[1]
+    cut = ",".join(last.split(",")[:3])
+    revenue.write_text(text.rstrip("\n").rsplit("\n", 1)[0] + "\n" + cut + "\n", encoding="utf-8")
+    rows = text.count("\n") - 1
+    with pytest.raises(RawDataError, match=rf"row {rows} has 3 fields, the header has \d+"):
+        sources.update(pack_copy, raw_dir=raw_copy)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("", "the file is empty"), ("company,period\n", "only a header, no data rows")],
+    ids=["empty", "header only"],
+)
+def test_an_empty_or_header_only_table_is_named(
+    raw_copy: Path, pack_copy: Path, content: str, message: str
+):
+    (pack_copy / "events.csv").write_text(content, encoding="utf-8")
+    with pytest.raises(RawDataError, match=rf"events\.csv: {message}"):
+        sources.update(pack_copy, raw_dir=raw_copy)
+
+
+def test_overseas_revenue_above_total_is_refused(raw_copy: Path, pack_copy: Path):
+    revenue = pack_copy / REVENUE
+    row = 1 + next(
+        i
+        for i, line in enumerate(revenue.read_text(encoding="utf-8").splitlines()[1:])
+        if line.startswith("Hikvision,FY2016,")
+    )
+    edit_cell(revenue, row, "overseas_revenue", "99400")
+    before = files_and_bytes(raw_copy)
+    with pytest.raises(
+        RawDataError, match=rf"row {row}: overseas_revenue 99,400 exceeds total_revenue 31,900"
+    ):
+        sources.update(pack_copy, raw_dir=raw_copy)
+    assert files_and_bytes(raw_copy) == before
+
+
+def test_a_computed_share_must_equal_its_quotient(raw_copy: Path, pack_copy: Path):
+    revenue = pack_copy / REVENUE
+    rows = revenue.read_text(encoding="utf-8").splitlines()[1:]
+    row = 1 + next(i for i, line in enumerate(rows) if ",computed," in line)
+    edit_cell(revenue, row, "overseas_share_pct", "62")
+    with pytest.raises(
+        RawDataError, match=rf"row {row}: overseas_share_pct 62 is marked computed"
+    ):
+        sources.update(pack_copy, raw_dir=raw_copy)
+
+
+def test_a_pack_that_breaks_a_schema_writes_nothing(raw_copy: Path, pack_copy: Path):
+    edit_cell(pack_copy / "events.csv", 2, "category", "rumour")
+    before = files_and_bytes(raw_copy)
+    with pytest.raises(Exception, match=r"events.*row 2.*category.*rumour"):
+        sources.update(pack_copy, raw_dir=raw_copy)
+    assert files_and_bytes(raw_copy) == before
+
+
+def test_the_command_line_prints_the_change_report(
+    raw_copy: Path, pack_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    from entitylist import paths
+
+    monkeypatch.setattr(paths, "RAW", raw_copy)
+    edit_cell(pack_copy / "us_suppliers.csv", 3, "component", "image processing chips")
+    assert main(["update", str(pack_copy), "--retrieved", "2026-12-01"]) == 0
+    err = capsys.readouterr().err
+    assert "us_suppliers.csv: 26 -> 26 rows" in err
+    assert "~ Hikvision | Ambarella | " in err
+    assert "wrote " in err
+    assert "2026-12-01/us_suppliers.csv" in err
+    assert manifest.current("us_suppliers.csv", raw_copy).parent.name == "2026-12-01"
