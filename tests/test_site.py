@@ -42,9 +42,13 @@ TOUCH = 1.0
 
 pytestmark = pytest.mark.browser
 
-# Per chart on the page (the SVG shown at this width): every <text> and every data mark.
+# Per chart on the page (the SVG shown at this width): every <text>, every line of text as a
+# box around its glyphs, and every data mark. getBoundingClientRect gives a line's box from the
+# font's ascent to its descent (for Noto Sans CJK, 1.45 em); the canvas's text metrics of the
+# same font trim it to the ink, so lines that merely share line spacing do not count.
 CHART_JS = """
 ([variant, frameRoles]) => {
+  const canvas = document.createElement('canvas').getContext('2d');
   const opacity = (el, stop) => {
     let value = 1;
     for (let e = el; e && e !== stop; e = e.parentElement) {
@@ -56,16 +60,32 @@ CHART_JS = """
     const r = el.getBoundingClientRect();
     return [r.left, r.top, r.right, r.bottom];
   };
+  const ink = (line, text, style) => {
+    const [left, top, right, bottom] = box(line);
+    const m = text.getScreenCTM();
+    if (Math.abs(m.b) > 1e-6 || Math.abs(m.c) > 1e-6) return [left, top, right, bottom];
+    const px = parseFloat(style.fontSize) * m.d;
+    canvas.font = `${style.fontStyle} ${style.fontWeight} ${px}px ${style.fontFamily}`;
+    const metrics = canvas.measureText(line.textContent);
+    const lineBox = metrics.fontBoundingBoxAscent + metrics.fontBoundingBoxDescent;
+    if (Math.abs(bottom - top - lineBox) > 1) return [left, top, right, bottom];
+    const baseline = top + metrics.fontBoundingBoxAscent;
+    return [left, baseline - metrics.actualBoundingBoxAscent, right,
+            baseline + metrics.actualBoundingBoxDescent];
+  };
   return [...document.querySelectorAll('figure.chart')].map((figure) => {
     const svg = figure.querySelector(variant + ' svg');
     const texts = [...svg.querySelectorAll('text')].map((t) => {
       const style = getComputedStyle(t);
+      const tspans = [...t.querySelectorAll('tspan')];
       return {
         text: t.textContent.trim(), fill: style.fill, fill_opacity: parseFloat(style.fillOpacity),
         opacity: opacity(t, svg.parentElement), size: parseFloat(style.fontSize),
         weight: parseInt(style.fontWeight, 10),
         visible: style.visibility !== 'hidden' && style.display !== 'none',
         box: box(t),
+        lines: (tspans.length ? tspans : [t]).filter((line) => line.textContent.trim())
+          .map((line) => ({text: line.textContent.trim(), box: ink(line, t, style)})),
       };
     });
     const marks = [...svg.querySelectorAll('[role~="graphics-symbol"][aria-label]')]
@@ -233,6 +253,8 @@ def overlap(a: list[float], b: list[float]) -> bool:
 def contrast_failures(visit_: Visit) -> list[str]:
     """Chart texts below the WCAG contrast minimum against the page background."""
     background = rgb(visit_.background)
+    if background[3] == 0:  # a transparent body shows the browser's white canvas
+        background = (255.0, 255.0, 255.0, 1.0)
     found = []
     for chart in visit_.charts:
         for t in shown_texts(chart):
@@ -246,14 +268,14 @@ def contrast_failures(visit_: Visit) -> list[str]:
 
 
 def overlap_failures(visit_: Visit) -> list[str]:
-    """Chart labels that overlap each other or a data mark."""
+    """Chart labels (each line of text, by its glyphs) that overlap each other or a data mark."""
     found = []
     for chart in visit_.charts:
-        texts = shown_texts(chart)
-        for i, a in enumerate(texts):
+        lines = [line for t in shown_texts(chart) for line in t["lines"]]
+        for i, a in enumerate(lines):
             found += [
                 f"{chart['name']}: label {a['text'][:30]!r} overlaps label {b['text'][:30]!r}"
-                for b in texts[i + 1 :]
+                for b in lines[i + 1 :]
                 if overlap(a["box"], b["box"])
             ]
             found += [
@@ -482,3 +504,30 @@ def test_every_chart_on_a_page_is_the_file_in_charts():
             assert (charts / f"{name}.csv").exists(), name
             shown.add(name)
     assert shown == {p.name.removesuffix(".vl.json") for p in charts.glob("*.vl.json")}
+
+
+SYNTHETIC = """<!DOCTYPE html><html lang="en"><head><title>Checks</title></head><body><main>
+<figure class="chart" data-chart="synthetic"><div class="chart-wide">
+<svg xmlns="http://www.w3.org/2000/svg" width="320" height="120" font-family="sans-serif">
+<text x="10" y="30" font-size="12" fill="#1a1a1a">2016</text>
+<text x="24" y="30" font-size="12" fill="#1a1a1a">2017</text>
+<text x="10" y="90" font-size="12" fill="#e8a33d">Hikvision</text>
+<rect role="graphics-symbol" aria-roledescription="bar" aria-label="Dahua: 8"
+      x="100" y="20" width="60" height="20" fill="#0b5cad"/>
+<text x="110" y="35" font-size="12" fill="#1a1a1a">on a bar</text>
+<text x="220" y="30" font-size="12" fill="#5c5c5c">one line</text>
+<text x="220" y="46" font-size="12" fill="#5c5c5c">the next</text>
+<text x="220" y="90" font-size="24" fill="#8a8a8a">large</text>
+</svg></div></figure></main></body></html>"""
+
+
+def test_the_chart_checks_find_overlaps_and_faint_text(browser, tmp_path: Path):
+    page = tmp_path / "synthetic.html"
+    page.write_text(SYNTHETIC, encoding="utf-8")
+    seen = visit(browser, page, 1280, "checks-synthetic")
+    # #e8a33d on white is 2.16:1 (WCAG formula, by hand); #8a8a8a is 3.45:1, enough at 24 px.
+    assert [f.split(" rgb")[0] for f in contrast_failures(seen)] == ["synthetic: 'Hikvision'"]
+    assert sorted(overlap_failures(seen)) == [
+        "synthetic: label '2016' overlaps label '2017'",
+        "synthetic: label 'on a bar' overlaps mark 'Dahua: 8'",
+    ]
