@@ -22,12 +22,9 @@ BASE = "https://desk.example.org/entitylist/"
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings(monkeypatch):
-    """Each test reads the site settings afresh, without a base URL unless it sets one."""
+def no_base_url(monkeypatch):
+    """Without a base URL unless a test sets one."""
     monkeypatch.delenv(pages.SITE_URL_ENV, raising=False)
-    pages.site.cache_clear()
-    yield
-    pages.site.cache_clear()
 
 
 def displayed(fragment: object) -> nbformat.NotebookNode:
@@ -206,24 +203,24 @@ def test_site_settings_are_checked(tmp_path: Path, monkeypatch):
     settings.write_text(good + "base_url: https://desk.example.org/story\n", encoding="utf-8")
     assert pages.site(settings).base_url == "https://desk.example.org/story/"
     assert pages.site(settings).address == "desk.example.org/story"
-    pages.site.cache_clear()
     settings.write_text(good + "base_url: ftp://desk.example.org/\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"site\.yaml: base_url: 'ftp://desk"):
         pages.site(settings)
-    pages.site.cache_clear()
     settings.write_text("site_name: S\ndesk_name: ''\ndescription: A site\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"site\.yaml: desk_name: must not be empty"):
         pages.site(settings)
-    pages.site.cache_clear()
     settings.write_text(good + "colour: red\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"site\.yaml: colour"):
         pages.site(settings)
-    pages.site.cache_clear()
+    settings.write_text(good + "base_url: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"^site\.yaml: line 5: not valid YAML"):
+        pages.site(settings)
+    with pytest.raises(ParameterError, match=r"^missing\.yaml: cannot read the site settings"):
+        pages.site(tmp_path / "missing.yaml")
     settings.write_text(good, encoding="utf-8")
     monkeypatch.setenv(pages.SITE_URL_ENV, "not a url")
     with pytest.raises(ParameterError, match="ENTITYLIST_SITE_URL: base_url: 'not a url'"):
         pages.site(settings)
-    pages.site.cache_clear()
     monkeypatch.setenv(pages.SITE_URL_ENV, "https://pages.example.io/entitylist")
     assert (
         pages.site(settings).url("story.html") == "https://pages.example.io/entitylist/story.html"
@@ -320,7 +317,6 @@ def test_the_card_strip_shows_the_desk_and_the_address_when_there_is_one(monkeyp
     assert dark_pixels(plain, strip_left) > 500
     assert dark_pixels(plain, strip_right) == 0
     monkeypatch.setenv(pages.SITE_URL_ENV, BASE)
-    pages.site.cache_clear()
     assert dark_pixels(publish.card(None), strip_right) > 500
 
 

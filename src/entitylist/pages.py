@@ -79,16 +79,32 @@ class Site(BaseModel):
         return self.base_url.split("://", 1)[-1].rstrip("/")
 
 
-@functools.cache
 def site(path: Path = SITE_SETTINGS) -> Site:
-    """Read and check the site settings; ENTITYLIST_SITE_URL overrides the base URL."""
+    """Read and check the site settings; ENTITYLIST_SITE_URL overrides the base URL.
+
+    Checked again whenever the file or the variable changes, so a kernel kept warm between
+    renders never shows stale settings.
+    """
+    name = str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else path.name
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        msg = f"{path.name}: cannot read the site settings ({exc})"
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{name}: cannot read the site settings ({exc.strerror})"
         raise ParameterError(msg) from None
-    override = os.environ.get(SITE_URL_ENV, "").strip()
-    where = path.name
+    return parse_site(name, text, os.environ.get(SITE_URL_ENV, "").strip())
+
+
+@functools.cache
+def parse_site(name: str, text: str, override: str) -> Site:
+    """Check the site settings' text, with the base URL from the environment if set."""
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        msg = f"{name}: {line}not valid YAML ({getattr(exc, 'problem', None) or 'unreadable'})"
+        raise ParameterError(msg) from None
+    where = name
     if override:
         raw = {**raw, "base_url": override}
         where = SITE_URL_ENV
@@ -97,7 +113,7 @@ def site(path: Path = SITE_SETTINGS) -> Site:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(p) for p in error["loc"]) or "settings"
-        source = where if field == "base_url" else path.name
+        source = where if field == "base_url" else name
         msg = f"{source}: {field}: {error['msg'].removeprefix('Value error, ')}"
         raise ParameterError(msg) from None
 

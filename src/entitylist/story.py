@@ -7,7 +7,7 @@ the reporter's Markdown with values from the data inserted after it renders (wor
 
 import datetime as dt
 import decimal
-import itertools
+import hashlib
 import numbers
 import re
 from collections.abc import Iterable
@@ -32,8 +32,6 @@ YEAR_HEADER = re.compile(r"\byears?\b", re.IGNORECASE)
 NUMERIC_KINDS = {"number", "percent", "money"}
 # A computed value (1/3) has no stated precision: past this many decimals it is rounded.
 MAX_DECIMALS = 6
-# Ids of tables on one page: a kernel renders one page, in order, so they are deterministic.
-_table_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -300,6 +298,12 @@ def cell(value: object, column: Column, caption: str) -> Cell:
     return Cell(text=format_value(value, column, caption), numeric=column.numeric)
 
 
+def table_id(caption: str, columns: list[Column], rows: list[list[Cell]]) -> str:
+    """An id for a table's caption from what it shows: the same on every render."""
+    digest = hashlib.sha256(repr((caption, columns, rows)).encode("utf-8"))
+    return f"table-{digest.hexdigest()[:10]}"
+
+
 def table(
     frame: pd.DataFrame,
     caption: str,
@@ -325,7 +329,7 @@ def table(
     return fragment(
         "table",
         "table",
-        id=f"table-{next(_table_ids)}",
+        id=table_id(caption, columns, rows),
         caption=caption,
         columns=columns,
         rows=rows,
