@@ -161,11 +161,12 @@ def fragment_meta(output: dict) -> dict | None:
 
 def fragments(cell: dict) -> list[Markup]:
     """The fragments a code cell displayed for the page, as markup (already escaped)."""
-    return [
-        Markup(output["data"]["text/html"])
-        for output in cell.get("outputs", [])
-        if (fragment_meta(output) or {}).get("kind", "skip") != "skip"
-    ]
+    shown = []
+    for output in cell.get("outputs", []):
+        meta = fragment_meta(output)
+        if meta is not None and meta.get("kind") != "skip":
+            shown.append(Markup(output["data"]["text/html"]))
+    return shown
 
 
 def opening(cell: dict) -> str:
@@ -220,7 +221,6 @@ def head(file: str, title: str, summary: str, image: str | None, image_alt: str 
     settings = site()
     card = f"charts/{image}.png" if image else SITE_CARD
     return {
-        "file": file,
         "title": title,
         "summary": summary,
         "document_title": title
