@@ -315,9 +315,10 @@ def table(
     """A reader's table: English headers, house-style values; the `empty` sentence if no rows.
 
     Column names are the headers (refused if they read like code). Dates read "Oct. 9,
-    2019", whole numbers get thousands commas, decimals are consistent within a column and
-    no finer than the data; `formats` overrides a column ("percent:1", "number:2", "money",
-    "date", "month", "year", "text"). Missing values read "not stated"; a cell may hold a
+    2019", whole numbers get thousands commas (not in a column headed "Year"), decimals are
+    consistent within a column and no finer than the data (at most six); `formats`
+    overrides a column ("percent:1", "number:2", "money", "money:USD", "date", "month",
+    "year", "text"). Missing values read "not stated"; a cell may hold a
     Link or a list of Links. Numeric columns align right (`numeric` names them instead).
     On a phone a wide table scrolls inside its own box, which the keyboard can focus.
     """
