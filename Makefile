@@ -7,9 +7,11 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# npm ci records what it installed here: axe-core for the browser tests, from the lock.
+NODE_STAMP := node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv render test test-fast lab lint format lock bench update fetch refresh-checks font clean
+.PHONY: help venv node render test test-fast lab lint format lock bench update fetch refresh-checks font clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -25,10 +27,15 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP) ## create or update .venv from the lock
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+node: $(NODE_STAMP) ## install the browser tests' axe-core from package-lock.json (npm ci)
+
 render: $(STAMP) ## execute the notebooks and publish site/ (ARGS="--as-of 2019-10-09" etc.)
 	$(BIN)/python -m entitylist render $(ARGS)
 
-test: lint render ## lint, render, run the whole suite (PYTEST_ARGS="-k story" to narrow it)
+test: lint render $(NODE_STAMP) ## lint, render, run the whole suite (PYTEST_ARGS="-k story" to narrow it)
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## unit tests only, no notebook execution or browser
@@ -66,8 +73,8 @@ fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the 
 refresh-checks: $(STAMP) ## store the NBVAL_CHECK_OUTPUT values in the notebooks after a data change
 	$(BIN)/python -m entitylist.checks $(NOTEBOOKS)
 
-font: $(STAMP) ## rebuild the shipped CJK font subsets after new Chinese text in data/raw
+font: $(STAMP) ## rebuild the shipped font subsets (OpenType, WOFF2) after new Chinese text in data/raw
 	$(BIN)/python -m entitylist.fonts
 
 clean: ## remove build outputs (keeps data/processed and charts, which are committed)
-	rm -rf build site .pytest_cache
+	rm -rf build site .pytest_cache node_modules

@@ -1,8 +1,11 @@
-"""A CJK font that travels with the package, so Chinese names rasterise on any machine.
+"""The desk's one font, shipped with the package: pages, chart SVGs and social cards use it.
 
-The shipped files are subsets of Noto Sans CJK SC (SIL Open Font License 1.1) holding the
-Chinese characters that occur in data/raw. `make font` rebuilds them from Debian's
-fonts-noto-cjk after new data brings new characters; a test fails until it is run.
+The shipped files are subsets of Noto Sans CJK SC (SIL Open Font License 1.1) holding
+Latin text and the Chinese characters that occur in data/raw, in two weights and two
+formats: OpenType for vl-convert, which measures chart text and rasterises cards with it,
+and WOFF2 for the pages, which load it from site/static/ (a relative URL, no other host).
+`make font` rebuilds them from Debian's fonts-noto-cjk after new data brings new
+characters; a test fails until it is run.
 """
 
 import re
@@ -11,10 +14,19 @@ from pathlib import Path
 from entitylist import paths
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FAMILY = "Noto Sans CJK SC"
 NOTO = Path("/usr/share/fonts/opentype/noto")
 WEIGHTS = {"Regular": "NotoSansCJK-Regular.ttc", "Bold": "NotoSansCJK-Bold.ttc"}
+CSS_WEIGHTS = {"Regular": 400, "Bold": 700}
 SC_INDEX = 2  # Noto Sans CJK SC within Debian's .ttc collections
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+# Latin text in English prose and charts: ASCII, Latin-1 and Latin Extended-A (names with
+# accents), typographic punctuation, the minus sign, arrows and the euro sign.
+LATIN = (
+    [(0x20, 0x7E), (0xA0, 0x17F), (0x2010, 0x2027), (0x2030, 0x203A)]
+    + [(0x20AC, 0x20AC), (0x2122, 0x2122), (0x2190, 0x2193), (0x2212, 0x2212)]
+    + [(0x2248, 0x2248)]
+)
 _registered = False
 
 
@@ -31,6 +43,11 @@ def data_characters(raw_dir: Path = paths.RAW) -> set[str]:
     return found
 
 
+def latin_characters() -> set[str]:
+    """The Latin letters and punctuation every subset carries."""
+    return {chr(code) for start, end in LATIN for code in range(start, end + 1)}
+
+
 def shipped_characters() -> set[str]:
     """The characters the shipped subsets can draw, in every weight."""
     from fontTools.ttLib import TTFont
@@ -39,24 +56,31 @@ def shipped_characters() -> set[str]:
     return set.intersection(*weights) if weights else set()
 
 
+def web_fonts() -> dict[str, int]:
+    """The WOFF2 files a page loads, by file name, with their CSS font weight."""
+    return {f"NotoSansCJKsc-{weight}-subset.woff2": css for weight, css in CSS_WEIGHTS.items()}
+
+
 def build(characters: set[str]) -> list[Path]:
-    """Subset Noto Sans CJK SC to the characters (plus ASCII) in each weight."""
+    """Subset Noto Sans CJK SC to Latin plus the characters, as OpenType and WOFF2."""
     from fontTools import subset
 
     written = []
-    text = "".join(sorted(characters)) + "".join(map(chr, range(0x20, 0x7F)))
+    text = "".join(sorted(characters | latin_characters()))
     for weight, collection in WEIGHTS.items():
-        options = subset.Options()
-        options.font_number = SC_INDEX
-        options.name_IDs = ["*"]
-        font = subset.load_font(str(NOTO / collection), options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(text=text)
-        subsetter.subset(font)
-        target = FONT_DIR / f"NotoSansCJKsc-{weight}-subset.otf"
-        FONT_DIR.mkdir(exist_ok=True)
-        subset.save_font(font, str(target), options)
-        written.append(target)
+        for flavor, suffix in ((None, "otf"), ("woff2", "woff2")):
+            options = subset.Options()
+            options.font_number = SC_INDEX
+            options.name_IDs = ["*"]
+            options.flavor = flavor
+            font = subset.load_font(str(NOTO / collection), options)
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(text=text)
+            subsetter.subset(font)
+            target = FONT_DIR / f"NotoSansCJKsc-{weight}-subset.{suffix}"
+            FONT_DIR.mkdir(exist_ok=True)
+            subset.save_font(font, str(target), options)
+            written.append(target)
     return written
 
 

@@ -1,34 +1,148 @@
-"""Export executed notebooks to reader pages with nbconvert, write the index, check every page."""
+"""Reader pages from one set of Jinja2 templates: notebook pages, the index, page checks.
 
-import html
+Every piece of page markup, the notebooks' fragments (story.py, publish.py) included, is
+rendered by `environment()`: templates in the package's templates/ folder, autoescaping on,
+unknown names refused. nbconvert exports a notebook through the same environment
+(`PageExporter`), with the desk's own cell loop instead of nbconvert's base templates.
+"""
+
+import functools
+import os
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-import nbformat
-from nbconvert import HTMLExporter
+import jinja2
+import yaml
+from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from entitylist.errors import RenderError
+from entitylist import atomic, fonts, paths, words
+from entitylist.errors import ParameterError, RenderError
 
-SITE_NAME = "The Entity List story"
-TEMPLATES = resources.files("entitylist") / "templates"
-COLOPHON = (
-    "Published by the TechNode data desk. Code MIT; data and charts CC BY 4.0. "
-    "This page works offline and loads nothing from other sites."
-)
-# A reference that would make a reader's browser fetch from another host.
-REMOTE_FETCH = re.compile(
-    r"<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?"
-    r"(?:src|href|data|srcset)\s*=\s*[\"']?\s*(?:https?:)?//",
-    re.IGNORECASE,
-)
-REMOTE_CSS = re.compile(r"(?:url\(\s*[\"']?|@import\s+[\"']?)\s*(?:https?:)?//", re.IGNORECASE)
-LEAKS = {
-    "a traceback": re.compile(r"Traceback \(most recent call last\)|\bError: .*\n\s+at "),
-    "a code prompt": re.compile(r"class=\"[^\"]*\bjp-InputPrompt|In&nbsp;\[\d*\]"),
-    "a local file path": re.compile(r"/(?:work|home|root|tmp)/[\w.-]+/|\.venv/"),
-}
+if TYPE_CHECKING:
+    from nbconvert.exporters import TemplateExporter
+
+SITE_SETTINGS = paths.NOTEBOOKS / "site.yaml"
+SITE_URL_ENV = "ENTITYLIST_SITE_URL"
+STATIC = "static"
+SITE_CARD = f"{STATIC}/card.png"
+# The social card: 1200 x 675 CSS pixels, drawn at 2x.
+CARD_SIZE = (1200, 675)
+CARD_SCALE = 2
+# Marks the outputs the desk's own code made; nothing else reaches a page.
+MARK = "entitylist"
+OPENS = ": a page opens with story.header(...)"
+
+
+class Site(BaseModel):
+    """The site's settings (notebooks/site.yaml); the base URL may come from the environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    site_name: str
+    desk_name: str
+    description: str
+    base_url: str = ""
+
+    @field_validator("site_name", "desk_name", "description")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        """Refuse an empty name or description."""
+        if not value.strip():
+            msg = "must not be empty"
+            raise ValueError(msg)
+        return value.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def absolute_or_empty(cls, value: str) -> str:
+        """Accept an http(s) address (normalised to end in '/'), or nothing."""
+        value = value.strip()
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
+            msg = f"{value!r} is not an http(s) address such as https://desk.example.org/story/"
+            raise ValueError(msg)
+        return value if value.endswith("/") else value + "/"
+
+    def url(self, relative: str) -> str:
+        """A site file's address: absolute under the base URL, else relative."""
+        return self.base_url + relative
+
+    @property
+    def address(self) -> str:
+        """The base URL as a card prints it ('desk.example.org/story'); empty without one."""
+        return self.base_url.split("://", 1)[-1].rstrip("/")
+
+
+def site(path: Path = SITE_SETTINGS) -> Site:
+    """Read and check the site settings; ENTITYLIST_SITE_URL overrides the base URL.
+
+    Checked again whenever the file or the variable changes, so a kernel kept warm between
+    renders never shows stale settings.
+    """
+    name = str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{name}: cannot read the site settings ({exc.strerror})"
+        raise ParameterError(msg) from None
+    return parse_site(name, text, os.environ.get(SITE_URL_ENV, "").strip())
+
+
+@functools.cache
+def parse_site(name: str, text: str, override: str) -> Site:
+    """Check the site settings' text, with the base URL from the environment if set."""
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        msg = f"{name}: {line}not valid YAML ({getattr(exc, 'problem', None) or 'unreadable'})"
+        raise ParameterError(msg) from None
+    where = name
+    if override:
+        raw = {**raw, "base_url": override}
+        where = SITE_URL_ENV
+    try:
+        return Site.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "settings"
+        source = where if field == "base_url" else name
+        msg = f"{source}: {field}: {error['msg'].removeprefix('Value error, ')}"
+        raise ParameterError(msg) from None
+
+
+def reporter_markdown(source: str) -> Markup:
+    """Render a notebook's Markdown cell: the reporter's words, raw HTML shown as text."""
+    return Markup(words.MARKDOWN.render(source))
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one template environment: the package's templates, autoescaped, strict."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("entitylist", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(words.FILTERS)
+    env.filters["markdown"] = reporter_markdown
+    env.filters["fragments"] = fragments
+    env.globals["site"] = site
+    return env
+
+
+def render(template: str, **values: object) -> str:
+    """Render one of the package's templates with values."""
+    return environment().get_template(template).render(**values)
 
 
 @dataclass(frozen=True)
@@ -40,74 +154,239 @@ class Page:
     summary: str
 
 
-def page_meta(notebook: nbformat.NotebookNode) -> dict:
-    """Return the title and summary the notebook's header cell recorded."""
-    for cell in notebook.cells:
+def fragment_meta(output: dict) -> dict | None:
+    """What the desk's code recorded on an output (kind, title...); None for anything else."""
+    return output.get("metadata", {}).get("text/html", {}).get(MARK)
+
+
+def fragments(cell: dict) -> list[Markup]:
+    """The fragments a code cell displayed for the page, as markup (already escaped)."""
+    shown = []
+    for output in cell.get("outputs", []):
+        meta = fragment_meta(output)
+        if meta is not None and meta.get("kind") != "skip":
+            shown.append(Markup(output["data"]["text/html"]))
+    return shown
+
+
+def opening(cell: dict) -> str:
+    """A cell's first line, to name it in a message."""
+    return (cell["source"].strip().splitlines() or [""])[0][:60]
+
+
+def page_meta(notebook: dict) -> dict:
+    """Read the header, the lead chart and any skip from the fragments a notebook displayed.
+
+    A page opens with its header: Markdown or a fragment shown before it is refused, and so
+    is HTML that the desk's code did not make (a DataFrame's table, a raw chart).
+    """
+    header: dict | None = None
+    figures: list[dict] = []
+    for number, cell in enumerate(notebook["cells"], 1):
+        if header is None and cell["cell_type"] == "markdown" and cell["source"].strip():
+            msg = f"cell {number} ({opening(cell)!r}) comes before the page's header{OPENS}"
+            raise RenderError(msg)
         for output in cell.get("outputs", []):
-            meta = output.get("metadata", {}).get("text/html", {}).get("entitylist", {})
-            if "title" in meta:
-                return meta
-    msg = "no header: the notebook must display story.header(...) before anything else"
-    raise RenderError(msg)
+            found = fragment_meta(output)
+            if found is None and "text/html" in output.get("data", {}):
+                msg = (
+                    f"cell {number} ({opening(cell)!r}) shows HTML that story or publish did "
+                    "not make; show tables with story.table and charts with publish.save"
+                )
+                raise RenderError(msg)
+            kind = (found or {}).get("kind")
+            if kind == "skip":
+                return {"skip": found["reason"]}
+            if kind == "header" and header is None:
+                header = found
+            elif kind and header is None:
+                msg = f"cell {number} ({opening(cell)!r}) shows a {kind} before the header{OPENS}"
+                raise RenderError(msg)
+            # Charts shown on their own or inside a section, in page order.
+            figures += (found or {}).get("figures", [])
+    if header is None:
+        msg = "no header: the notebook must display story.header(...) before anything else"
+        raise RenderError(msg)
+    lead = header.get("image") or (figures[0]["name"] if figures else None)
+    return {
+        "title": header["title"],
+        "summary": header["summary"],
+        "image": lead,
+        "image_alt": next((f["description"] for f in figures if f["name"] == lead), None),
+    }
 
 
-def to_html(notebook: nbformat.NotebookNode, title: str) -> str:
-    """Convert a notebook into a page with the desk's template: the one page shell."""
-    exporter = HTMLExporter(
-        template_name="desk",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    css = (resources.files("entitylist") / "static" / "page.css").read_text(encoding="utf-8")
-    body, _ = exporter.from_notebook_node(
-        notebook,
-        resources={
-            "page_title": title,
-            "page_css": css,
-            "site_name": SITE_NAME,
-            "colophon": COLOPHON,
-        },
-    )
-    return body
+def head(file: str, title: str, summary: str, image: str | None, image_alt: str | None) -> dict:
+    """What a page's <head> says: title, description and the social-sharing tags."""
+    settings = site()
+    card = f"charts/{image}.png" if image else SITE_CARD
+    return {
+        "title": title,
+        "summary": summary,
+        "document_title": title
+        if title == settings.site_name
+        else f"{title} | {settings.site_name}",
+        "type": "website" if file == "index.html" else "article",
+        "url": settings.url(file),
+        "image": settings.url(card),
+        "image_alt": image_alt or f"{title}: {settings.desk_name}",
+        "image_size": (CARD_SIZE[0] * CARD_SCALE, CARD_SIZE[1] * CARD_SCALE),
+        "font_urls": {f"{STATIC}/{name}": weight for name, weight in fonts.web_fonts().items()},
+        "css": Markup(static_css()),
+        "font_family": fonts.FAMILY,
+    }
 
 
-def export(executed: Path) -> tuple[str, dict]:
-    """Convert an executed notebook into page HTML; return it with the page's title and summary."""
+@functools.cache
+def static_css() -> str:
+    """The desk's page style, inlined into every page."""
+    return (Path(__file__).resolve().parent / STATIC / "page.css").read_text(encoding="utf-8")
+
+
+def exporter() -> "TemplateExporter":
+    """Return nbconvert's exporter configured for the desk's pages."""
+    from nbconvert.exporters import TemplateExporter
+
+    class PageExporter(TemplateExporter):
+        """nbconvert's exporter, rendering with the desk's environment and cell loop."""
+
+        output_mimetype = "text/html"
+
+        def _create_environment(self) -> jinja2.Environment:
+            """Use the desk's environment: autoescape on, the same templates as the index."""
+            return environment()
+
+    return PageExporter(template_file="notebook.html.j2", file_extension=".html")
+
+
+def export(executed: Path, page: str | None = None) -> tuple[str, dict]:
+    """Convert an executed notebook into its page; return the HTML and the page's meta.
+
+    `page` is the page's file name in site/ (for its address in og:url); by default the
+    notebook's own name. Meta holds title, summary and lead image, or `skip` with a reason
+    when the notebook called story.skip_page: then the HTML is empty.
+    """
+    import nbformat
+
     notebook = nbformat.read(executed, as_version=4)
     meta = page_meta(notebook)
-    return to_html(notebook, f"{meta['title']} | {SITE_NAME}"), meta
-
-
-def check(page: str, text: str) -> None:
-    """Refuse a page that fetches from another host, or shows code, tracebacks or paths."""
-    for pattern in (REMOTE_FETCH, REMOTE_CSS):
-        found = pattern.search(text)
-        if found:
-            msg = f"{page}: loads from another host ({found.group(0)[:80]!r})"
-            raise RenderError(msg)
-    for what, pattern in LEAKS.items():
-        found = pattern.search(text)
-        if found:
-            msg = f"{page}: shows {what} ({found.group(0)[:80]!r})"
-            raise RenderError(msg)
+    if "skip" in meta:
+        return "", meta
+    file = page or f"{Path(executed).stem}.html"
+    resources = {"page": head(file, **meta)}
+    text, _ = exporter().from_notebook_node(notebook, resources=resources)
+    return text, meta
 
 
 def index_html(pages: list[Page]) -> str:
     """Return the site's index page, linking every page, in the same shell as the others."""
-    items = "".join(
-        f'<li><a href="{html.escape(p.file)}">{html.escape(p.title)}</a>'
-        f'<br><span class="byline">{html.escape(p.summary)}</span></li>'
-        for p in pages
-    )
-    markup = (
-        f"<h1>{html.escape(SITE_NAME)}</h1>"
-        '<p class="dek">How exposed were the Chinese firms the US blacklisted in October 2019, '
-        "and how did the blacklist grow?</p>"
-        f'<ul class="timeline-list">{items}</ul>'
-    )
-    cell = nbformat.v4.new_code_cell(
-        outputs=[nbformat.v4.new_output("display_data", data={"text/html": markup})]
-    )
-    return to_html(nbformat.v4.new_notebook(cells=[cell]), SITE_NAME)
+    settings = site()
+    page = head("index.html", settings.site_name, settings.description, None, None)
+    return render("index.html.j2", page=page, pages=pages)
+
+
+def write_assets(site_dir: Path) -> list[Path]:
+    """Write what every page loads from site/static/: the web fonts and the site's card."""
+    from entitylist import publish
+
+    written = []
+    for name in fonts.web_fonts():
+        target = site_dir / STATIC / name
+        atomic.write_bytes(target, (fonts.FONT_DIR / name).read_bytes())
+        written.append(target)
+    card = site_dir / SITE_CARD
+    atomic.write_bytes(card, publish.card(None))
+    return [*written, card]
+
+
+# A reference that would make a reader's browser fetch from another host: any absolute or
+# protocol-relative URL in an attribute that loads something.
+FETCHING = {
+    "script": ("src",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "image": ("href",),
+    "use": ("href",),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "track": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "input": ("src",),
+    "feimage": ("href",),
+}
+REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+REMOTE_CSS = re.compile(r"(?:url\(\s*[\"']?|@import\s+[\"']?)\s*(?:[a-z]+:)?//", re.IGNORECASE)
+# Text a reader should never see: a traceback, an input or output prompt.
+LEAKS = {
+    "a traceback": re.compile(
+        r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+|\bError: .*\n\s+at "
+    ),
+    "a code prompt": re.compile(r"\b(?:In|Out)\s?\[\d*\]:"),
+}
+# A path on the machine that rendered the page. URLs are removed before this is searched,
+# so https://www.example.com/home/news/item is an address, not a home folder.
+URL = re.compile(r"\bhttps?://\S*", re.IGNORECASE)
+LOCAL_PATH = re.compile(
+    r"(?<![\w.~/-])/(?:home|root|tmp|work|Users|var|srv|opt|usr|mnt)/[\w.-]+"
+    r"|\bfile:/"
+    r"|(?<![\w.-])~/[\w.-]"
+    r"|\b[A-Za-z]:\\[\w.-]"
+    r"|\.venv/|site-packages",
+    re.IGNORECASE,
+)
+CODE_CLASSES = re.compile(r"\b(?:jp-InputArea|jp-InputPrompt|jp-OutputPrompt|input_area)\b")
+
+
+def page_problem(tree: object) -> str | None:
+    """The first thing in a parsed page that a reader must not get, described; else None."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        tag = element.tag.rsplit("}", 1)[-1].lower()
+        if tag == "script":
+            return "shows a script (pages carry no JavaScript)"
+        if tag in {"pre", "code"} or CODE_CLASSES.search(element.get("class", "")):
+            return f"shows code (<{tag}>)"
+        for attribute, value in element.attrib.items():
+            # xlink:href and {http://www.w3.org/1999/xlink}href are both an href.
+            name = attribute.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
+            if name.startswith("on"):
+                return f"carries a script in {name}= on <{tag}>"
+            if value.strip().lower().startswith(("javascript:", "vbscript:")):
+                return f"links to a script ({value[:60]!r})"
+            if name in FETCHING.get(tag, ()) and REMOTE.search(value):
+                return f"loads from another host ({tag} {name}={value[:80]!r})"
+            if name == "style" and REMOTE_CSS.search(value):
+                return f"loads from another host (style {value[:80]!r})"
+            if name in {"href", "src"} and not URL.match(value) and LOCAL_PATH.search(value):
+                return f"shows a local file path ({value[:80]!r})"
+        if tag == "style" and REMOTE_CSS.search(element.text or ""):
+            found = REMOTE_CSS.search(element.text or "")
+            return f"loads from another host ({found.group(0)[:80]!r})"
+    return None
+
+
+def check(name: str, text: str) -> None:
+    """Refuse a page that fetches from another host, or shows code, tracebacks or paths."""
+    import lxml.html
+
+    if not text.strip():
+        msg = f"{name}: the page is empty"
+        raise RenderError(msg)
+    tree = lxml.html.document_fromstring(text)
+    problem = page_problem(tree)
+    if problem:
+        msg = f"{name}: {problem}"
+        raise RenderError(msg)
+    for bad in tree.xpath("//style"):
+        bad.drop_tree()
+    reader_text = URL.sub(" ", tree.text_content())
+    for what, pattern in {**LEAKS, "a local file path": LOCAL_PATH}.items():
+        found = pattern.search(reader_text)
+        if found:
+            msg = f"{name}: shows {what} ({found.group(0)[:80]!r})"
+            raise RenderError(msg)

@@ -261,7 +261,11 @@ def publish_page(step: Step, executed: Path, site: Path) -> dict:
     """Export a step's page into site/, after checking it; return its title and summary."""
     from entitylist import atomic, pages
 
-    text, meta = pages.export(executed)
+    text, meta = pages.export(executed, page=step.page_file)
+    if "skip" in meta:
+        # story.skip_page: the notebook has nothing to publish; its page leaves the site.
+        (site / step.page_file).unlink(missing_ok=True)
+        return {"skip": meta["skip"]}
     pages.check(step.page_file, text)
     atomic.write_text(site / step.page_file, text)
     return {"title": meta["title"], "summary": meta.get("summary", "")}
@@ -349,8 +353,9 @@ def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
     listed = [
         pages.Page(s.page_file, page_meta[s.page_file]["title"], page_meta[s.page_file]["summary"])
         for s in sorted(steps, key=index_order)
-        if s.page_file and s.page_file in page_meta
+        if s.page_file and "title" in page_meta.get(s.page_file, {})
     ]
+    pages.write_assets(work_root / paths.SITE_NAME)
     text = pages.index_html(listed)
     pages.check("index.html", text)
     atomic.write_text(work_root / paths.SITE_NAME / "index.html", text)

@@ -47,7 +47,9 @@ INK = {
 # How a footer names a series' colour when the chart cannot label it directly.
 COLOUR_NAMES = dict(zip(CATEGORY, ["blue", "orange", "green", "purple", "grey"], strict=True))
 
-FONT = '"Helvetica Neue", Helvetica, Arial, "Noto Sans CJK SC", sans-serif'
+# The shipped font first (fonts.py), so vl-convert measures and draws chart text, the browser
+# shows it and the social cards rasterise it with one and the same font.
+FONT = '"Noto Sans CJK SC", "Helvetica Neue", Helvetica, Arial, sans-serif'
 HEADLINE_SIZE = 20
 DEK_SIZE = 14
 LABEL_SIZE = 12
@@ -57,6 +59,13 @@ ARTICLE_WIDTH = 640
 # A 360 px phone screen less the page's 16 px margins: the column a phone chart fills.
 PHONE_WIDTH = 328
 DEFAULT_CREDIT = "Chart: TechNode data desk"
+# The least room an axis label needs, label and gap: a year ("2019") at 12 px plus air.
+TICK_SPACING = 56
+
+
+def tick_count(plot_width: int, spacing: int = TICK_SPACING) -> int:
+    """How many axis ticks fit a plot width with each label given `spacing` pixels."""
+    return max(2, int(plot_width // spacing))
 
 
 def ink(color: str) -> str:

@@ -1,0 +1,380 @@
+"""Pages from the templates: export, index, site settings, sharing tags, cards, fonts, checks.
+
+Executed notebooks are built here from real fragments, with the outputs IPython records
+for them (`_repr_html_` returning markup and metadata); the real papermill runs are in
+test_site.py (the fixture pipelines) and test_render.py.
+"""
+
+import io
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from lxml import html as lxml_html
+from PIL import Image
+
+from entitylist import fonts, pages, publish, story, theme
+from entitylist.errors import ParameterError, RenderError
+
+BASE = "https://desk.example.org/entitylist/"
+
+
+@pytest.fixture(autouse=True)
+def no_base_url(monkeypatch):
+    """Without a base URL unless a test sets one."""
+    monkeypatch.delenv(pages.SITE_URL_ENV, raising=False)
+
+
+def displayed(fragment: object) -> nbformat.NotebookNode:
+    """The output IPython records when a cell displays the object."""
+    markup, metadata = fragment._repr_html_()
+    return nbformat.v4.new_output(
+        "display_data",
+        data={"text/html": markup, "text/plain": "<fragment>"},
+        metadata={"text/html": metadata},
+    )
+
+
+def figure(name: str) -> publish.Published:
+    """A published figure, as publish.save returns it."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+        '<rect width="4" height="4"/></svg>'
+    )
+    data = pd.DataFrame({"Kind": ["Companies"], "Entries": [8]})
+    return publish.Published(
+        name, f"Headline {name}", f"About {name}", data, svg, svg, f"charts/{name}.csv"
+    )
+
+
+def executed(tmp_path: Path, *cells: nbformat.NotebookNode) -> Path:
+    """Write an executed notebook of the given cells."""
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=list(cells)), path)
+    return path
+
+
+def code(*outputs: nbformat.NotebookNode, source: str = "x") -> nbformat.NotebookNode:
+    """A code cell that produced these outputs."""
+    return nbformat.v4.new_code_cell(source, outputs=list(outputs))
+
+
+def meta_tags(text: str) -> dict[str, str]:
+    """A page's <meta> tags, by property or name."""
+    tree = lxml_html.fromstring(text)
+    return {m.get("property") or m.get("name"): m.get("content") for m in tree.xpath("//meta")}
+
+
+def header(**kwargs) -> nbformat.NotebookNode:
+    """A cell displaying a page header."""
+    return code(displayed(story.header("Hikvision & the list", "Dek <b>", "2019-10-09", **kwargs)))
+
+
+def test_export_renders_the_notebook_through_the_desks_templates(tmp_path: Path):
+    path = executed(
+        tmp_path,
+        nbformat.v4.new_code_cell("as_of = ''", outputs=[]),
+        header(),
+        nbformat.v4.new_markdown_cell("## Methods\n\nThe *reporter's* words <script>x</script>"),
+        code(
+            displayed(story.say("{{ n }} entries", n=28)),
+            nbformat.v4.new_output("stream", name="stdout", text="printed for the reporter"),
+            nbformat.v4.new_output(
+                "execute_result", data={"text/plain": "'a repr'"}, execution_count=3
+            ),
+        ),
+    )
+    text, meta = pages.export(path, page="company-hikvision.html")
+    assert meta["title"] == "Hikvision & the list"
+    assert "<title>Hikvision &amp; the list | The Entity List story</title>" in text
+    assert "<h2>Methods</h2>" in text
+    assert "<em>reporter's</em> words &lt;script&gt;x&lt;/script&gt;" in text
+    assert "<p>28 entries</p>" in text
+    for hidden in ("printed for the reporter", "a repr", "as_of", "In&nbsp;["):
+        assert hidden not in text
+    pages.check("company-hikvision.html", text)
+
+
+def test_nbconvert_uses_the_one_autoescaping_environment():
+    from nbconvert.exporters import TemplateExporter
+
+    exporter = pages.exporter()
+    assert isinstance(exporter, TemplateExporter)
+    assert exporter.environment is pages.environment()
+    assert exporter.environment.autoescape is True
+    template = exporter.environment.from_string("{{ x }}")
+    assert template.render(x="<b>") == "&lt;b&gt;"
+
+
+def test_every_page_carries_sharing_tags_with_the_lead_charts_card(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv(pages.SITE_URL_ENV, BASE.rstrip("/"))
+    path = executed(tmp_path, header(), code(displayed(figure("rules-over-time"))))
+    text, meta = pages.export(path, page="timeline.html")
+    tags = meta_tags(text)
+    assert tags["og:url"] == BASE + "timeline.html"
+    assert tags["og:image"] == tags["twitter:image"] == BASE + "charts/rules-over-time.png"
+    assert (tags["og:image:width"], tags["og:image:height"]) == ("2400", "1350")
+    assert tags["og:image:alt"] == "About rules-over-time"
+    assert tags["og:title"] == tags["twitter:title"] == "Hikvision & the list"
+    assert (
+        tags["description"] == tags["og:description"] == tags["twitter:description"] == "Dek <b>"
+    )
+    assert tags["og:site_name"] == "The Entity List story"
+    assert tags["og:type"] == "article"
+    assert tags["twitter:card"] == "summary_large_image"
+    assert meta["image"] == "rules-over-time"
+
+
+def test_the_header_names_the_card_and_without_a_base_url_addresses_are_relative(tmp_path: Path):
+    path = executed(
+        tmp_path,
+        header(image="china-entries-per-year"),
+        code(displayed(figure("rules-over-time")), displayed(figure("china-entries-per-year"))),
+    )
+    tags = meta_tags(pages.export(path, page="story.html")[0])
+    assert tags["og:url"] == "story.html"
+    assert tags["og:image"] == "charts/china-entries-per-year.png"
+    assert tags["og:image:alt"] == "About china-entries-per-year"
+
+
+def test_a_page_without_a_chart_shares_the_site_card(tmp_path: Path):
+    tags = meta_tags(pages.export(executed(tmp_path, header()), page="data.html")[0])
+    assert tags["og:image"] == "static/card.png"
+
+
+def test_a_figure_inside_a_section_is_the_lead_chart(tmp_path: Path):
+    section = story.section("Revenue", [figure("revenue-dahua")])
+    _, meta = pages.export(executed(tmp_path, header(), code(displayed(section))))
+    assert meta["image"] == "revenue-dahua"
+
+
+def test_the_page_opens_with_its_header(tmp_path: Path):
+    intro = nbformat.v4.new_markdown_cell("# Cleaning\n\nThis notebook checks the raw snapshot")
+    with pytest.raises(
+        RenderError, match=r"cell 1 \('# Cleaning'\) comes before the page's header"
+    ):
+        pages.export(executed(tmp_path, intro, header()))
+    early = code(displayed(story.say("Too early")), source="story.say('Too early')")
+    with pytest.raises(RenderError, match="cell 1 .* shows a prose before the header"):
+        pages.export(executed(tmp_path, early, header()))
+    with pytest.raises(RenderError, match=r"no header: .*story\.header"):
+        pages.export(executed(tmp_path, code(source="print('no header')")))
+
+
+def test_html_the_desks_code_did_not_make_is_refused(tmp_path: Path):
+    frame = pd.DataFrame({"is_partnership": [True]})
+    dump = nbformat.v4.new_output("display_data", data={"text/html": frame._repr_html_()})
+    path = executed(tmp_path, header(), code(dump, source="frame"))
+    with pytest.raises(RenderError, match=r"cell 2 \('frame'\) shows HTML that story or publish"):
+        pages.export(path)
+
+
+def test_skip_page_leaves_the_page_out(tmp_path: Path):
+    path = executed(tmp_path, header(), code(displayed(story.skip_page("before the data"))))
+    assert pages.export(path) == ("", {"skip": "before the data"})
+
+
+def test_index_lists_pages_in_the_same_shell(monkeypatch):
+    monkeypatch.setenv(pages.SITE_URL_ENV, BASE)
+    listed = [
+        pages.Page("story.html", "The US blacklisted <China's> champions", "Dek & more"),
+        pages.Page("data.html", "The data behind the story", "Where every number comes from"),
+    ]
+    text = pages.index_html(listed)
+    links = lxml_html.fromstring(text).xpath("//main//li/a")
+    assert [(a.get("href"), a.text) for a in links] == [
+        ("story.html", "The US blacklisted <China's> champions"),
+        ("data.html", "The data behind the story"),
+    ]
+    tags = meta_tags(text)
+    assert tags["og:url"] == BASE + "index.html"
+    assert tags["og:image"] == BASE + "static/card.png"
+    assert tags["og:type"] == "website"
+    assert '<nav class="masthead"' in text
+    assert '<footer class="colophon">Published by the TechNode data desk.' in text
+    pages.check("index.html", text)
+
+
+def test_site_settings_are_checked(tmp_path: Path, monkeypatch):
+    settings = tmp_path / "site.yaml"
+    good = "site_name: S\ndesk_name: D\ndescription: A site\n"
+    settings.write_text(good + "base_url: https://desk.example.org/story\n", encoding="utf-8")
+    assert pages.site(settings).base_url == "https://desk.example.org/story/"
+    assert pages.site(settings).address == "desk.example.org/story"
+    settings.write_text(good + "base_url: ftp://desk.example.org/\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"site\.yaml: base_url: 'ftp://desk"):
+        pages.site(settings)
+    settings.write_text("site_name: S\ndesk_name: ''\ndescription: A site\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"site\.yaml: desk_name: must not be empty"):
+        pages.site(settings)
+    settings.write_text(good + "colour: red\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"site\.yaml: colour"):
+        pages.site(settings)
+    settings.write_text(good + "base_url: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"^site\.yaml: line 5: not valid YAML"):
+        pages.site(settings)
+    with pytest.raises(ParameterError, match=r"^missing\.yaml: cannot read the site settings"):
+        pages.site(tmp_path / "missing.yaml")
+    settings.write_text(good, encoding="utf-8")
+    monkeypatch.setenv(pages.SITE_URL_ENV, "not a url")
+    with pytest.raises(ParameterError, match="ENTITYLIST_SITE_URL: base_url: 'not a url'"):
+        pages.site(settings)
+    monkeypatch.setenv(pages.SITE_URL_ENV, "https://pages.example.io/entitylist")
+    assert (
+        pages.site(settings).url("story.html") == "https://pages.example.io/entitylist/story.html"
+    )
+
+
+def test_the_projects_site_settings_are_valid():
+    settings = pages.site()
+    assert settings.site_name == "The Entity List story"
+    assert settings.desk_name == "TechNode data desk"
+
+
+def test_assets_are_the_shipped_fonts_and_the_site_card(tmp_path: Path):
+    written = pages.write_assets(tmp_path)
+    assert sorted(p.name for p in written) == sorted([*fonts.web_fonts(), "card.png"])
+    for name in fonts.web_fonts():
+        assert (tmp_path / "static" / name).read_bytes() == (fonts.FONT_DIR / name).read_bytes()
+    with Image.open(tmp_path / "static" / "card.png") as card:
+        assert card.size == (2400, 1350)
+
+
+def test_pages_load_the_shipped_font_first(tmp_path: Path):
+    from fontTools.ttLib import TTFont
+
+    text = pages.index_html([])
+    faces = re.findall(r'@font-face \{ font-family: "([^"]+)"; [^}]*src: url\("([^"]+)"\)', text)
+    assert sorted(url for _, url in faces) == sorted(f"static/{n}" for n in fonts.web_fonts())
+    for family, url in faces:
+        font = TTFont(fonts.FONT_DIR / Path(url).name)
+        assert font.flavor == "woff2"
+        assert font["name"].getDebugName(1) == family
+        # The page's stack and the charts' stack both start with the shipped family.
+        assert f'--font: "{family}",' in text
+        assert theme.FONT.startswith(f'"{family}",')
+
+
+def test_web_fonts_draw_what_the_chart_fonts_draw():
+    from fontTools.ttLib import TTFont
+
+    for name in fonts.web_fonts():
+        web = set(TTFont(fonts.FONT_DIR / name).getBestCmap())
+        desktop = set(TTFont(fonts.FONT_DIR / name.replace(".woff2", ".otf")).getBestCmap())
+        assert web == desktop, name
+    needed = fonts.data_characters() | set("Oct. 9, 2019 — “Hikvision’s” 4.9%")
+    assert not needed - fonts.shipped_characters()
+
+
+def test_tick_counts_leave_room_for_each_label():
+    for width in (258, 328, 570, 640):
+        count = theme.tick_count(width)
+        assert count >= 2
+        assert count * theme.TICK_SPACING <= width
+        assert (count + 1) * theme.TICK_SPACING > width
+
+
+def red_box(png: bytes) -> tuple[int, int, int, int]:
+    """The bounding box of the pure red pixels of an image."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    mask = Image.eval(image.split()[0], lambda v: 255 if v > 200 else 0)
+    green = Image.eval(image.split()[1], lambda v: 255 if v < 60 else 0)
+    from PIL import ImageChops
+
+    return ImageChops.multiply(mask, green).getbbox()
+
+
+@pytest.mark.parametrize(("width", "height"), [(300, 100), (100, 300)])
+def test_a_card_draws_the_chart_as_large_as_fits(width: int, height: int):
+    chart = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        f'<rect width="{width}" height="{height}" fill="#ff0000"/></svg>'
+    )
+    png = publish.card(chart)
+    card = Image.open(io.BytesIO(png))
+    assert card.size == (2400, 1350)
+    left, top, right, bottom = red_box(png)
+    # The chart keeps its shape, is centred, and fills the card's width or its height.
+    assert abs((right - left) / (bottom - top) - width / height) < 0.02
+    assert abs(left - (2400 - right)) <= 2
+    assert (right - left) >= 0.9 * 2400 or (bottom - top) >= 0.75 * 1350
+    # ...above the brand strip, whose rule is drawn in the house gridline colour.
+    column = [card.convert("RGB").getpixel((1200, y)) for y in range(bottom, 1350)]
+    assert (0xE3, 0xE3, 0xE3) in column
+
+
+def dark_pixels(png: bytes, box: tuple[int, int, int, int]) -> int:
+    """How many pixels in a region are darker than light grey (text)."""
+    region = Image.open(io.BytesIO(png)).convert("L").crop(box)
+    return sum(1 for v in region.get_flattened_data() if v < 160)
+
+
+def test_the_card_strip_shows_the_desk_and_the_address_when_there_is_one(monkeypatch):
+    strip_left, strip_right = (0, 1200, 1000, 1350), (1400, 1200, 2400, 1350)
+    plain = publish.card(None)
+    assert dark_pixels(plain, strip_left) > 500
+    assert dark_pixels(plain, strip_right) == 0
+    monkeypatch.setenv(pages.SITE_URL_ENV, BASE)
+    assert dark_pixels(publish.card(None), strip_right) > 500
+
+
+def test_every_data_mark_gets_a_tooltip_and_the_frame_does_not(tables):
+    from entitylist import charts
+
+    figure = charts.entries_by_kind(tables["entries_2019"])
+    drawn = publish.svg(publish.spec(figure, theme.PHONE_WIDTH))
+    assert drawn == publish.svg(publish.spec(figure, theme.PHONE_WIDTH))
+    root = lxml_html.fromstring(drawn)
+    assert root.get("role") == "graphics-document document"
+    assert root.get("aria-label") == figure.description
+    marks = root.xpath("//*[@aria-roledescription='bar']")
+    assert len(marks) == len(figure.data)
+    for mark in marks:
+        assert [c.text for c in mark if c.tag == "title"] == [mark.get("aria-label")]
+    for frame in root.xpath("//*[@aria-roledescription='axis' or @aria-roledescription='title']"):
+        assert not [c for c in frame if c.tag == "title"]
+
+
+@pytest.mark.parametrize(
+    "ordinary",
+    [
+        '<p><a href="https://www.example.com/home/news/item">https://www.example.com/home/news/item</a></p>',
+        '<p><a href="http://example.org/tmp/x/">example.org/tmp/x/</a></p>',
+        '<p>See <a href="data/rules.csv">rules.csv</a>, 24/7 and/or the root/home split.</p>',
+        '<meta property="og:image" content="https://cdn.example.org/x.png">',
+        '<p><a href="//other.example/home/x">another site</a></p>',
+        "<p>Reported by https://www.reuters.com/root/tmp/usr/article.</p>",
+    ],
+)
+def test_check_passes_ordinary_pages(ordinary: str):
+    pages.check("ok.html", f"<html><head></head><body>{ordinary}</body></html>")
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ('<img src="https://x.example/y.png">', "loads from another host"),
+        ('<link rel="stylesheet" href="//cdn.example/x.css">', "loads from another host"),
+        ("<style>@import url(https://x.example/a.css);</style>", "loads from another host"),
+        ('<div style="background: url(http://x.example/y.png)"></div>', "loads from another host"),
+        ('<svg><image href="https://x.example/y.png"/></svg>', "loads from another host"),
+        ("<script>1</script>", "shows a script"),
+        ('<a href="javascript:alert(1)">x</a>', "links to a script"),
+        ('<p onclick="x()">x</p>', "carries a script"),
+        ("<pre>import pandas</pre>", "shows code"),
+        ('<div class="jp-InputArea">x</div>', "shows code"),
+        ("<p>/home/desk/entitylist/data/raw/events.csv</p>", "a local file path"),
+        ("<p>kept at /tmp/pytest-1/build/x.ipynb</p>", "a local file path"),
+        ("<p>file:///work/main/site/index.html</p>", "a local file path"),
+        ("<p>C:\\Users\\desk\\story.ipynb</p>", "a local file path"),
+        ("<p>.venv/lib/python3.11/site-packages/pandas</p>", "a local file path"),
+        ('<a href="/home/desk/x.csv">data</a>', "a local file path"),
+        ("<p>Traceback (most recent call last):</p>", "a traceback"),
+        ("<p>In [3]: x</p>", "a code prompt"),
+    ],
+)
+def test_check_refuses_what_a_reader_must_not_get(bad: str, reason: str):
+    with pytest.raises(RenderError, match=f"^bad.html: .*{re.escape(reason)}"):
+        pages.check("bad.html", f"<html><head></head><body>{bad}</body></html>")
