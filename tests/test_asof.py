@@ -1,65 +1,86 @@
-"""The story as it stood on Oct. 9, 2019: nothing published later may appear."""
+"""The as-of view shows what a reader could have known that day, in every table."""
 
-import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from entitylist import paths, render
-from entitylist import tables as loader
+from entitylist import asof, cleaning, figures, tables
+from entitylist.errors import ParameterError
 
-AS_OF = "2019-10-09"
-
-
-def test_as_of_filter_keeps_only_what_was_known(tables):
-    kept = loader.as_of_filter(tables, AS_OF)
-    assert kept["rules"]["date"].max() == pd.Timestamp(AS_OF)
-    assert (kept["events"]["date"] <= pd.Timestamp(AS_OF)).all()
-    assert (kept["financials"]["period_end"] <= pd.Timestamp(AS_OF)).all()
-    assert kept["suppliers"]["reported_by"].notna().all()
-    assert "2024" not in " ".join(kept["suppliers"]["reported_by"].astype(str))
-    newest = kept["rules"].sort_values("date").iloc[-1]
-    assert newest["citation"] == "84 FR 54002"
+DAY = "2019-10-09"
 
 
-@pytest.mark.notebooks
-def test_story_rendered_as_of_the_listing_shows_nothing_later(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
-    out = tmp_path / "as-of"
-    render.render(
-        as_of=AS_OF,
-        output_root=out,
-        quiet=True,
-        only=["10-clean", "20-exposure", "30-timeline", "40-story"],
+@pytest.fixture(scope="module")
+def then(tables_written: Path) -> dict[str, pd.DataFrame]:
+    """Every processed table as known on Oct. 9, 2019."""
+    return tables.load(str(tables_written), DAY)
+
+
+@pytest.fixture(scope="module")
+def tables_written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output root holding the processed tables of the committed snapshot."""
+    root = tmp_path_factory.mktemp("asof")
+    cleaning.write_processed(cleaning.clean_all(), root / "data" / "processed")
+    return root
+
+
+def test_nothing_known_later_is_in_any_table(then):
+    cutoff = pd.Timestamp(DAY)
+    for name, table in then.items():
+        if "known_since" in table:
+            assert (table["known_since"] <= cutoff).all(), name
+
+
+def test_figures_first_published_in_2021_are_left_out(then):
+    financials = then["financials"]
+    # SenseTime's 2018 revenue came out with its 2021 prospectus.
+    assert financials.query("company == 'sensetime'").empty
+    # Megvii's Shanghai prospectus (2021) restates 2018: only the Hong Kong basis was known.
+    megvii_2018 = financials.query(
+        "company == 'megvii' and period == 'FY 2018' and metric == 'total_revenue'"
     )
-    site = out / "site"
-    for page in ("story.html", "timeline.html", "exposure.html"):
-        text = (site / page).read_text(encoding="utf-8")
-        dates = re.findall(r'<time datetime="(\d{4}-\d{2}-\d{2})"', text)
-        assert dates, page
-        assert max(dates) <= AS_OF, f"{page} shows {max(dates)}"
-        assert 'Data as of <time datetime="2019-10-09">Oct. 9, 2019' in text
-    rules = pd.read_csv(out / "charts" / "rules-over-time.csv")
-    assert rules["date"].max() == AS_OF
-    assert rules.loc[rules["date"] == AS_OF, "rule"].tolist() == ["84 FR 54002"]
-    per_year = pd.read_csv(out / "charts" / "china-entries-per-year.csv")
-    assert per_year["year"].max() == 2019
-    story = (site / "story.html").read_text(encoding="utf-8")
-    assert "2020" not in re.sub(r"<svg.*?</svg>", "", story, flags=re.DOTALL)
-    # The repository's own outputs are not where an as-of render writes.
-    committed = pd.read_csv(paths.ROOT / "charts" / "rules-over-time.csv")
-    assert committed["date"].max() > AS_OF
+    assert list(megvii_2018["definition"]) == ["total revenue, Hong Kong prospectus basis"]
 
 
-def test_every_profile_works_as_of_the_listing(tables):
-    from entitylist import figures, story
+def test_megvii_prospectus_figures_of_august_2019_are_in(then):
+    share = then["financials"].query("company == 'megvii' and period == 'H1 2019'")
+    assert 4.9 in set(share["value"])
 
-    kept = loader.as_of_filter(tables, AS_OF)
-    for company in kept["companies"]["company"]:
-        profile = figures.profile(kept, company)
-        later = figures.after_listing(kept["events"], company)
-        assert later.empty, company
-        assert "No later events" in story.timeline(later, empty="No later events.").markup
-        assert profile["listed_on"] == pd.Timestamp(AS_OF)
-    assert len(figures.after_listing(tables["events"], "sensetime")) == 5
+
+def test_the_official_list_of_2026_is_not_known(then):
+    assert then["entity_list"].empty
+    assert then["entity_citations"].empty
+
+
+def test_bureau_names_first_printed_in_2026_are_withheld(then):
+    entries = then["entries_2019"].set_index("entry_no")
+    assert len(entries) == 28
+    assert pd.isna(entries.at[2, "name"])
+    assert entries.at[22, "name"] == "Hangzhou Hikvision Digital Technology Co., Ltd."
+    summary = figures.rule_summary(then["entries_2019"])
+    assert summary["unnamed"] == 18
+
+
+def test_events_after_the_day_are_left_out(then):
+    assert then["events"]["date"].max() == pd.Timestamp(DAY)
+    assert figures.after_listing(then["events"]).empty
+
+
+def test_the_snapshot_is_what_was_public_that_day(then):
+    snapshot = figures.snapshot_at(then["financials"], then["companies"]).set_index("company")
+    assert snapshot.at["Hikvision", "period"] == "FY 2018"
+    assert snapshot.at["Megvii", "share_pct"] == pytest.approx(4.9)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2019-13-01", "YYYY-MM-DD"),
+        ("2015-01-01", "before"),
+        ("2099-01-01", "future"),
+    ],
+)
+def test_a_bad_as_of_is_refused_naming_it(value, message):
+    with pytest.raises(ParameterError, match=rf"(?i){message}"):
+        asof.parse(value)

@@ -1,21 +1,18 @@
-"""The house style: one registered theme, and every published chart framed the same way."""
+"""The house style as code, and charts drawn honestly: unknowns marked, periods placed, notes
+computed from the data they annotate, words that are the reporter's."""
 
 import re
 from pathlib import Path
 
 import altair as alt
+import pandas as pd
 import pytest
-from PIL import Image
 
-from entitylist import charts, publish, theme
-from entitylist.charts import Figure
+from entitylist import charts, figures, publish, tables, theme
+from entitylist.errors import WordsError
 
-HOUSE_STYLE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "house-style.md"
-
-
-def all_figures(tables) -> list[Figure]:
-    """Every figure the project publishes, built from the real processed tables."""
-    return charts.all_figures(tables)
+HOUSE_STYLE = Path(__file__).resolve().parents[1] / "docs" / "house-style.md"
+WORDS = charts.Words("Headline with {{ missing|default('no') }} facts", "A dek")
 
 
 def test_theme_is_registered_and_enabled():
@@ -32,93 +29,133 @@ def test_theme_encodes_the_house_tokens():
     assert config["axisY"]["grid"] is True
     assert config["axisX"]["grid"] is False
     assert config["view"]["stroke"] is None
-    assert config["range"]["category"][:2] == ["#0b5cad", "#e8a33d"]
 
 
-def test_theme_colours_match_the_house_style_document():
-    if not HOUSE_STYLE.exists():
-        pytest.skip("shared/docs/house-style.md is not beside this checkout")
+def test_theme_colours_and_inks_are_the_documented_ones():
     documented = set(re.findall(r"#[0-9a-f]{6}", HOUSE_STYLE.read_text(encoding="utf-8")))
     assert set(theme.PALETTE.values()) <= documented
+    assert set(theme.INK.values()) <= documented
 
 
-def test_every_published_chart_is_framed(tables):
-    figures = all_figures(tables)
-    assert figures
-    for figure in figures:
-        spec = figure.chart().to_dict()
-        headline = " ".join(spec["title"]["text"])
-        assert headline == " ".join(figure.headline.split()), figure.name
-        assert spec["title"]["subtitle"], figure.name
-        footer = spec["vconcat"][0]["title"]
-        assert footer["orient"] == "bottom"
-        assert footer["text"][0].startswith("Source: "), figure.name
-        assert footer["text"][-1] == theme.DEFAULT_CREDIT
-        assert spec["description"] == figure.description
-        assert len(figure.description) > 40
+def contrast(color: str) -> float:
+    """WCAG contrast of a colour against white."""
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(int(color[i : i + 2], 16) / 255) for i in (1, 3, 5))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
 
 
-def test_charts_have_no_frame_and_bars_start_at_zero(tables):
-    for figure in all_figures(tables):
-        spec = figure.chart().to_dict()
-        text = str(spec)
-        assert "'zero': False" not in text, figure.name
+def test_every_ink_reads_on_white():
+    for color in theme.INK:
+        assert contrast(theme.ink(color)) >= 4.5, color
 
 
-def test_footer_and_headline_wrap_to_the_phone_width(tables):
-    for figure in all_figures(tables):
-        phone = figure.chart(theme.PHONE_WIDTH).to_dict()
-        lines = phone["title"]["text"] + phone["vconcat"][0]["title"]["text"]
-        longest = max(len(line) for line in lines)
-        assert longest * theme.FOOTER_SIZE * 0.55 <= theme.PHONE_WIDTH * 1.7, figure.name
+def test_a_template_naming_an_unknown_fact_is_refused(tables):
+    said = charts.Words("Peaked in {{ peak_year_typo }}", "dek")
+    with pytest.raises(WordsError, match=r"'Peaked in .*'peak_year_typo' is undefined"):
+        charts.rules_over_time(tables["rules"], said)
 
 
-def test_chart_files_are_deterministic_and_complete(tables, tmp_path: Path):
-    figure = charts.entries_by_kind(tables["entries_2019"])
-    first, second = tmp_path / "a", tmp_path / "b"
-    publish.save(figure, first)
-    publish.save(figure, second)
-    names = sorted(p.name for p in first.iterdir())
-    assert names == sorted(
-        f"entries-by-kind{s}" for s in (".csv", ".png", ".svg", ".phone.svg", ".vl.json")
+def as_of(day: str, tables_by_day: dict) -> dict[str, pd.DataFrame]:
+    """The tables as known on a day."""
+    return tables.as_of_filter(tables_by_day, day)
+
+
+OVERSEAS = charts.Words(
+    "{% if hikvision_definitions > 1 %}Two definitions{% else %}One definition{% endif %}",
+    "dek",
+    note="{% if hikvision_definitions > 1 %}Hikvision reports two overseas figures.{% endif %}",
+)
+
+
+def test_a_note_states_only_what_the_data_it_annotates_shows(tables):
+    now = charts.overseas_over_time(tables["financials"], tables["companies"], OVERSEAS)
+    then = as_of("2019-10-09", tables)
+    before = charts.overseas_over_time(then["financials"], then["companies"], OVERSEAS)
+    assert now.facts["hikvision_definitions"] == 3
+    assert now.note == "Hikvision reports two overseas figures."
+    # On Oct. 9, 2019 the sources held one Hikvision definition: the note is gone.
+    assert before.facts["hikvision_definitions"] == 1
+    assert before.note is None
+    assert before.headline == "One definition"
+
+
+def test_the_prospectus_clash_is_claimed_only_where_it_exists(tables):
+    said = charts.Words(
+        "{% if clash_year %}clash in {{ clash_year|year }}{% else %}none{% endif %}", "d"
     )
-    for name in names:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name
-    with Image.open(first / "entries-by-kind.png") as card:
-        assert card.size == (2400, 1350)
+    megvii = charts.revenue_history(tables["financials"], "megvii", "Megvii", said)
+    sensetime = charts.revenue_history(tables["financials"], "sensetime", "SenseTime", said)
+    assert megvii.headline == "clash in 2018"
+    assert sensetime.headline == "none"
 
 
-def test_chart_csv_is_exactly_the_plotted_data(tables, tmp_path: Path):
-    figure = charts.entries_by_kind(tables["entries_2019"])
-    publish.save(figure, tmp_path)
-    csv = (tmp_path / "entries-by-kind.csv").read_text(encoding="utf-8").splitlines()
-    assert csv[0].split(",")[:2] == ["kind", "entries"]
-    assert sum(int(line.split(",")[1]) for line in csv[1:]) == 28
+def svg_of(figure: charts.Figure, width: int = theme.ARTICLE_WIDTH) -> str:
+    """The figure as drawn to SVG."""
+    return publish.svg(publish.spec(figure, width))
 
 
-def test_svg_carries_the_description_for_screen_readers(tables, tmp_path: Path):
-    figure = charts.entries_by_kind(tables["entries_2019"])
-    published = publish.save(figure, tmp_path)
-    for svg in (published.desktop_svg, published.phone_svg):
-        root = svg[: svg.index(">")]
-        assert f'aria-label="{figure.description}"' in root
-        labels = re.findall(r'aria-label="([^"]*)"', svg[len(root) :])
-        assert "Companies: 8" in labels
-        assert not any("#" in label for label in labels)
-
-
-def test_shipped_cjk_font_covers_every_chinese_character_in_the_data():
-    from entitylist import fonts
-
-    missing = fonts.data_characters() - fonts.shipped_characters()
-    assert not missing, f"run `make font`: the shipped font lacks {''.join(sorted(missing))}"
-
-
-def test_profile_card_draws_the_chinese_name(tables, tmp_path: Path):
-    hikvision = tables["companies"].set_index("company").loc["hikvision"]
-    figure = charts.revenue_history(
-        tables["financials"], "hikvision", hikvision["name"], hikvision["name_zh"]
+def test_unknown_counts_are_drawn_and_never_as_zero(tables):
+    rules = figures.rules_still_listed(
+        tables["rules"], tables["entity_list"], tables["entries_2019"]
     )
-    assert "海康威视" in figure.dek
-    publish.save(figure, tmp_path)
-    assert "海康威视" in (tmp_path / "revenue-hikvision.svg").read_text(encoding="utf-8")
+    figure = charts.rules_over_time(rules, charts.Words("h", "d"))
+    drawn = svg_of(figure)
+    timeline = figures.rules_timeline(rules)
+    unknown = timeline["count_status"] == "unknown"
+    at_least = timeline["count_status"] == "at least (still listed)"
+    assert unknown.sum() > 0 and at_least.sum() > 0
+    labels = re.findall(r'aria-label="([^"]*)"', drawn)
+    assert sum("China count unknown" in label for label in labels) == unknown.sum()
+    assert sum("count not stated; at least" in label for label in labels) == at_least.sum()
+    # A lower bound is drawn at its value; an unknown sits in its own band below zero.
+    assert (timeline.loc[at_least, "shown"] > 0).all()
+    layers = figure.chart().to_dict()["vconcat"][0]["layer"]
+    unknown_filter = {"filter": "datum.count_status == 'unknown'"}
+    (band,) = [l for l in layers if unknown_filter in l.get("transform", [])]
+    assert band["encoding"]["y"]["field"] == "band"
+    assert float(band["transform"][1]["calculate"]) < 0
+
+
+def test_figures_span_their_periods_and_half_years_are_not_joined(tables):
+    figure = charts.overseas_over_time(tables["financials"], tables["companies"], OVERSEAS)
+    spec = figure.chart().to_dict()
+    layers = [layer for panel in spec["vconcat"][0]["vconcat"][1:] for layer in panel["layer"]]
+    spans = [l for l in layers if l["mark"]["type"] == "rule"]
+    assert spans
+    for span in spans:
+        assert span["encoding"]["x"]["field"] == "period_start"
+        assert span["encoding"]["x2"]["field"] == "period_end"
+    lines = [l for l in layers if l["mark"]["type"] == "line"]
+    assert lines
+    for line in lines:
+        assert {"filter": "datum.period_type == 'FY'"} in line["transform"]
+        assert line["encoding"]["detail"]["field"] == "series"
+
+
+def test_chart_data_for_readers_has_english_headers_and_no_flags(tables):
+    figure = charts.listing_snapshot(
+        tables["financials"], tables["companies"], charts.Words("h", "d"), figures.LISTING_DATE
+    )
+    reader = figure.reader_data()
+    assert list(reader.columns) == [
+        "Company",
+        "Overseas share (%)",
+        "Period",
+        "What overseas means",
+        "How firm",
+        "Source",
+    ]
+    assert not any(reader[c].dtype == bool for c in reader)
+
+
+def test_phone_axes_label_fewer_years():
+    assert theme.tick_step(theme.ARTICLE_WIDTH - 70, 30, room=34) == 2
+    assert theme.tick_step(theme.PHONE_WIDTH - 70, 30, room=34) == 5
+
+
+def test_charts_are_byte_identical_across_runs(tables):
+    figure = charts.suppliers_named(tables["suppliers"], tables["companies"], WORDS)
+    assert svg_of(figure) == svg_of(figure)

@@ -323,14 +323,17 @@ def test_the_card_strip_shows_the_desk_and_the_address_when_there_is_one(monkeyp
 def test_every_data_mark_gets_a_tooltip_and_the_frame_does_not(tables):
     from entitylist import charts
 
-    figure = charts.entries_by_kind(tables["entries_2019"])
+    figure = charts.suppliers_named(
+        tables["suppliers"], tables["companies"], charts.Words("Headline", "Dek")
+    )
     drawn = publish.svg(publish.spec(figure, theme.PHONE_WIDTH))
     assert drawn == publish.svg(publish.spec(figure, theme.PHONE_WIDTH))
     root = lxml_html.fromstring(drawn)
     assert root.get("role") == "graphics-document document"
     assert root.get("aria-label") == figure.description
     marks = root.xpath("//*[@aria-roledescription='bar']")
-    assert len(marks) == len(figure.data)
+    # One bar per company with a count; the others are marked "?" (also with a title).
+    assert len(marks) == figure.data["named_us_suppliers"].notna().sum()
     for mark in marks:
         assert [c.text for c in mark if c.tag == "title"] == [mark.get("aria-label")]
     for frame in root.xpath("//*[@aria-roledescription='axis' or @aria-roledescription='title']"):

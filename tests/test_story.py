@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from entitylist import story
+from entitylist import story, words
 from entitylist.errors import WordsError
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -37,14 +37,14 @@ def cells(markup: str) -> list[list[str]]:
     ],
 )
 def test_long_date_uses_house_months(day, expected):
-    assert story.long_date(day) == expected
+    assert words.long_date(day) == expected
 
 
 @pytest.mark.parametrize(
     ("value", "expected"), [(49840, "CNY 49.8bn"), (949, "CNY 949m"), (1426.9, "CNY 1.4bn")]
 )
 def test_money_in_house_style(value, expected):
-    assert story.money(value) == expected
+    assert words.money(value) == expected
 
 
 def test_say_fills_values_after_the_reporters_markdown():
@@ -290,9 +290,11 @@ def test_only_http_and_relative_links_link(href, target):
     assert story.Link(href, "x").target == target
 
 
-def test_source_link_names_the_publisher():
-    link = story.source_link("https://www.reuters.com/article/1", "copy of a Reuters report")
-    assert (link.text, link.note) == ("reuters.com", "copy of a Reuters report")
+def test_source_link_names_the_publisher_and_labels_copies():
+    link = story.source_link("https://ndtvprofit.com/business/us-adds-eight")
+    assert (link.text, link.note) == ("NDTV Profit", "copy of a Reuters report")
+    # A host the registry does not name reads as itself.
+    assert story.source_link("https://www.reuters.com/article/1").text == "reuters.com"
     assert story.source_link(None) is None
     assert story.source_link("not a url") is None
     assert story.source_link("javascript://x") is None

@@ -49,10 +49,15 @@ class Figure:
     note: str | None = None
     credit: str = theme.DEFAULT_CREDIT
     facts: dict = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
 
     def chart(self, width: int = theme.ARTICLE_WIDTH) -> alt.VConcatChart:
         """Return the framed chart drawn for a given width in pixels."""
         return frame(self, self.draw(self.data, width), width)
+
+    def reader_data(self) -> pd.DataFrame:
+        """The plotted data as a reader gets it (table and CSV): English headers, no flags."""
+        return self.data[list(self.columns)].rename(columns=self.columns)
 
 
 def compose(
@@ -64,8 +69,12 @@ def compose(
     data: pd.DataFrame,
     draw: Draw,
     description: str,
+    columns: dict[str, str],
 ) -> Figure:
-    """Fill the reporter's words with the chart's facts and assemble the Figure."""
+    """Fill the reporter's words with the chart's facts and assemble the Figure.
+
+    `columns` names the plotted columns a reader gets, with their English headers.
+    """
     note = words.fill(said.note, **facts) if said.note else ""
     return Figure(
         name=name,
@@ -77,6 +86,7 @@ def compose(
         draw=draw,
         note=note or None,
         facts=facts,
+        columns=columns,
     )
 
 
@@ -120,13 +130,13 @@ def frame(figure: Figure, body: alt.TopLevelMixin, width: int) -> alt.VConcatCha
     )
 
 
-def source_line(primary: str, urls: pd.Series, limit: int = 4) -> str:
+def source_line(primary: str, urls: pd.Series, limit: int = 4, via: str = "reports by") -> str:
     """Name the primary source and the publishers of the rows (copies by their originals)."""
     found = publishers.credit(urls.dropna())
     if not found:
         return primary
     if len(found) <= limit:
-        return f"{primary}; reports by {words.and_list(found)}"
+        return f"{primary}; {via} {words.and_list(found)}"
     return f"{primary}; {len(found)} publishers, each row's source in the chart's CSV"
 
 
@@ -239,9 +249,12 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         "entries-of-the-rule",
         said,
         facts,
-        source=source_line("Federal Register 84 FR 54002", entries["name_source_url"]),
+        source=source_line(
+            "Federal Register 84 FR 54002", entries["name_source_url"], via="names from"
+        ),
         data=data[["entry_no", "kind", "name", "company", "profile"]],
         draw=draw,
+        columns={"entry_no": "Entry", "kind": "Kind", "name": "Name", "company": "Company"},
         description=(
             f"{summary['entries']} squares, one per entry: "
             + "; ".join(f"{k}: {n}" for k, n in data["kind"].value_counts(sort=False).items())
@@ -340,6 +353,11 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
         source="US Consolidated Screening List as generated on July 31, 2026 (trade.gov)",
         data=data[["year", "entries", "listing_rule", "other", "status"]],
         draw=draw,
+        columns={
+            "year": "Year of first citation",
+            "entries": "China entries still listed",
+            "listing_rule": "Of them, from the Oct. 9, 2019 rule",
+        },
         description=(
             f"Column chart of {summary['china']} entries with an address in China on the list, "
             f"by year of first citation, {summary['first_year']} to {summary['last_year']}; "
@@ -483,6 +501,14 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             ]
         ],
         draw=draw,
+        columns={
+            "date": "Date",
+            "rule": "Rule",
+            "china_entries": "China entries stated",
+            "still_listed": "Still listed in 2026",
+            "count_status": "How the count is known",
+            "source_url": "Source",
+        },
         description=(
             f"Dot chart of {summary['rules']} rules from {summary['first']:%Y} to "
             f"{summary['latest']:%Y}. The largest stated addition is {summary['biggest_entries']} "
@@ -573,7 +599,7 @@ def share_label(row: pd.Series) -> str:
     if pd.isna(row["share_pct"]):
         return "no figure in the desk's sources"
     flag = "" if row["confidence"] in figures.FIRM else f", {row['confidence']}"
-    return f"{words.digits(row['share_pct'])}% ({row['period']}{flag})"
+    return f"{words.share(row['share_pct'])} ({row['period']}{flag})"
 
 
 def listing_snapshot(
@@ -612,6 +638,14 @@ def listing_snapshot(
                 "color",
             ]
         ],
+        columns={
+            "company": "Company",
+            "share_pct": "Overseas share (%)",
+            "period": "Period",
+            "definition": "What overseas means",
+            "confidence": "How firm",
+            "source_url": "Source",
+        },
         draw=lambda d, width: horizontal_bars(
             d,
             width,
@@ -637,24 +671,12 @@ DEFINITION_DASHES = {
 }
 
 
-def short_definition(definition: str) -> str:
-    """'overseas regions (regional split)' -> 'overseas regions', for a key or a label."""
-    inner = (
-        definition[definition.find("(") + 1 : definition.rfind(")")] if "(" in definition else ""
-    )
-    return {
-        "regional split": "overseas regions",
-        "excludes innovative businesses": "overseas main business",
-        "includes Hong Kong": "outside mainland China",
-    }.get(inner, "definition not stated")
-
-
 def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
     """Overseas shares where stated, one panel per company: each figure spans its period, one
     dash pattern per definition of 'overseas', estimates hollow, full years joined only to
     full years of the same definition."""
     data = figures.overseas_shares(financials, companies)
-    data["overseas"] = data["definition"].map(short_definition)
+    data["overseas"] = data["definition"].map(figures.short_definition)
     hikvision = data[data["company"] == "Hikvision"]
     named = list(dict.fromkeys(data["company"]))
     facts = {
@@ -792,11 +814,19 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
             ]
         ],
         draw=draw,
+        columns={
+            "company": "Company",
+            "period": "Period",
+            "share_pct": "Overseas share (%)",
+            "definition": "What overseas means",
+            "confidence": "How firm",
+            "source_url": "Source",
+        },
         description=(
             f"Panels for {words.and_list(named)}: {len(data)} overseas revenue shares, each "
-            f"drawn across its period. Highest {words.digits(data['share_pct'].max())}% "
+            f"drawn across its period. Highest {words.share(data['share_pct'].max())} "
             f"({data.loc[data['share_pct'].idxmax(), 'series']}); lowest "
-            f"{words.digits(data['share_pct'].min())}% "
+            f"{words.share(data['share_pct'].min())} "
             f"({data.loc[data['share_pct'].idxmin(), 'series']})."
         )
         if len(data)
@@ -843,6 +873,11 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
         facts,
         source=source_line("Reports compiled by the desk", suppliers["source_url"]),
         data=data[["name", "named_us_suppliers", "suppliers", "label", "hollow", "color"]],
+        columns={
+            "name": "Company",
+            "named_us_suppliers": "US suppliers named",
+            "suppliers": "Which",
+        },
         draw=lambda d, width: horizontal_bars(
             d.assign(
                 short=d["named_us_suppliers"].map(
@@ -858,7 +893,9 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
         ),
         description=(
             "Bar chart of US suppliers named in the desk's sources: "
-            + "; ".join(r.label for r in data.itertuples() if pd.notna(r.named_us_suppliers))
+            + "; ".join(
+                f"{r.name} {r.label}" for r in data.itertuples() if pd.notna(r.named_us_suppliers)
+            )
             + f". {len(facts['none'])} companies have none named."
         ),
     )
@@ -915,6 +952,13 @@ def revenue_history(
         facts,
         source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
         data=data,
+        columns={
+            "year": "Year",
+            "revenue_cny_m": "Revenue (CNY million)",
+            "basis": "Basis",
+            "confidence": "How firm",
+            "source_url": "Source",
+        },
         draw=draw,
         description=(
             f"Column chart of {name}'s full-year revenue, {len(data)} figures from "

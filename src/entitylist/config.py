@@ -127,6 +127,7 @@ class Publishers(BaseModel):
     copies: dict[Host, Copy]
     aggregators: dict[Host, str]
     names: dict[Host, str]
+    pages: dict[str, Copy] = Field(default_factory=dict)
 
     @field_validator("names")
     @classmethod

@@ -12,6 +12,7 @@ import pandas as pd
 
 from entitylist import atomic, paths
 from entitylist.figures import BAD_CITATIONS
+from entitylist.story import Link
 
 DATA = "data"
 BAD = re.compile(
@@ -34,12 +35,12 @@ def site_data(output_root: str | None) -> Path:
     return paths.output_root(output_root) / paths.SITE_NAME / DATA
 
 
-def write(frame: pd.DataFrame, name: str, output_root: str | None) -> tuple[str, str]:
-    """Write one download; return (label, href relative to the site)."""
+def write(frame: pd.DataFrame, name: str, output_root: str | None) -> Link:
+    """Write one download; return its link (relative to the site)."""
     atomic.write_csv(site_data(output_root) / f"{name}.csv", masked(frame))
-    return (f"{name}.csv ({len(frame):,} rows)", f"{DATA}/{name}.csv")
+    return Link(f"{DATA}/{name}.csv", f"{name}.csv ({len(frame):,} rows)")
 
 
-def tables(published: dict[str, pd.DataFrame], output_root: str | None) -> list[tuple[str, str]]:
+def tables(published: dict[str, pd.DataFrame], output_root: str | None) -> list[Link]:
     """Write every processed table as the page's date knows it; return the links."""
     return [write(frame, name, output_root) for name, frame in published.items()]

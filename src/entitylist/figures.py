@@ -33,6 +33,12 @@ KIND_LABELS = {
     "institute": "Police college",
     "company": "Companies",
 }
+KIND_SINGULAR = {
+    "regional public security bureau": "Regional public security bureau",
+    "subordinate public security bureau": "Subordinate public security bureau",
+    "institute": "Police college",
+    "company": "Company",
+}
 CITATION = re.compile(r"^\s*(\d+)\s*F\.?\s*R\.?\s*(\d+)\s*$")
 # How far into a rule its entity table may begin (see rule_of_entries): the rules whose
 # counts the sources state put it 0 to 7 pages in; matches do not change from 5 to 25.
@@ -166,7 +172,7 @@ def named_entries(
             "name": entries["name"].fillna(unnamed).fillna("Name not yet in the desk's sources"),
             "named": entries["name"].notna(),
             "aliases": entries["name"].map(aliases),
-            "kind": entries["kind_detail"].map(KIND_LABELS).str.replace(r"s$", "", regex=True),
+            "kind": entries["kind_detail"].map(KIND_SINGULAR),
             "company": entries["company"].map(names),
             "profile": entries["company"].map(
                 lambda slug: f"company-{slug}.html" if pd.notna(slug) else pd.NA
@@ -496,6 +502,18 @@ def latest_figure(figures: pd.DataFrame) -> pd.Series | None:
     return best_first(latest).iloc[0]
 
 
+def short_definition(definition: str) -> str:
+    """'overseas regions (regional split)' -> 'overseas regions', for a key or a label."""
+    inner = (
+        definition[definition.find("(") + 1 : definition.rfind(")")] if "(" in definition else ""
+    )
+    return {
+        "regional split": "overseas regions",
+        "excludes innovative businesses": "overseas main business",
+        "includes Hong Kong": "outside mainland China",
+    }.get(inner, "definition not stated")
+
+
 def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     """Every overseas share, one series per company, definition and kind of period."""
     shares = financials[financials["metric"] == "overseas_share"]
@@ -706,7 +724,7 @@ def story_facts(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
     return {
         **rule_summary(entries),
         **rule,
-        "company_names": list(companies.sort_values("name")["name"]),
+        "company_names": sorted(companies["name"], key=str.lower),
         "requirement": entries["license_requirement"].mode().iloc[0] if len(entries) else None,
         "week": week,
         "reactions": week[week["category"] != "trade_talks"],

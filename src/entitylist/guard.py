@@ -90,17 +90,21 @@ def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
     return found
 
 
+CLAUSE = re.compile(r";\s+|(?<=[a-z)%])\.\s+(?=[A-Z])")
+BLOCK = re.compile(r"</?(?:p|li|tr|td|th|h\d|figcaption|caption|title|text|div|section)\b[^>]*>")
+ATTRIBUTE = re.compile(r'(?:aria-label|content|alt|title)="([^"]*)"')
+
+
 def units(text: str, suffix: str) -> list[str]:
-    """Split a file's text into the units a value could be read in: rows, blocks, labels."""
-    if suffix in {".csv", ".txt", ".json"}:
+    """Split a file's text into the units a value is read in: a row, or a clause of a block
+    or label (a company, period and value in one clause state one figure)."""
+    if suffix == ".csv":
         return text.splitlines()
-    attributes = re.findall(r'(?:aria-label|content|alt|title)="([^"]*)"', text)
-    blocks = re.split(
-        r"</?(?:p|li|tr|td|th|h\d|figcaption|caption|title|text|div|section)\b[^>]*>", text
-    )
-    return [html.unescape(TAG.sub(" ", block)) for block in blocks] + [
-        html.unescape(a) for a in attributes
-    ]
+    if suffix in {".txt", ".json"}:
+        return [clause for line in text.splitlines() for clause in CLAUSE.split(line)]
+    blocks = [html.unescape(TAG.sub(" ", block)) for block in BLOCK.split(text)]
+    labels = [html.unescape(label) for label in ATTRIBUTE.findall(text)]
+    return [clause for unit in blocks + labels for clause in CLAUSE.split(unit)]
 
 
 def dates_in(text: str) -> list[tuple[dt.date, str]]:

@@ -33,8 +33,6 @@ CARD_MARGIN = 40
 CARD_TOP = 28
 # The brand strip along the card's foot: the desk's name and the site's address.
 CARD_STRIP = 76
-# Drawing columns (colours, label text) that the reader's data table leaves out.
-HIDDEN_COLUMNS = ("color", "label")
 # Marks whose aria-label describes the chart's frame (axes, legend, titles), not a value.
 FRAME_ROLES = {"axis", "legend", "title", "subtitle"}
 # zlib level for the card PNG: the default level; 9 or optimize=True take about half as long
@@ -183,7 +181,7 @@ def save(figure: "Figure", charts_dir: Path, csv_prefix: str = "charts/") -> Pub
     desktop = spec(figure, theme.ARTICLE_WIDTH)
     desktop_svg = svg(desktop)
     phone_svg = svg(spec(figure, theme.PHONE_WIDTH))
-    csv = atomic.csv_text(figure.data)
+    csv = atomic.csv_text(figure.reader_data())
     stem = charts_dir / figure.name
     atomic.write_text(stem.with_suffix(".vl.json"), json.dumps(desktop, indent=2, sort_keys=True))
     atomic.write_text(stem.with_suffix(".svg"), desktop_svg)
@@ -224,7 +222,10 @@ def embed(name: str, charts_dir: Path, csv_prefix: str = "charts/") -> Published
 
 def figure_html(published: Published) -> str:
     """Return the page markup of a figure: both SVG widths, description, data table, CSV link."""
-    shown = published.data[[c for c in published.data.columns if c not in HIDDEN_COLUMNS]]
+    # A chart's CSV keeps its sources as web addresses; the table shows them as named links.
+    shown = published.data.assign(
+        **{c: published.data[c].map(story.source_link) for c in published.data if c == "Source"}
+    )
     data_table = story.table(shown, published.headline, empty="The chart shows no data.")
     return pages.render(
         "fragments/figure.html.j2",

@@ -47,6 +47,9 @@ def host(url: str) -> str:
 def publisher(url: str) -> Publisher:
     """Name the publisher of a URL and say what kind of source it is."""
     name, known = host(url), registry()
+    if url in known.pages:
+        page = known.pages[url]
+        return Publisher(page.name, "document copy" if page.document else "copy", page.original)
     if name in known.primary:
         return Publisher(known.primary[name], "primary")
     if name in known.copies:

@@ -7,18 +7,11 @@ with them, and sources as links that name their publisher (a copy labelled as a 
 
 import pandas as pd
 
-from entitylist import publishers, words
-from entitylist.story import Link
+from entitylist import words
+from entitylist.figures import short_definition
+from entitylist.story import Link, source_link
 
 NOT_FOUND = "not in the desk's sources"
-
-
-def source_link(url: object) -> Link | None:
-    """A link to a source, named by its publisher, a copy labelled with its original."""
-    if not isinstance(url, str) or not url.startswith("http"):
-        return None
-    found = publishers.publisher(url)
-    return Link(url, found.name, note=found.note)
 
 
 def profile_link(name: str, slug: object) -> Link | str:
@@ -27,14 +20,13 @@ def profile_link(name: str, slug: object) -> Link | str:
 
 
 def share_text(row: pd.Series) -> str:
-    """'28.1% (FY 2024, overseas main business)' or the missing wording."""
+    """'28% (FY 2024; overseas main business)' or the missing wording."""
     if pd.isna(row["share_pct"]):
         return NOT_FOUND
-    flag = (
-        "" if row["share_confidence"] in ("stated", "computed") else f", {row['share_confidence']}"
-    )
-    definition = row["share_definition"].split(" (")[0]
-    return f"{words.digits(row['share_pct'])}% ({row['share_period']}, {definition}{flag})"
+    firm = row["share_confidence"] in ("stated", "computed")
+    flag = "" if firm else f"; {row['share_confidence']}"
+    definition = short_definition(row["share_definition"])
+    return f"{words.share(row['share_pct'])} ({row['share_period']}; {definition}{flag})"
 
 
 def revenue_text(row: pd.Series) -> str:
@@ -54,14 +46,14 @@ def comparison(frame: pd.DataFrame) -> pd.DataFrame:
                 )
                 for r in frame.itertuples()
             ],
-            "Latest overseas share": frame.apply(share_text, axis=1),
-            "Latest full-year revenue": frame.apply(revenue_text, axis=1),
+            "Overseas share": frame.apply(share_text, axis=1),
+            "Revenue": frame.apply(revenue_text, axis=1),
             "US suppliers named": frame["us_suppliers"].fillna("none named"),
-            "University ties (ended)": [
-                f"{n} ({e} ended)" if n else "none in the desk's sources"
+            "University ties": [
+                f"{n}, {e} ended" if n else "none in the desk's sources"
                 for n, e in zip(frame["ties"], frame["ties_ended"], strict=True)
             ],
-            "Source of the share": frame["share_source"].map(source_link),
+            "Share source": frame["share_source"].map(source_link),
         }
     )
 
@@ -127,3 +119,9 @@ def disagreements(frame: pd.DataFrame) -> pd.DataFrame:
             "Source": frame["source_url"].map(source_link),
         }
     )
+
+
+def glance(frame: pd.DataFrame) -> pd.DataFrame:
+    """One company's row of the comparison, turned on its side for its profile."""
+    row = comparison(frame).drop(columns="Company").iloc[0]
+    return pd.DataFrame({"Measure": list(row.index), "Latest in the desk's sources": list(row)})

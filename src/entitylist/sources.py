@@ -283,12 +283,13 @@ def read_raw(name: str, raw_dir: Path = paths.RAW) -> pd.DataFrame:
     return Snapshot(raw_dir).table(name)
 
 
-def manifest_table(raw_dir: Path = paths.RAW, tables: set[str] | None = None) -> pd.DataFrame:
-    """The current raw files for the data page: file, what, origin, retrieval, hash.
+def provenance(raw_dir: Path | None = None, tables: set[str] | None = None) -> pd.DataFrame:
+    """The current raw files for the data page: file, what it is, origin, retrieval, hash.
 
     `tables` limits it to the source tables a page uses (an as-of page leaves out a source it
-    cannot show yet); an as-of page drops the retrieval column, which postdates it.
+    cannot show yet).
     """
+    raw_dir = raw_dir or paths.RAW
     entries = manifest.read_manifest(manifest.manifest_path(raw_dir))
     chosen = [
         entries[path]
@@ -297,11 +298,11 @@ def manifest_table(raw_dir: Path = paths.RAW, tables: set[str] | None = None) ->
     ]
     return pd.DataFrame(
         {
-            "File": [e["path"] for e in chosen],
-            "What it is": [e["description"] for e in chosen],
-            "Where it comes from": [e["origin"] for e in chosen],
-            "Retrieved": pd.to_datetime([e["retrieved"] for e in chosen]),
-            "SHA-256 (first 12)": [e["sha256"][:12] for e in chosen],
+            "file": [e["path"] for e in chosen],
+            "description": [e["description"] for e in chosen],
+            "origin": [e["origin"] for e in chosen],
+            "retrieved": pd.to_datetime([e["retrieved"] for e in chosen]),
+            "sha256": [e["sha256"] for e in chosen],
         }
     )
 

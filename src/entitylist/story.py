@@ -17,13 +17,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 from markupsafe import Markup
 
-from entitylist import pages, words
+from entitylist import pages, publishers, words
 from entitylist.errors import WordsError
-
-# The house formats, for chart builders that still call them from here.
-long_date = words.long_date
-money = words.money
-number = words.number
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00:00)?$")
 # `{name}` (str.format) where a value of that name is given: a template not yet in Jinja.
@@ -77,16 +72,13 @@ class Link:
         return None
 
 
-def publisher(url: str) -> str:
-    """Name the publisher of a URL by its host, without 'www.'; empty if it has none."""
-    return (urlsplit(url).hostname or "").removeprefix("www.")
-
-
-def source_link(url: object, note: str | None = None) -> Link | None:
-    """A source as a reader sees it: its publisher's name, linked; None without a web address."""
-    if words.is_missing(url) or not publisher(str(url)):
+def source_link(url: object) -> Link | None:
+    """A source as a reader sees it: its publisher's name, linked, a copy labelled as a copy
+    of its original (publishers.yaml); None without a web address."""
+    if words.is_missing(url) or not publishers.host(str(url)):
         return None
-    link = Link(str(url), publisher(str(url)), note)
+    found = publishers.publisher(str(url))
+    link = Link(str(url), found.name, found.note)
     return link if link.target else None
 
 
@@ -352,13 +344,13 @@ def timeline(events: pd.DataFrame, empty: str | None = None) -> Fragment:
     """Events as a dated list, each with its sources; nothing when there are none.
 
     Columns: `date`, `event`, optionally `date_kind` (a date that is not "stated", such as
-    "report date", is flagged) and `source` (a Link or a list of Links). With no events the
-    `empty` sentence shows, or nothing at all.
+    "report date", is flagged) and `source` (a Link or a list of Links) or `source_url`. With
+    no events the `empty` sentence shows, or nothing at all.
     """
     listed = []
     for row in events.to_dict("records"):
         kind = row.get("date_kind")
-        source = row.get("source")
+        source = row.get("source") or source_link(row.get("source_url"))
         listed.append(
             Event(
                 words.as_date(row["date"]),
@@ -373,3 +365,35 @@ def timeline(events: pd.DataFrame, empty: str | None = None) -> Fragment:
 def downloads(links: list[Link], heading: str = "Download the data") -> Fragment:
     """A list of files for the reader to download, under a heading; nothing when empty."""
     return fragment("downloads", "downloads", links=list(links), heading=heading)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group of a directory: its heading, its entries, how many are marked."""
+
+    key: str
+    label: str
+    entries: list[dict]
+    marked: int
+
+
+def directory(frame: pd.DataFrame, marked_label: str = "the Oct. 9, 2019 rule") -> Fragment:
+    """A long list grouped under headings (figures.china_directory): every entry as text,
+    so the browser's own find reaches it; entries of note marked."""
+    groups = []
+    for label, rows in frame.groupby("year", sort=False):
+        entries = [
+            {
+                "name": row["name"],
+                "aliases": None if words.is_missing(row["aliases"]) else row["aliases"],
+                "countries": row["countries"],
+                "citation": None
+                if words.is_missing(row["first_citation"])
+                else row["first_citation"],
+                "marked": bool(row["listing_rule"]),
+            }
+            for row in rows.to_dict("records")
+        ]
+        key = re.sub(r"\W+", "-", str(label).lower()).strip("-")
+        groups.append(Group(key, str(label), entries, sum(e["marked"] for e in entries)))
+    return fragment("directory", "directory", groups=groups, marked_label=marked_label)

@@ -109,6 +109,16 @@ def percent(value: float, decimals: int = 0) -> str:
     return f"{value:.{decimals}f}%"
 
 
+def share(value: float) -> str:
+    """A share in house style: whole percent, one decimal below 10% where it matters."""
+    return percent(value, 1 if value < 10 and not float(value).is_integer() else 0)
+
+
+def lower_first(value: str) -> str:
+    """Lower-case the first letter only ('For all items subject to the EAR' -> 'for all …')."""
+    return value[:1].lower() + value[1:]
+
+
 def money(value_million: float, currency: str = "CNY") -> str:
     """Format an amount in millions as 'CNY 49.8bn' or 'CNY 949m'."""
     if value_million >= 1000:
@@ -162,6 +172,8 @@ FILTERS = {
     "number": number,
     "digits": digits,
     "percent": percent,
+    "share": share,
+    "lower_first": lower_first,
     "money": money,
     "and_list": and_list,
     "plural": plural,
@@ -169,12 +181,15 @@ FILTERS = {
 }
 
 
-def environment(finalize=text) -> jinja2.Environment:
-    """Return a template environment: strict about unknown names, house filters loaded."""
+def environment(finalize=text, trim_blocks: bool = True) -> jinja2.Environment:
+    """Return a template environment: strict about unknown names, house filters loaded.
+
+    Markdown keeps the line break after a block tag (`{% endif %}`): it can end a list item.
+    """
     env = jinja2.Environment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
-        trim_blocks=True,
+        trim_blocks=trim_blocks,
         lstrip_blocks=True,
         finalize=finalize,
     )
@@ -189,10 +204,10 @@ def excerpt(template: str) -> str:
     return opening if len(opening) <= 50 else opening[:47] + "..."
 
 
-def render(template: str, values: dict, finalize=text) -> str:
+def render(template: str, values: dict, finalize=text, trim_blocks: bool = True) -> str:
     """Render a template with values; any failure is a WordsError naming the template."""
     try:
-        return environment(finalize).from_string(template).render(**values)
+        return environment(finalize, trim_blocks).from_string(template).render(**values)
     except WordsError as exc:
         msg = f"words {excerpt(template)!r}: {exc}"
         raise WordsError(msg) from None
@@ -233,7 +248,7 @@ def markdown(template: str, **values: object) -> str:
         printed.append(text(value))
         return TOKEN.format(len(printed) - 1)
 
-    body = MARKDOWN.render(render(template, values, finalize=token))
+    body = MARKDOWN.render(render(template, values, finalize=token, trim_blocks=False))
 
     def in_attribute(match: re.Match) -> str:
         target = TOKEN_PATTERN.sub(lambda m: link_target(printed[int(m.group(1))]), match[2])
