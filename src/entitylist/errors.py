@@ -31,3 +31,15 @@ class ParseError(DeskError):
 
 class RenderError(DeskError):
     """A notebook failed to execute or a page failed its checks."""
+
+
+class PublishError(DeskError):
+    """The outputs could not be published; the last good ones are still in place."""
+
+
+class BusyError(DeskError):
+    """Another render holds this checkout's lock and the caller chose not to wait."""
+
+
+class RemovalError(DeskError):
+    """A render would remove rows from a published table without being told to."""
