@@ -317,9 +317,11 @@ def render(
             }
             release.publish(out_root, runs, generation, new_state)
         except BaseException:
-            release.discard(runs, generation)
+            # Once journalled, the generation is the one the next render finishes publishing.
+            if not release.journal_path(runs).exists():
+                release.discard(runs, generation)
             raise
-    changes.write(report, runs)
+        changes.write(report, runs)
     result.changes = report
     result.published = True
     result.skipped = [s.id for s in chosen if s.id not in result.ran]

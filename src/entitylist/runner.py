@@ -34,7 +34,11 @@ def failing_cell(executed: Path, exec_count: int | None) -> str:
         and "injected-parameters" not in c.metadata.get("tags", [])
     ]
     found = next(
-        ((i, c) for i, c in enumerate(cells, 1) if c.get("execution_count") == exec_count),
+        (
+            (i, c)
+            for i, c in enumerate(cells, 1)
+            if exec_count is not None and c.get("execution_count") == exec_count
+        ),
         None,
     )
     if found is None:
