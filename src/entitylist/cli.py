@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except DeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `render --dry-run | head`: the reader has seen enough.
+        return 0
     except OSError as exc:
         # A filesystem fault (permissions, a full disk): name the path, not the stack.
         where = f"{exc.filename}: " if exc.filename else ""
