@@ -46,9 +46,10 @@ lab: $(STAMP) ## start JupyterLab on the notebooks with the project's kernel
 	git config filter.notebook-strip.smudge cat
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-lint: $(STAMP) ## check style with ruff
+lint: $(STAMP) ## check style with ruff, and the GitHub workflows with zizmor
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 format: $(STAMP) ## format with ruff
 	$(BIN)/ruff check --fix .

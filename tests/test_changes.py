@@ -1,7 +1,9 @@
-"""The change report names the rules added, the events removed and the figures that moved."""
+"""The change report: rows added, removed and changed by key, compared table by table."""
 
 import json
 from pathlib import Path
+
+import pandas as pd
 
 from entitylist import changes, cleaning
 from tests.conftest import edit_cell
@@ -12,7 +14,7 @@ def publish(raw: Path, root: Path) -> None:
     cleaning.write_processed(cleaning.clean_all(raw), root / "data" / "processed")
 
 
-def test_report_lists_added_removed_and_moved(raw_copy: Path, tmp_path: Path):
+def test_report_lists_added_removed_and_changed(raw_copy: Path, tmp_path: Path):
     publish(raw_copy, tmp_path / "old")
     rules = raw_copy / "fr_rules_china.csv"
     last = rules.read_text(encoding="utf-8").splitlines()[-1]
@@ -22,6 +24,7 @@ def test_report_lists_added_removed_and_moved(raw_copy: Path, tmp_path: Path):
         + "\n",
         encoding="utf-8",
     )
+    # Row 55 of revenue_by_region.csv is Megvii's H1 2019 overseas share, 4.9 in the source.
     edit_cell(raw_copy, "revenue_by_region.csv", 55, "overseas_share_pct", "5.1")
     events = raw_copy / "events.csv"
     lines = events.read_text(encoding="utf-8").splitlines()
@@ -31,17 +34,57 @@ def test_report_lists_added_removed_and_moved(raw_copy: Path, tmp_path: Path):
     report = changes.compare(tmp_path / "old", tmp_path / "new")
     assert report["tables"]["rules"]["added"] == ["2025-99999"]
     assert report["tables"]["events"]["removed"] == ["2023-02-06-1"]
-    moved = report["tables"]["financials"]["moved"]
-    assert [(m["from"], m["to"]) for m in moved] == [("4.9", "5.1")]
-    assert moved[0]["key"].startswith("megvii | H1 2019 | overseas_share")
-    assert report["tables"]["entries_2019"] == {"added": [], "removed": [], "moved": []}
+    changed = report["tables"]["financials"]["changed"]
+    assert len(changed) == 1
+    assert changed[0]["key"].startswith("megvii | H1 2019 | overseas_share")
+    assert changed[0]["columns"]["value"] == {"from": "4.9", "to": "5.1"}
+    assert report["tables"]["entries_2019"]["key"] == ["entry_no"]
+    assert (
+        report["tables"]["entries_2019"]["added"]
+        == report["tables"]["entries_2019"]["removed"]
+        == report["tables"]["entries_2019"]["changed"]
+        == []
+    )
+    assert changes.removals(report) == {"events": ["2023-02-06-1"]}
 
     text = changes.summary(report)
     assert "rules: 1 added" in text
     assert "+ 2025-99999" in text
     assert "events: 1 removed" in text
     assert "~ megvii | H1 2019 | overseas_share" in text
-    assert "4.9 -> 5.1" in text
+    assert "value 4.9 -> 5.1" in text
+
+
+def test_compare_tables_by_schema_key_or_by_every_column():
+    old = {
+        "rules": pd.DataFrame(
+            {"rule_id": ["a", "b", "c"], "china_count": ["1", "2", ""], "raw_row": list("123")}
+        ),
+        "notes": pd.DataFrame({"who": ["x", "y"], "said": ["yes", "no"]}),
+        "dropped": pd.DataFrame({"k": ["1", "2"]}),
+    }
+    new = {
+        # b removed; c's count filled in (a row moved up, so its raw_row changed too); d added.
+        "rules": pd.DataFrame(
+            {
+                "rule_id": ["a", "c", "d"],
+                "china_count": ["1", "5", "3"],
+                "raw_row": ["1", "2", "3"],
+            }
+        ),
+        # No schema: the key is every column, so an edited row is one removed and one added.
+        "notes": pd.DataFrame({"who": ["x", "y"], "said": ["yes", "maybe"]}),
+    }
+    report = changes.compare_tables(old, new)
+    assert report["rules"] == {
+        "key": ["rule_id"],
+        "added": ["d"],
+        "removed": ["b"],
+        "changed": [{"key": "c", "columns": {"china_count": {"from": "", "to": "5"}}}],
+    }
+    assert report["notes"]["key"] == ["who", "said"]
+    assert (report["notes"]["added"], report["notes"]["removed"]) == (["y | maybe"], ["y | no"])
+    assert report["dropped"]["removed"] == ["1", "2"]
 
 
 def test_report_is_written_as_json_and_text(tmp_path: Path):

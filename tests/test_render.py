@@ -1,4 +1,8 @@
-"""The renderer on a tiny fixture pipeline: real papermill runs, skip logic, safe failure."""
+"""The renderer on a tiny fixture pipeline: real papermill runs, skip logic, safe failure.
+
+The fixture (tests/fixtures/pipeline): 10-make reads data/processed/input.csv and writes
+word.csv (input plus a word); 20-read reads word.csv; 25-other reads other.csv.
+"""
 
 import json
 from pathlib import Path
@@ -6,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from entitylist import paths, render
-from entitylist.cli import main
-from entitylist.errors import ParameterError, RenderError
+from entitylist.errors import ParameterError, RemovalError, RenderError, SchemaError
 
-PIPELINE = Path(__file__).parent / "fixtures" / "pipeline" / "pipeline.yaml"
-FAILING = PIPELINE.with_name("failing.yaml")
+FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
+PIPELINE = FIXTURES / "pipeline.yaml"
+ALL = ["10-make", "20-read", "25-other"]
 
 pytestmark = pytest.mark.notebooks
 
@@ -18,6 +22,11 @@ pytestmark = pytest.mark.notebooks
 @pytest.fixture
 def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An output root with the fixture's inputs, and a private build folder."""
+    return new_root(tmp_path, monkeypatch)
+
+
+def new_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make the output root and point the build folder into tmp_path."""
     monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
     root = tmp_path / "out"
     processed = root / paths.PROCESSED_NAME
@@ -44,9 +53,18 @@ def site_bytes(out: Path) -> dict[str, bytes]:
     }
 
 
+def leftovers(out: Path) -> list[str]:
+    """Anything in the output root or its run folder besides what a finished render keeps."""
+    runs = render.work_dir(out.resolve())
+    found = [p.name for p in out.iterdir() if p.name not in {"data", "charts", "site"}]
+    found += [p.name for p in (out / "data").iterdir() if p.name != "processed"]
+    found += [p.name for p in runs.iterdir() if p.name not in {"generations", "executed"}]
+    return sorted(set(found) - {"state.json", "changes.json", "changes.txt"})
+
+
 def test_render_publishes_every_page_and_an_index(out: Path):
     result = run(out)
-    assert sorted(result.ran) == ["10-make", "20-read", "25-other"]
+    assert sorted(result.ran) == ALL
     site = out / "site"
     assert sorted(p.name for p in site.glob("*.html")) == [
         "first.html",
@@ -70,6 +88,7 @@ def test_render_publishes_every_page_and_an_index(out: Path):
         "third.html",
     ]
     assert result.changes == report
+    assert leftovers(out) == []
 
 
 def test_unchanged_inputs_run_nothing(out: Path):
@@ -78,7 +97,7 @@ def test_unchanged_inputs_run_nothing(out: Path):
     again = run(out)
     assert again.ran == []
     assert not again.published
-    assert sorted(again.skipped) == ["10-make", "20-read", "25-other"]
+    assert sorted(again.skipped) == ALL
     assert site_bytes(out) == before
 
 
@@ -87,14 +106,32 @@ def test_changed_data_file_reruns_exactly_its_readers(out: Path):
     (out / "data/processed/other.csv").write_text("changed\n")
     assert run(out).ran == ["25-other"]
     (out / "data/processed/input.csv").write_text("changed\n")
-    assert sorted(run(out).ran) == ["10-make", "20-read"]
+    assert sorted(run(out, allow_removals=True).ran) == ["10-make", "20-read"]
 
 
 def test_changed_parameter_reruns_the_notebook_and_what_reads_its_output(out: Path):
     run(out)
-    result = run(out, overrides={"word": "bye"})
+    result = run(out, overrides={"word": "bye"}, allow_removals=True)
     assert sorted(result.ran) == ["10-make", "20-read"]
     assert "The word is bye." in (out / "site/first.html").read_text()
+
+
+def test_rows_removed_from_a_table_stop_the_publish_unless_allowed(out: Path):
+    run(out)
+    before = site_bytes(out)
+    with pytest.raises(RemovalError) as caught:
+        run(out, overrides={"word": "bye"})
+    # word.csv is read without a schema, so its key is every column: the header "start".
+    assert str(caught.value) == (
+        "not published: word.csv lost 1 row(s) (first: hello) since the last published "
+        "render; re-run with --allow-removals if this is intended"
+    )
+    assert site_bytes(out) == before
+    assert leftovers(out) == []
+    confirmed = run(out, overrides={"word": "bye"}, removals_confirmed=lambda t: t == "word")
+    assert confirmed.published
+    assert confirmed.changes["tables"]["word"]["removed"] == ["hello"]
+    assert confirmed.changes["tables"]["word"]["added"] == ["bye"]
 
 
 def test_failed_notebook_names_the_cell_and_keeps_the_last_good_site(out: Path):
@@ -105,11 +142,107 @@ def test_failed_notebook_names_the_cell_and_keeps_the_last_good_site(out: Path):
         RenderError,
         match=r"30-fail\.ipynb: cell 3 \('msg = .*'\) raised ValueError: the fixture fails",
     ) as caught:
-        run(out, pipeline=FAILING)
+        run(out, pipeline=FIXTURES / "failing.yaml")
     assert site_bytes(out) == {**before, "data/processed/input.csv": b"changed\n"}
-    kept = paths.BUILD / "runs" / render.work_dir(out.resolve()).name / "executed"
-    assert (kept / "30-fail.ipynb").exists()
+    runs = render.work_dir(out.resolve())
+    # Only the failed run's executed notebooks stay, for debugging; its generation goes.
+    assert sorted(p.name for p in (runs / "executed").iterdir()) == [
+        "10-make.ipynb",
+        "30-fail.ipynb",
+    ]
+    assert len(list((runs / "generations").iterdir())) == 1
     assert "executed notebook kept at" in str(caught.value)
+    assert leftovers(out) == []
+
+
+def test_desk_error_in_a_notebook_arrives_as_its_own_message(out: Path):
+    with pytest.raises(SchemaError) as caught:
+        run(out, pipeline=FIXTURES / "desk-error.yaml")
+    assert str(caught.value) == (
+        "data/raw/events.csv -> events: row 2, column 'date': 2031-01-01 is after today"
+    )
+    assert not (out / "site").exists()
+
+
+def test_missing_output_is_rebuilt_and_the_report_compares_with_what_was_published(out: Path):
+    run(out)
+    before = site_bytes(out)
+    (out / "data/processed/word.csv").unlink()
+    result = run(out)
+    assert result.ran == ["10-make"]
+    assert site_bytes(out) == before
+    assert result.changes["tables"]["word"] == {
+        "key": ["start"],
+        "added": [],
+        "removed": [],
+        "changed": [],
+    }
+
+
+def test_deleted_site_is_rebuilt(out: Path):
+    run(out)
+    before = site_bytes(out)
+    (out / "site").unlink()
+    assert sorted(run(out).ran) == ALL
+    assert site_bytes(out) == before
+
+
+def test_hand_edited_output_is_rebuilt_with_a_warning(out: Path, capsys):
+    run(out)
+    before = site_bytes(out)
+    (out / "data/processed/word.csv").write_text("start\nedited by hand\n")
+    result = run(out)
+    assert result.ran == ["10-make"]
+    assert site_bytes(out) == before
+    assert capsys.readouterr().err == (
+        "warning: data/processed/word.csv edited by hand: 10-make runs again and the edit "
+        "is not published\n"
+    )
+    assert result.changes["tables"]["word"]["changed"] == []
+
+
+def test_corrupt_state_runs_everything_with_a_warning(out: Path, capsys):
+    run(out)
+    before = site_bytes(out)
+    state = render.state_file(out.resolve())
+    state.write_text(state.read_text()[:40])
+    capsys.readouterr()
+    assert sorted(run(out).ran) == ALL
+    assert capsys.readouterr().err == (
+        f"warning: {state}: unreadable (not complete JSON); running every notebook\n"
+    )
+    assert site_bytes(out) == before
+    assert run(out).ran == []
+
+
+def test_undeclared_write_is_refused_and_nothing_is_published(out: Path):
+    with pytest.raises(RenderError) as caught:
+        run(out, pipeline=FIXTURES / "undeclared.yaml")
+    assert str(caught.value).startswith(
+        "10-make wrote data/processed/word.csv, which pipeline.yaml does not list in its writes"
+    )
+    assert sorted(p.name for p in (out / "data/processed").iterdir()) == ["input.csv", "other.csv"]
+    assert not (out / "site").exists()
+    assert list((render.work_dir(out.resolve()) / "generations").iterdir()) == []
+
+
+def test_a_page_with_nothing_to_publish_is_left_out(out: Path):
+    result = run(out, pipeline=FIXTURES / "skip.yaml")
+    assert sorted(result.ran) == ["10-make", "30-skip"]
+    assert not (out / "site/skipped.html").exists()
+    assert "skipped.html" not in (out / "site/index.html").read_text()
+    assert run(out, pipeline=FIXTURES / "skip.yaml").ran == []
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(out: Path, capsys):
+    run(out)
+    (out / "data/processed/other.csv").write_text("changed\n")
+    result = run(out, dry_run=True)
+    assert result.ran == []
+    printed = capsys.readouterr().out
+    assert "  25-other  run      inputs changed: data/processed/other.csv" in printed
+    assert "  10-make   skip     up to date" in printed
+    assert run(out).ran == ["25-other"]
 
 
 def test_unknown_parameter_lists_the_valid_ones(out: Path):
@@ -124,29 +257,8 @@ def test_badly_typed_parameter_is_refused_before_anything_runs(out: Path):
     assert not (out / "site").exists()
 
 
-def test_bad_as_of_is_refused(out: Path):
-    with pytest.raises(ParameterError, match=r"as_of='2019-13-01'"):
-        run(out, as_of="2019-13-01")
-
-
 def test_only_runs_the_named_notebook(out: Path):
     result = run(out, only=["25-other"])
     assert result.ran == ["25-other"]
     with pytest.raises(ParameterError, match="no such notebook"):
         run(out, only=["99-nothing"])
-
-
-def test_cli_reports_errors_in_one_line(capsys: pytest.CaptureFixture):
-    assert main(["render", "--jobs", "0"]) == 1
-    assert capsys.readouterr().err == "error: --jobs 0: must be 1 or more\n"
-    with pytest.raises(SystemExit):
-        main(["render", "-p", "no-equals-sign"])
-    assert "expected key=value" in capsys.readouterr().err
-
-
-def test_a_per_page_parameter_cannot_be_overridden():
-    steps = [render.Step("50-profile.ipynb", 3, "company-{company}", (), {"company": "dahua"})]
-    with pytest.raises(
-        ParameterError, match=r"-p company: set for each page .*--only 50-profile-dahua"
-    ):
-        render.validate_overrides(steps, {"company": "yitu"}, paths.NOTEBOOKS)

@@ -4,13 +4,25 @@ import datetime as dt
 
 from entitylist.errors import ParameterError
 
+# The story's data starts with the ZTE rule of March 2016; schemas.py checks dates against it.
+FIRST_DATE = dt.date(2016, 1, 1)
 
-def parse(as_of: str | None) -> dt.date | None:
-    """Turn as_of into a date, or None for the newest data; name the parameter if invalid."""
+
+def parse(as_of: str | None, today: dt.date | None = None) -> dt.date | None:
+    """Turn --as-of into a date, or None for the newest data; refuse dates outside the data."""
     if not as_of:
         return None
+    last = today or dt.date.today()
+    valid = f"a date from {FIRST_DATE} to {last} (today), or none for the newest data"
     try:
-        return dt.date.fromisoformat(as_of)
+        day = dt.date.fromisoformat(as_of)
     except ValueError:
-        msg = f"as_of={as_of!r}: expected a date as YYYY-MM-DD, or empty for the newest data"
+        msg = f"--as-of {as_of}: expected {valid}"
         raise ParameterError(msg) from None
+    if day < FIRST_DATE:
+        msg = f"--as-of {as_of}: before the data, which starts on {FIRST_DATE}; use {valid}"
+        raise ParameterError(msg)
+    if day > last:
+        msg = f"--as-of {as_of}: in the future; use {valid}"
+        raise ParameterError(msg)
+    return day

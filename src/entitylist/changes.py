@@ -1,7 +1,9 @@
-"""What a render changed: rules and entries added or removed, figures that moved, files touched.
+"""What a render changed, compared with what was last published.
 
-Each render that publishes writes the report as JSON and as a short text summary, so a
-scheduled job can say in one line what is new.
+For every processed table: rows added, removed, and changed (by the table's key, the
+schema's unique columns, or all columns when it has none), with the columns that changed.
+Charts and pages are compared file by file. Each render that publishes writes the report as
+JSON and as a short text summary, so a scheduled job can say in one line what is new.
 """
 
 import hashlib
@@ -10,53 +12,72 @@ from pathlib import Path
 
 import pandas as pd
 
-from entitylist import atomic
-from entitylist.schemas import SCHEMAS
+from entitylist import atomic, paths
 
-# Which processed tables to compare row by row, and the value column that "moves".
-TRACKED = {"rules": None, "entries_2019": None, "events": None, "financials": "value"}
-
-
-def read_table(folder: Path, name: str) -> pd.DataFrame | None:
-    """Read a processed CSV as text, or None if the folder does not have it yet."""
-    path = folder / f"{name}.csv"
-    if not path.exists():
-        return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+SHOWN = 5  # rows listed per table and kind in the text summary
+# A row's line number in its raw file moves whenever a row above it is added or removed:
+# that is not a change of the row.
+UNCOMPARED = {"raw_row"}
 
 
-def row_keys(frame: pd.DataFrame, key: list[str]) -> pd.Series:
-    """One string per row joining its key columns."""
-    return frame[key].astype(str).agg(" | ".join, axis=1)
-
-
-def compare_table(name: str, old: pd.DataFrame | None, new: pd.DataFrame) -> dict:
-    """Keys added and removed in a table, and the tracked values that changed."""
-    key = list(SCHEMAS[name].unique or [])
-    new_keys = row_keys(new, key)
-    if old is None:
-        return {"added": sorted(new_keys), "removed": [], "moved": []}
-    old_keys = row_keys(old, key)
-    report = {
-        "added": sorted(set(new_keys) - set(old_keys)),
-        "removed": sorted(set(old_keys) - set(new_keys)),
-        "moved": [],
+def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """Every CSV in a folder, as text, by table name."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.stem: pd.read_csv(path, dtype=str, keep_default_na=False)
+        for path in sorted(folder.glob("*.csv"))
     }
-    column = TRACKED[name]
-    if column:
-        before = dict(zip(old_keys, old[column], strict=True))
-        after = dict(zip(new_keys, new[column], strict=True))
-        report["moved"] = [
-            {"key": k, "from": before[k], "to": after[k]}
-            for k in sorted(set(before) & set(after))
-            if before[k] != after[k]
-        ]
-    return report
+
+
+def table_key(name: str, frame: pd.DataFrame) -> list[str]:
+    """The columns that identify a row: the schema's unique key, else every column."""
+    from entitylist.schemas import SCHEMAS
+
+    schema = SCHEMAS.get(name)
+    key = list(schema.unique or []) if schema is not None else []
+    return key if key and set(key) <= set(frame.columns) else list(frame.columns)
+
+
+def keyed_rows(frame: pd.DataFrame, key: list[str]) -> dict[str, dict[str, str]]:
+    """Rows by their key, joined as one string."""
+    records = frame.to_dict(orient="records")
+    return {" | ".join(str(r[c]) for c in key): r for r in records}
+
+
+def compare_table(name: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -> dict:
+    """Rows added, removed and changed between two versions of one table."""
+    before = keyed_rows(old, table_key(name, old)) if old is not None else {}
+    after = keyed_rows(new, table_key(name, new)) if new is not None else {}
+    key = table_key(name, new if new is not None else old)
+    changed = []
+    for row in sorted(before.keys() & after.keys()):
+        columns = {
+            column: {"from": before[row].get(column), "to": after[row].get(column)}
+            for column in sorted(before[row].keys() | after[row].keys())
+            if column not in UNCOMPARED and before[row].get(column) != after[row].get(column)
+        }
+        if columns:
+            changed.append({"key": row, "columns": columns})
+    return {
+        "key": key,
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": changed,
+    }
+
+
+def compare_tables(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> dict:
+    """Compare two sets of tables by name: rows added, removed and changed in each."""
+    return {
+        name: compare_table(name, old.get(name), new.get(name))
+        for name in sorted(old.keys() | new.keys())
+    }
 
 
 def digests(folder: Path) -> dict[str, str]:
     """Name -> sha256 of every file in a folder (not recursive)."""
-    if not folder.exists():
+    if not folder.is_dir():
         return {}
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
@@ -77,34 +98,38 @@ def compare_files(old: Path, new: Path) -> dict[str, list[str]]:
 
 def compare(old_root: Path, new_root: Path) -> dict:
     """Compare two output roots: processed tables row by row, charts and pages by file."""
-    tables = {}
-    for name in TRACKED:
-        new = read_table(new_root / "data" / "processed", name)
-        if new is not None:
-            tables[name] = compare_table(
-                name, read_table(old_root / "data" / "processed", name), new
-            )
     return {
-        "tables": tables,
-        "charts": compare_files(old_root / "charts", new_root / "charts"),
-        "pages": compare_files(old_root / "site", new_root / "site"),
+        "tables": compare_tables(
+            read_tables(old_root / paths.PROCESSED_NAME),
+            read_tables(new_root / paths.PROCESSED_NAME),
+        ),
+        "charts": compare_files(old_root / paths.CHARTS_NAME, new_root / paths.CHARTS_NAME),
+        "pages": compare_files(old_root / paths.SITE_NAME, new_root / paths.SITE_NAME),
     }
 
 
+def removals(report: dict) -> dict[str, list[str]]:
+    """The keys of the rows each table lost."""
+    return {name: diff["removed"] for name, diff in report["tables"].items() if diff["removed"]}
+
+
 def summary(report: dict) -> str:
-    """A few lines a person reads in a cron mail: what is new, what moved."""
+    """A few lines a person reads in a cron mail: what is new, what changed."""
     lines = []
     for name, diff in report["tables"].items():
-        parts = [
-            f"{len(diff[kind])} {label}"
-            for kind, label in (("added", "added"), ("removed", "removed"), ("moved", "moved"))
-            if diff[kind]
-        ]
-        if parts:
-            lines.append(f"{name}: {', '.join(parts)}")
-            lines += [f"  + {k}" for k in diff["added"][:5]]
-            lines += [f"  - {k}" for k in diff["removed"][:5]]
-            lines += [f"  ~ {m['key']}: {m['from']} -> {m['to']}" for m in diff["moved"][:5]]
+        kinds = ("added", "removed", "changed")
+        parts = [f"{len(diff[kind])} {kind}" for kind in kinds if diff[kind]]
+        if not parts:
+            continue
+        lines.append(f"{name}: {', '.join(parts)}")
+        lines += [f"  + {k}" for k in diff["added"][:SHOWN]]
+        lines += [f"  - {k}" for k in diff["removed"][:SHOWN]]
+        for change in diff["changed"][:SHOWN]:
+            moved = ", ".join(
+                f"{column} {values['from']} -> {values['to']}"
+                for column, values in change["columns"].items()
+            )
+            lines.append(f"  ~ {change['key']}: {moved}")
     for kind in ("charts", "pages"):
         touched = sum(len(v) for v in report[kind].values())
         if touched:

@@ -47,6 +47,20 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="publish into this folder instead of the repository",
     )
+    render.add_argument(
+        "--dry-run", action="store_true", help="print what would run and why; run nothing"
+    )
+    render.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="refuse at once if another render is running, instead of waiting for it",
+    )
+    render.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="publish even if a processed table lost rows since the last published render",
+    )
 
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
     fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
@@ -87,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
                 overrides=dict(args.params),
                 quiet=args.quiet,
                 output_root=args.output_root,
+                allow_removals=args.allow_removals,
+                dry_run=args.dry_run,
+                wait=args.wait,
             )
         elif args.command == "fetch":
             from entitylist import fetch
@@ -113,4 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     except DeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `render --dry-run | head`: the reader has seen enough.
+        return 0
+    except OSError as exc:
+        # A filesystem fault (permissions, a full disk): name the path, not the stack.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; the last good outputs are unchanged", file=sys.stderr)
+        return 130
     return 0

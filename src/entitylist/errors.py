@@ -43,3 +43,15 @@ class ConfigError(DeskError):
 
 class GuardError(DeskError):
     """A file bound for site/ shows something that may not be published."""
+
+
+class PublishError(DeskError):
+    """The outputs could not be published; the last good ones are still in place."""
+
+
+class BusyError(DeskError):
+    """Another render holds this checkout's lock and the caller chose not to wait."""
+
+
+class RemovalError(DeskError):
+    """A render would remove rows from a published table without being told to."""

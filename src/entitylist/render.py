@@ -1,279 +1,52 @@
-"""Run the notebooks with papermill, export their pages, and publish only a complete site.
+"""Render the site: plan what must run, run it in a new generation, check it, publish it.
 
-A render builds into build/stage (a copy of the live outputs), runs the notebooks whose
-inputs changed, exports and checks every page, then swaps data/processed, charts and site
-into place. A failure leaves the live outputs as they were and keeps the executed notebook.
+`plan` decides (without side effects), `runner` runs the notebooks, `release` publishes
+atomically. This module ties them together under the checkout's render lock.
 """
 
 import hashlib
-import json
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from tqdm import tqdm
+from entitylist import paths, plan, release
+from entitylist.errors import RemovalError, RenderError
+from entitylist.pipeline import (
+    OUTPUTS,
+    Step,
+    World,
+    code_hash,
+    load_pipeline,
+    notebook_parameters,
+    scan,
+    select,
+    step_parameters,
+    validate_overrides,
+)
+from entitylist.plan import Decision
+from entitylist.runner import KERNEL, run_stage
 
-from entitylist import paths
-from entitylist.errors import ParameterError, RenderError
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-OUTPUTS = (paths.PROCESSED_NAME, Path(paths.CHARTS_NAME), Path(paths.SITE_NAME))
-# The project kernel `make venv` installs into .venv; a "python3" kernelspec in a
-# reporter's home folder could otherwise point papermill at another interpreter.
-KERNEL = "entitylist"
-# Parameters every notebook takes, set by the render itself.
-RUN_PARAMETERS = ("as_of", "output_root")
-
-
-@dataclass(frozen=True)
-class Step:
-    """One notebook run: the notebook, its stage, its page and what it reads."""
-
-    notebook: str
-    stage: int
-    page: str | None
-    reads: tuple[str, ...]
-    params: dict = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        """Name the run: the notebook's stem plus its fixed parameters."""
-        suffix = "".join(f"-{value}" for _, value in sorted(self.params.items()))
-        return Path(self.notebook).stem + suffix
-
-    @property
-    def page_file(self) -> str | None:
-        """Return the page's file name in site/, if the notebook publishes one."""
-        return f"{self.page.format(**self.params)}.html" if self.page else None
-
-
-def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
-    """Read notebooks/pipeline.yaml into steps, expanding `each:` into one step per value."""
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    steps = []
-    for entry in spec["notebooks"]:
-        common = {
-            "notebook": entry["notebook"],
-            "stage": int(entry["stage"]),
-            "page": entry.get("page"),
-            "reads": tuple(entry.get("reads", [])),
-        }
-        each = entry.get("each")
-        if each:
-            ((name, values),) = each.items()
-            steps += [Step(**common, params={name: value}) for value in values]
-        else:
-            steps.append(Step(**common, params=dict(entry.get("params", {}))))
-    return steps
-
-
-def select(steps: list[Step], only: Iterable[str] | None) -> list[Step]:
-    """Keep the steps named by --only (notebook stem, run id or page); all when None."""
-    if not only:
-        return steps
-    wanted = set(only)
-    chosen = [
-        s
-        for s in steps
-        if wanted & {s.id, Path(s.notebook).stem, s.notebook, s.page_file or "", s.page or ""}
-    ]
-    if not chosen:
-        known = ", ".join(sorted({Path(s.notebook).stem for s in steps}))
-        msg = f"--only {', '.join(sorted(wanted))}: no such notebook; choose from {known}"
-        raise ParameterError(msg)
-    return chosen
-
-
-def hash_paths(digest: "hashlib._Hash", base: Path, names: Iterable[str]) -> None:
-    """Feed the names and bytes of files under the given paths (or globs) into a digest."""
-    for name in sorted(names):
-        if any(char in name for char in "*?["):
-            targets = sorted(base.glob(name)) or [base / name]
-        else:
-            targets = [base / name]
-        for target in targets:
-            files = (
-                sorted(p for p in target.rglob("*") if p.is_file())
-                if target.is_dir()
-                else [target]
-            )
-            for file in files:
-                digest.update(str(file.relative_to(base)).encode())
-                digest.update(file.read_bytes() if file.exists() else b"<missing>")
-
-
-def code_hash() -> str:
-    """Hash the package's code, templates and styles, and the pinned dependencies."""
-    digest = hashlib.sha256()
-    names = [
-        str(p.relative_to(PACKAGE_DIR))
-        for p in PACKAGE_DIR.rglob("*")
-        if p.is_file() and p.suffix in {".py", ".j2", ".css", ".json", ".ttf", ".otf"}
-    ]
-    hash_paths(digest, PACKAGE_DIR, names)
-    hash_paths(digest, paths.ROOT, ["requirements.txt"])
-    return digest.hexdigest()
-
-
-def input_hash(step: Step, work_root: Path, parameters: dict, code: str, notebooks: Path) -> str:
-    """Hash everything a step's result depends on: notebook, parameters, data, code."""
-    digest = hashlib.sha256(code.encode())
-    hash_paths(digest, notebooks, [step.notebook])
-    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
-    raw = [r for r in step.reads if r.startswith("data/raw")]
-    hash_paths(digest, paths.ROOT, raw)
-    hash_paths(digest, work_root, [r for r in step.reads if r not in raw])
-    return digest.hexdigest()
-
-
-def notebook_parameters(notebook: Path) -> dict[str, dict]:
-    """Return a notebook's declared parameters: name -> type, default and help.
-
-    Cached by the notebook's content hash, so a render with nothing to do never pays for
-    importing papermill.
-    """
-    from entitylist import atomic
-
-    digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
-    cache = paths.BUILD / "parameters.json"
-    known = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
-    if digest not in known:
-        import papermill
-
-        found = papermill.inspect_notebook(str(notebook))
-        known[digest] = {name: dict(spec) for name, spec in found.items()}
-        atomic.write_text(cache, json.dumps(known, indent=1, sort_keys=True))
-    return known[digest]
-
-
-def coerce(name: str, value: str, spec: dict) -> object:
-    """Convert a -p value to the parameter's declared type, or explain what is valid."""
-    kind = spec.get("inferred_type_name", "None")
-    try:
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        if kind == "bool":
-            if value.lower() not in {"true", "false"}:
-                raise ValueError(value)
-            return value.lower() == "true"
-    except ValueError:
-        msg = f"-p {name}={value!r}: expected {kind} ({spec.get('help') or 'no help'})"
-        raise ParameterError(msg) from None
-    return value
-
-
-def validate_overrides(
-    steps: list[Step], overrides: dict[str, str], notebooks: Path
-) -> dict[str, object]:
-    """Check -p key=value pairs against the notebooks' parameters before anything runs."""
-    declared: dict[str, dict] = {}
-    for notebook in dict.fromkeys(s.notebook for s in steps):
-        declared.update(notebook_parameters(notebooks / notebook))
-    settable = {k: v for k, v in declared.items() if k not in RUN_PARAMETERS}
-    per_page = {name for step in steps for name in step.params}
-    typed = {}
-    for name, value in overrides.items():
-        if name in per_page:
-            example = next(s.id for s in steps if name in s.params)
-            msg = (
-                f"-p {name}: set for each page by pipeline.yaml; to render one page, "
-                f"use --only (e.g. --only {example})"
-            )
-            raise ParameterError(msg)
-        if name not in settable:
-            valid = ", ".join(
-                f"{k} ({v.get('inferred_type_name')}: {v.get('help') or ''})".rstrip(": )") + ")"
-                for k, v in sorted(settable.items())
-            )
-            msg = f"-p {name}: no notebook has this parameter; valid: {valid or 'none'}"
-            raise ParameterError(msg)
-        typed[name] = coerce(name, value, settable[name])
-    return typed
-
-
-def step_parameters(step: Step, as_of: str | None, overrides: dict, notebooks: Path) -> dict:
-    """Return the parameters a step's notebook receives, without the output location."""
-    declared = notebook_parameters(notebooks / step.notebook)
-    chosen = {"as_of": as_of or "", **step.params}
-    chosen.update({k: v for k, v in overrides.items() if k in declared})
-    return chosen
-
-
-def failing_cell(executed: Path, exec_count: int) -> str:
-    """Name a failed cell as the reporter sees it: its number in the notebook and first line."""
-    import nbformat
-
-    # papermill adds an error banner and the injected parameters to the executed copy;
-    # count only the reporter's own cells.
-    cells = [
-        c
-        for c in nbformat.read(executed, as_version=4).cells
-        if c.cell_type != "markdown"
-        or "papermill-error-cell-tag" not in c.metadata.get("tags", [])
-    ]
-    own = [c for c in cells if "injected-parameters" not in c.metadata.get("tags", [])]
-    number, cell = next(
-        (i, c) for i, c in enumerate(own, 1) if c.get("execution_count") == exec_count
-    )
-    first_line = (cell.source.strip().splitlines() or [""])[0][:70]
-    return f"cell {number} ({first_line!r})"
-
-
-def execute(
-    step: Step, parameters: dict, work_root: Path, executed_dir: Path, notebooks: Path
-) -> Path:
-    """Run one notebook with papermill; on failure name the notebook and the cell."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    executed = executed_dir / f"{step.id}.ipynb"
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        papermill.execute_notebook(
-            str(notebooks / step.notebook),
-            str(executed),
-            parameters={**parameters, "output_root": str(work_root)},
-            kernel_name=KERNEL,
-            cwd=str(notebooks),
-            progress_bar=False,
-            request_save_on_cell_execute=False,
-            # Kernel start-up and shutdown chatter is not news for a render's log.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
-    except PapermillExecutionError as exc:
-        rel = executed.relative_to(paths.ROOT) if executed.is_relative_to(paths.ROOT) else executed
-        msg = (
-            f"{step.notebook}: {failing_cell(executed, exc.exec_count)} "
-            f"raised {exc.ename}: {exc.evalue}; executed notebook kept at {rel}"
-        )
-        raise RenderError(msg) from None
-    return executed
-
-
-def publish_page(step: Step, executed: Path, site: Path) -> dict:
-    """Export a step's page into site/, after checking it; return its title and summary."""
-    from entitylist import atomic, pages
-
-    text, meta = pages.export(executed, page=step.page_file)
-    if "skip" in meta:
-        # story.skip_page: the notebook has nothing to publish; its page leaves the site.
-        (site / step.page_file).unlink(missing_ok=True)
-        return {"skip": meta["skip"]}
-    pages.check(step.page_file, text)
-    atomic.write_text(site / step.page_file, text)
-    return {"title": meta["title"], "summary": meta.get("summary", "")}
+# Names other modules and tests import from here.
+__all__ = [
+    "KERNEL",
+    "OUTPUTS",
+    "SITE_CHECKS",
+    "Result",
+    "Step",
+    "load_pipeline",
+    "notebook_parameters",
+    "render",
+    "state_file",
+    "work_dir",
+]
 
 
 @dataclass
 class Result:
-    """What a render did: the steps it ran and skipped, the pages it published, its time."""
+    """What a render did: the steps it ran and skipped, whether it published, its time."""
 
     output_root: Path
     ran: list[str] = field(default_factory=list)
@@ -281,64 +54,60 @@ class Result:
     published: bool = False
     seconds: float = 0.0
     changes: dict = field(default_factory=dict)
+    plan: list[Decision] = field(default_factory=list)
 
 
 def work_dir(out_root: Path) -> Path:
-    """Return build/runs/<key>: this output root's staging tree, executed notebooks, state."""
+    """Return build/runs/<key>: this output root's generations, executed notebooks, state."""
     key = hashlib.sha256(str(out_root).encode()).hexdigest()[:12]
     return paths.BUILD / "runs" / key
 
 
 def state_file(out_root: Path) -> Path:
-    """Where the input hashes of the last good render into this output root are kept."""
+    """Where the record of the last good render into this output root is kept."""
     return work_dir(out_root) / "state.json"
 
 
-def read_state(out_root: Path) -> dict:
-    """Return the last good render's step hashes and page titles."""
-    path = state_file(out_root)
-    if not path.exists():
-        return {"steps": {}, "pages": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
+def check_pages(site: Path) -> None:
+    """Run the page checks on every page bound for site/."""
+    from entitylist import pages
+
+    for file in sorted(site.glob("*.html")):
+        pages.check(file.name, file.read_text(encoding="utf-8"))
 
 
-def stage_copy(out_root: Path, stage: Path) -> None:
-    """Start the staging tree as a copy of the live outputs, so skipped steps keep theirs."""
-    shutil.rmtree(stage, ignore_errors=True)
-    for name in OUTPUTS:
-        source = out_root / name
-        if source.exists():
-            shutil.copytree(source, stage / name)
-        else:
-            (stage / name).mkdir(parents=True)
+def check_guard(site: Path, as_of: str | None) -> None:
+    """The publication guard on every file bound for site/ (see guard.py)."""
+    from entitylist import asof, guard
+
+    guard.check_site(site, as_of=asof.parse(as_of))
 
 
-def swap_in(stage: Path, out_root: Path) -> None:
-    """Move the checked staging outputs into place, one rename per folder."""
-    trash = stage.parent / "previous"
-    shutil.rmtree(trash, ignore_errors=True)
-    for name in OUTPUTS:
-        live = out_root / name
-        (trash / name).parent.mkdir(parents=True, exist_ok=True)
-        live.parent.mkdir(parents=True, exist_ok=True)
-        if live.exists():
-            live.replace(trash / name)
-        (stage / name).replace(live)
-    shutil.rmtree(trash, ignore_errors=True)
-    shutil.rmtree(stage, ignore_errors=True)
+# Every check a finished site must pass before it is published: each takes the staged
+# site/ folder and the as-of date, and raises a DeskError naming the file at fault.
+SITE_CHECKS: list[Callable[[Path, str | None], None]] = [
+    lambda site, as_of: check_pages(site),
+    check_guard,
+]
+
+
+def check_site(site: Path, as_of: str | None = None) -> None:
+    """Run every site check on the staged site/ folder."""
+    for check in SITE_CHECKS:
+        check(site, as_of)
 
 
 def copy_downloads(work_root: Path) -> None:
-    """Put the processed tables and chart files in site/ so the site is self-contained."""
+    """Put the chart files in site/charts so the site is self-contained.
+
+    The tables' downloads (site/data) are written by the notebooks, as of the page's date.
+    """
     site = work_root / paths.SITE_NAME
-    for folder, pattern, target in (
-        (paths.PROCESSED_NAME, "*", "data"),
-        (Path(paths.CHARTS_NAME), "*", "charts"),
-    ):
-        shutil.rmtree(site / target, ignore_errors=True)
-        (site / target).mkdir(parents=True)
-        for file in sorted((work_root / folder).glob(pattern)):
-            shutil.copy2(file, site / target / file.name)
+    shutil.rmtree(site / paths.CHARTS_NAME, ignore_errors=True)
+    (site / paths.CHARTS_NAME).mkdir(parents=True)
+    for file in sorted((work_root / paths.CHARTS_NAME).glob("*")):
+        if file.is_file():
+            shutil.copy2(file, site / paths.CHARTS_NAME / file.name)
 
 
 def index_order(step: Step) -> tuple:
@@ -353,53 +122,119 @@ def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
     listed = [
         pages.Page(s.page_file, page_meta[s.page_file]["title"], page_meta[s.page_file]["summary"])
         for s in sorted(steps, key=index_order)
-        if s.page_file and "title" in page_meta.get(s.page_file, {})
+        if s.page_file in page_meta and "title" in page_meta[s.page_file]
     ]
-    pages.write_assets(work_root / paths.SITE_NAME)
-    text = pages.index_html(listed)
-    pages.check("index.html", text)
-    atomic.write_text(work_root / paths.SITE_NAME / "index.html", text)
+    atomic.write_text(work_root / paths.SITE_NAME / "index.html", pages.index_html(listed))
 
 
-def check_site(site: Path) -> int:
-    """Check every page of a finished site once more before it is published."""
-    from entitylist import pages
+def confirmed_in_manifest(table: str) -> bool:
+    """Whether `update --allow-removals` confirmed removals in the raw files behind a table."""
+    from entitylist import cleaning
 
-    files = sorted(site.glob("*.html"))
-    for file in files:
-        pages.check(file.name, file.read_text(encoding="utf-8"))
-    return len(files)
+    return cleaning.removals_confirmed(table)
 
 
-def run_stage(
-    todo: list[Step],
-    params: dict[str, dict],
-    work_root: Path,
-    runs: Path,
-    notebooks: Path,
-    jobs: int,
-    log: Callable[[str], None],
-    progress: bool = False,
-) -> dict[str, dict]:
-    """Run a stage's steps in parallel; return each page's title and summary."""
-    site = work_root / paths.SITE_NAME
+def guard_removals(report: dict, allow: bool, confirmed: Callable[[str], bool] | None) -> None:
+    """Refuse to publish tables that lost rows, unless told to (flag or per-table hook)."""
+    from entitylist.changes import removals
 
-    def one(step: Step) -> tuple[Step, dict | None]:
-        started = time.perf_counter()
-        executed = execute(step, params[step.id], work_root, runs / "executed", notebooks)
-        meta = publish_page(step, executed, site) if step.page_file else None
-        log(f"  ran {step.id:<28} {time.perf_counter() - started:6.1f} s")
-        return step, meta
+    lost = {
+        name: keys
+        for name, keys in removals(report).items()
+        if not allow and not (confirmed and confirmed(name))
+    }
+    if lost:
+        parts = [
+            f"{name}.csv lost {len(keys)} row(s) (first: {', '.join(keys[:3])})"
+            for name, keys in sorted(lost.items())
+        ]
+        msg = (
+            f"not published: {'; '.join(parts)} since the last published render; "
+            "re-run with --allow-removals if this is intended"
+        )
+        raise RemovalError(msg)
 
-    results = []
-    with (
-        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
-        tqdm(total=len(todo), unit="notebook", disable=not progress, leave=False) as bar,
-    ):
-        for future in as_completed([pool.submit(one, step) for step in todo]):
-            results.append(future.result())
-            bar.update()
-    return {s.page_file: meta for s, meta in results if meta}
+
+def describe(decisions: list[Decision]) -> str:
+    """The plan as a reporter reads it: one line per step, what happens and why."""
+    width = max((len(d.step) for d in decisions), default=0)
+    return "\n".join(f"  {d.step:<{width}}  {d.action:<7}  {d.reason}" for d in decisions)
+
+
+def generation_files(root: Path) -> list[str]:
+    """Every top-level folder of a generation, so a write anywhere in it is seen."""
+    return sorted(p.name for p in root.iterdir())
+
+
+@dataclass
+class Run:
+    """One render's fixed inputs, shared by its stages."""
+
+    steps: list[Step]
+    state: dict
+    params: dict[str, dict]
+    code: str
+    notebooks: Path
+    force: bool
+    selected: set[str] | None
+    jobs: int
+    log: Callable[[str], None]
+    progress: bool
+
+    def world(self, root: Path, folders: Iterable[str] = OUTPUTS) -> World:
+        """Hash what the plan looks at under root."""
+        return scan(self.steps, root, self.notebooks, self.params, self.code, folders)
+
+    def decide(self, world: World, records: dict | None = None) -> dict[str, Decision]:
+        """Plan every step against a world, with the step records so far."""
+        state = self.state if records is None else {**self.state, "steps": records}
+        decisions = plan.plan(self.steps, state, world, self.force, self.selected)
+        return {d.step: d for d in decisions}
+
+
+def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -> tuple:
+    """Run each stage's steps that must run, in the generation; return step records, pages."""
+    records = {s.id: run.state["steps"][s.id] for s in run.steps if s.id in run.state["steps"]}
+    page_files = {s.page_file for s in run.steps}
+    page_meta = {k: v for k, v in run.state["pages"].items() if k in page_files}
+    shutil.rmtree(executed, ignore_errors=True)
+    for number in sorted({s.stage for s in run.steps}):
+        # Planned again with what the stages before produced: "may run" becomes run or skip.
+        world = run.world(generation_dir, generation_files(generation_dir))
+        decisions = run.decide(world, records)
+        todo = [s for s in run.steps if s.stage == number and decisions[s.id].action == plan.RUN]
+        if not todo:
+            continue
+        for step in todo:
+            # A step owns what it wrote last time: an output it no longer writes goes.
+            for output in records.get(step.id, {}).get("outputs", {}):
+                (generation_dir / output).unlink(missing_ok=True)
+        before = run.world(generation_dir, generation_files(generation_dir))
+        run.log(f"stage {number}: {len(todo)} notebook(s)")
+        page_meta.update(
+            run_stage(
+                todo,
+                run.params,
+                generation_dir,
+                executed,
+                run.notebooks,
+                run.jobs,
+                run.log,
+                run.progress,
+            )
+        )
+        after = run.world(generation_dir, generation_files(generation_dir))
+        stray = plan.undeclared(before.files, after.files, todo)
+        if stray:
+            path, owners = next(iter(stray.items()))
+            msg = (
+                f"{' or '.join(owners)} wrote {path}, which pipeline.yaml does not list in its "
+                f"writes; add it there or stop writing it ({len(stray)} such file(s))"
+            )
+            raise RenderError(msg)
+        records.update({s.id: plan.record(s, after) for s in todo})
+        result.ran += [s.id for s in todo]
+    return records, page_meta
 
 
 def render(
@@ -411,8 +246,12 @@ def render(
     quiet: bool = False,
     output_root: Path | None = None,
     pipeline: Path = paths.PIPELINE,
+    allow_removals: bool = False,
+    dry_run: bool = False,
+    wait: bool = True,
+    removals_confirmed: Callable[[str], bool] | None = None,
 ) -> Result:
-    """Render the site: run what changed, check every page, then publish all at once."""
+    """Render the site: run what must run, check every page, then publish all at once."""
     from entitylist import asof, manifest
 
     started = time.perf_counter()
@@ -421,78 +260,92 @@ def render(
         if not quiet:
             print(message, file=sys.stderr, flush=True)
 
+    def warn(message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
     asof.parse(as_of)
-    manifest.verify_manifest()
     notebooks = pipeline.parent
     steps = load_pipeline(pipeline)
     chosen = select(steps, only)
     typed = validate_overrides(steps, dict(overrides or {}), notebooks)
+    manifest.verify_manifest()
     out_root = Path(output_root or (paths.BUILD / f"as-of-{as_of}" if as_of else paths.ROOT))
     out_root = out_root.resolve()
-    state = read_state(out_root)
-    code = code_hash()
-    params = {s.id: step_parameters(s, as_of, typed, notebooks) for s in chosen}
-    result = Result(out_root)
     runs = work_dir(out_root)
-    stage = runs / "stage"
-    work_root = out_root
-    new_hashes = dict(state["steps"])
-    page_meta = dict(state["pages"])
+    result = Result(out_root)
+    run = Run(
+        steps=steps,
+        state=release.empty_state(),
+        params={s.id: step_parameters(s, as_of, typed, notebooks) for s in steps},
+        code=code_hash(),
+        notebooks=notebooks,
+        force=force,
+        selected={s.id for s in chosen} if only else None,
+        jobs=jobs,
+        log=log,
+        progress=not quiet and sys.stderr.isatty(),
+    )
 
-    for number in sorted({s.stage for s in chosen}):
-        in_stage = [s for s in chosen if s.stage == number]
-        hashes = {s.id: input_hash(s, work_root, params[s.id], code, notebooks) for s in in_stage}
-        todo = [
-            s
-            for s in in_stage
-            if force
-            or state["steps"].get(s.id) != hashes[s.id]
-            or (s.page_file and not (out_root / paths.SITE_NAME / s.page_file).exists())
-        ]
-        result.skipped += [s.id for s in in_stage if s not in todo]
-        if not todo:
-            continue
-        if work_root == out_root:
-            stage_copy(out_root, stage)
-            work_root = stage
-        log(f"stage {number}: {len(todo)} notebook(s)")
-        page_meta.update(
-            run_stage(
-                todo,
-                params,
-                work_root,
-                runs,
-                notebooks,
-                jobs,
-                log,
-                progress=not quiet and sys.stderr.isatty(),
+    if dry_run:
+        run.state, warning = release.read_state(state_file(out_root))
+        result.plan = list(run.decide(run.world(out_root)).values())
+        if warning:
+            warn(warning)
+        if release.journal_path(runs).exists():
+            print("an interrupted publish will be finished first")
+        print(f"plan for {out_root} (nothing is run):\n{describe(result.plan)}")
+        result.seconds = time.perf_counter() - started
+        return result
+
+    with release.render_lock(paths.BUILD / "render.lock", wait, log):
+        state, warning = release.read_state(state_file(out_root))
+        if warning:
+            warn(warning)
+        run.state = release.recover(out_root, runs, state, log)
+        release.preflight(out_root)
+        result.plan = list(run.decide(run.world(out_root)).values())
+        for decision in result.plan:
+            if decision.edited:
+                warn(
+                    f"{', '.join(decision.edited)} edited by hand: {decision.step} runs "
+                    "again and the edit is not published"
+                )
+        if not any(d.action == plan.RUN for d in result.plan):
+            result.skipped = [s.id for s in chosen]
+            log("nothing changed: the site is up to date")
+            result.seconds = time.perf_counter() - started
+            return result
+        from entitylist import changes, pages
+
+        generation, generation_dir = release.new_generation(runs, out_root)
+        try:
+            records, page_meta = run_stages(run, generation_dir, runs / "executed", result)
+            copy_downloads(generation_dir)
+            pages.write_assets(generation_dir / paths.SITE_NAME)
+            write_index(steps, page_meta, generation_dir)
+            check_site(generation_dir / paths.SITE_NAME, as_of)
+            report = changes.compare(
+                release.last_published(out_root, runs, run.state), generation_dir
             )
-        )
-        result.ran += [s.id for s in todo]
-        # A step's hash covers the inputs it read, which this stage may just have rewritten
-        # for the next one; later stages hash against the staging tree.
-        new_hashes.update(hashes)
-
-    if work_root == out_root:
-        log("nothing changed: the site is up to date")
-    else:
-        from entitylist import changes
-
-        copy_downloads(work_root)
-        write_index(steps, page_meta, work_root)
-        count = check_site(work_root / paths.SITE_NAME)
-        report = changes.compare(out_root, work_root)
-        swap_in(work_root, out_root)
+            guard_removals(report, allow_removals, removals_confirmed or confirmed_in_manifest)
+            new_state = {
+                **release.empty_state(),
+                "generation": generation,
+                "previous": run.state.get("generation") or release.linked_generation(out_root),
+                "steps": records,
+                "pages": page_meta,
+            }
+            release.publish(out_root, runs, generation, new_state)
+        except BaseException:
+            # Once journalled, the generation is the one the next render finishes publishing.
+            if not release.journal_path(runs).exists():
+                release.discard(runs, generation)
+            raise
         changes.write(report, runs)
-        result.changes = report
-        log(changes.summary(report))
-        state_path = state_file(out_root)
-        state_path.parent.mkdir(parents=True, exist_ok=True)
-        state_path.write_text(
-            json.dumps({"steps": new_hashes, "pages": page_meta}, indent=2, sort_keys=True),
-            encoding="utf-8",
-        )
-        result.published = True
-        log(f"published {count} pages to {out_root / paths.SITE_NAME}")
+    result.changes = report
+    result.published = True
+    result.skipped = [s.id for s in chosen if s.id not in result.ran]
+    log(changes.summary(report))
+    log(f"published {len(list((out_root / paths.SITE_NAME).glob('*.html')))} pages")
     result.seconds = time.perf_counter() - started
     return result

@@ -12,10 +12,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from entitylist import atomic, config
+from entitylist import asof, atomic, config
 from entitylist.errors import SchemaError
 
-EARLIEST = pd.Timestamp("2016-01-01")
+EARLIEST = pd.Timestamp(asof.FIRST_DATE)
 # The slugs of notebooks/companies.yaml (validated there): a processed row names one of them.
 COMPANY_SLUGS = [company.slug for company in config.companies()]
 

@@ -1,0 +1,367 @@
+"""Publish a finished render atomically; one render at a time; recover from a killed one.
+
+Layout under build/runs/<key>/ (one key per output root): `generations/<id>/` holds each
+render's data/processed, charts and site; `state.json` records what the live outputs are;
+`journal.json` exists only while a publish is under way.
+
+Publishing, once every page passed its checks: copy data/processed and charts of the new
+generation next to the live folders (same filesystem), write the journal, swap each pair with
+one renameat2(RENAME_EXCHANGE), point `site` (a relative symlink) at the generation's site/,
+write the state, delete the journal. A failure undoes the swaps already made. A render killed
+after the journal was written is finished by the next one (the generation was complete and
+checked before the journal existed); one killed before it leaves only strays, removed.
+"""
+
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from entitylist import atomic, paths
+from entitylist.errors import BusyError, PublishError
+
+STATE_VERSION = 2
+# The folders swapped in place; `site` is a symlink flipped separately.
+FOLDERS = (paths.PROCESSED_NAME.as_posix(), paths.CHARTS_NAME)
+CRASH_ENV = "ENTITYLIST_CRASH_AT"
+RENAME_EXCHANGE = 2
+# Filesystems without RENAME_EXCHANGE answer with one of these; then swap with renames.
+NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}
+AT_FDCWD = -100
+KEEP = 2  # generations kept: the live one and the one before it
+
+
+def crash_point(name: str) -> None:
+    """Die at once with SIGKILL when ENTITYLIST_CRASH_AT names this point (for fault tests)."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def empty_state() -> dict:
+    """The state of an output root nothing has been published to."""
+    return {
+        "version": STATE_VERSION,
+        "generation": None,
+        "previous": None,
+        "steps": {},
+        "pages": {},
+    }
+
+
+def valid_state(data: object) -> bool:
+    """Whether parsed JSON has the shape this engine writes."""
+    return (
+        isinstance(data, dict)
+        and data.get("version") == STATE_VERSION
+        and isinstance(data.get("steps"), dict)
+        and isinstance(data.get("pages"), dict)
+        and all(isinstance(v, dict) and "outputs" in v for v in data["steps"].values())
+    )
+
+
+def read_state(path: Path) -> tuple[dict, str | None]:
+    """Return the recorded state and a warning when it exists but cannot be used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return empty_state(), None
+    except (OSError, UnicodeDecodeError) as exc:
+        return empty_state(), f"{path}: unreadable ({exc}); running every notebook"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return empty_state(), f"{path}: unreadable (not complete JSON); running every notebook"
+    if not valid_state(data):
+        return empty_state(), f"{path}: written by another version; running every notebook"
+    return {**empty_state(), **data}, None
+
+
+def write_state(path: Path, state: dict) -> None:
+    """Write the state atomically."""
+    atomic.write_text(path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+@contextmanager
+def render_lock(path: Path, wait: bool, log: Callable[[str], None]) -> Iterator[None]:
+    """Hold this checkout's render lock; wait for another render, or refuse when not waiting."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid, _, started = (handle.read().split() + ["?", "?", "?"])[:3]
+            if not wait:
+                msg = (
+                    f"another render is running (pid {pid}, started at {started}); "
+                    "--no-wait does not wait for it: render again when it has finished"
+                )
+                raise BusyError(msg) from None
+            log(f"waiting for the render started by pid {pid} at {started}")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()} - {time.strftime('%H:%M:%S')}\n")
+        handle.flush()
+        yield
+
+
+def exchange(a: Path, b: Path) -> None:
+    """Swap two paths: one atomic renameat2(RENAME_EXCHANGE), or three renames where refused."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+        if result == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in NO_EXCHANGE:
+            raise OSError(code, os.strerror(code), str(b))
+    exchange_by_renames(a, b)
+
+
+def exchange_by_renames(a: Path, b: Path) -> None:
+    """Swap two paths with three renames: b is missing for a moment, which a journal covers."""
+    aside = set_aside(b)
+    b.rename(aside)
+    a.rename(b)
+    aside.rename(a)
+
+
+def set_aside(path: Path) -> Path:
+    """Where the fallback swap parks a live folder between its renames."""
+    return path.with_name(f".{path.name}.aside")
+
+
+def incoming(live: Path, generation: str) -> Path:
+    """Where the new version of a live folder waits, next to it, before the swap."""
+    return live.with_name(f".{live.name}.incoming-{generation}")
+
+
+def site_target(out_root: Path, generation_dir: Path) -> str:
+    """The relative link target that makes out_root/site show a generation's site."""
+    return os.path.relpath(generation_dir / paths.SITE_NAME, out_root)
+
+
+def generations_dir(runs: Path) -> Path:
+    """Where this output root's generations are built and kept."""
+    return runs / "generations"
+
+
+def new_generation(runs: Path, out_root: Path) -> tuple[str, Path]:
+    """Start a generation as a copy of the live outputs, so steps that are skipped keep theirs.
+
+    A real copy, not hard links: a notebook that writes a file in place (pandas to_csv,
+    Path.write_text) would otherwise change the live file before anything is checked.
+    """
+    generation = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    target = generations_dir(runs) / generation
+    for name in (*FOLDERS, paths.SITE_NAME):
+        live = out_root / name
+        if live.is_dir():
+            shutil.copytree(live, target / name, symlinks=True)
+        else:
+            (target / name).mkdir(parents=True)
+    return generation, target
+
+
+def preflight(out_root: Path) -> None:
+    """Refuse before any swap when a live location cannot take the new outputs."""
+    site = out_root / paths.SITE_NAME
+    if site.exists() and not site.is_dir():
+        msg = f"{site}: a file is in the way of the site folder; move it and render again"
+        raise PublishError(msg)
+    for name in FOLDERS:
+        live = out_root / name
+        if live.exists() and not live.is_dir():
+            msg = f"{live}: not a folder; move it and render again"
+            raise PublishError(msg)
+    parents = {(out_root / name).parent for name in (*FOLDERS, paths.SITE_NAME)}
+    for folder in sorted(parents):
+        nearest = next(p for p in (folder, *folder.parents) if p.exists())
+        if not os.access(nearest, os.W_OK | os.X_OK):
+            msg = f"{nearest}: cannot write here, so nothing can be published; check permissions"
+            raise PublishError(msg)
+
+
+def prepare(out_root: Path, generation_dir: Path, generation: str) -> dict[str, int]:
+    """Copy each folder of the generation next to its live one; return their inode numbers."""
+    inodes = {}
+    for name in FOLDERS:
+        live = out_root / name
+        waiting = incoming(live, generation)
+        live.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(waiting, ignore_errors=True)
+        shutil.copytree(generation_dir / name, waiting, symlinks=True)
+        inodes[name] = waiting.stat().st_ino
+    return inodes
+
+
+def swap_folder(out_root: Path, name: str, generation: str, inode: int) -> Callable | None:
+    """Put a prepared folder in place; return how to undo it (None if already in place)."""
+    live = out_root / name
+    waiting = incoming(live, generation)
+    if live.exists() and live.stat().st_ino == inode:
+        return None
+    if not (waiting.exists() and waiting.stat().st_ino == inode):
+        msg = f"{waiting}: the new version of {name} is missing; the publish cannot finish"
+        raise PublishError(msg)
+    aside = set_aside(live)
+    if not live.exists() and aside.exists():
+        # Killed between the fallback's renames: the old version is aside.
+        aside.rename(waiting.with_name(waiting.name + ".old"))
+    if not live.exists():
+        waiting.rename(live)
+        return lambda: live.rename(waiting)
+    exchange(waiting, live)
+    return lambda: exchange(waiting, live)
+
+
+def flip_site(out_root: Path, generation_dir: Path, generation: str) -> Callable | None:
+    """Point out_root/site at the generation's site in one step; return how to undo it."""
+    site = out_root / paths.SITE_NAME
+    target = site_target(out_root, generation_dir)
+    if site.is_symlink() and str(site.readlink()) == target:
+        return None
+    link = out_root / f".{paths.SITE_NAME}.incoming-{generation}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(target)
+    if site.is_dir() and not site.is_symlink():
+        # A real site/ folder from before symlinks: swap it for the link like the others.
+        exchange(link, site)
+        return lambda: exchange(link, site)
+    before = site.readlink() if site.is_symlink() else None
+    link.replace(site)
+
+    def undo() -> None:
+        if before is None:
+            site.unlink()
+        else:
+            link.symlink_to(before)
+            link.replace(site)
+
+    return undo
+
+
+def journal_path(runs: Path) -> Path:
+    """Where a publish under way records what it is doing."""
+    return runs / "journal.json"
+
+
+def publish(out_root: Path, runs: Path, generation: str, state: dict) -> None:
+    """Publish a checked generation: prepare, journal, swap, flip, record; undo on failure."""
+    generation_dir = generations_dir(runs) / generation
+    preflight(out_root)
+    try:
+        inodes = prepare(out_root, generation_dir, generation)
+    except OSError as exc:
+        remove_strays(out_root)
+        msg = f"{exc.filename or out_root}: {exc.strerror}; nothing was published"
+        raise PublishError(msg) from None
+    crash_point("before-journal")
+    journal = {"generation": generation, "inodes": inodes, "state": state}
+    atomic.write_text(journal_path(runs), json.dumps(journal, indent=2, sort_keys=True))
+    crash_point("after-journal")
+    finish(out_root, runs, journal)
+
+
+def finish(out_root: Path, runs: Path, journal: dict) -> None:
+    """Carry a journalled publish to its end (idempotent); undo what it did if a step fails."""
+    generation = journal["generation"]
+    generation_dir = generations_dir(runs) / generation
+    undo: list[Callable] = []
+    try:
+        for name in FOLDERS:
+            step = swap_folder(out_root, name, generation, journal["inodes"][name])
+            undo += [step] if step else []
+            crash_point(f"after-swap-{Path(name).name}")
+        step = flip_site(out_root, generation_dir, generation)
+        undo += [step] if step else []
+        crash_point("after-site-flip")
+        write_state(runs / "state.json", journal["state"])
+        crash_point("after-state")
+    except (OSError, PublishError) as exc:
+        for step in reversed(undo):
+            step()
+        journal_path(runs).unlink(missing_ok=True)
+        remove_strays(out_root)
+        where = getattr(exc, "filename", None) or out_root
+        detail = getattr(exc, "strerror", None) or str(exc)
+        msg = f"{where}: {detail}; publishing was undone and the last good outputs are in place"
+        raise PublishError(msg) from None
+    journal_path(runs).unlink(missing_ok=True)
+    remove_strays(out_root)
+    prune(runs, journal["state"], out_root)
+
+
+def remove_strays(out_root: Path) -> None:
+    """Remove prepared folders and links no publish is using any more."""
+    for name in (*FOLDERS, paths.SITE_NAME):
+        live = out_root / name
+        if not live.parent.exists():
+            continue
+        strays = [*live.parent.glob(f".{live.name}.incoming-*"), set_aside(live)]
+        for stray in strays:
+            if not (stray.exists() or stray.is_symlink()):
+                continue
+            if stray.is_symlink() or stray.is_file():
+                stray.unlink()
+            else:
+                shutil.rmtree(stray, ignore_errors=True)
+
+
+def linked_generation(out_root: Path) -> str | None:
+    """The generation the live site link points at, if it is one."""
+    site = out_root / paths.SITE_NAME
+    if not site.is_symlink():
+        return None
+    parts = site.readlink().parts
+    return parts[-2] if len(parts) >= 2 else None
+
+
+def prune(runs: Path, state: dict, out_root: Path) -> None:
+    """Remove every generation but the live one and the one before it."""
+    keep = {state.get("generation"), state.get("previous"), linked_generation(out_root)}
+    folder = generations_dir(runs)
+    if not folder.exists():
+        return
+    for generation in folder.iterdir():
+        if generation.name not in keep:
+            shutil.rmtree(generation, ignore_errors=True)
+
+
+def recover(out_root: Path, runs: Path, state: dict, log: Callable[[str], None]) -> dict:
+    """Finish a publish a killed render left journalled, or clear its strays; return the state."""
+    path = journal_path(runs)
+    if path.exists():
+        journal = json.loads(path.read_text(encoding="utf-8"))
+        log(f"finishing the publish of {journal['generation']}, interrupted by a killed render")
+        finish(out_root, runs, journal)
+        return journal["state"]
+    remove_strays(out_root)
+    prune(runs, state, out_root)
+    # Left behind by failed renders of the engine before generations.
+    for legacy in ("stage", "previous"):
+        shutil.rmtree(runs / legacy, ignore_errors=True)
+    return state
+
+
+def discard(runs: Path, generation: str) -> None:
+    """Remove a generation that will not be published."""
+    shutil.rmtree(generations_dir(runs) / generation, ignore_errors=True)
+
+
+def last_published(out_root: Path, runs: Path, state: dict) -> Path:
+    """The root holding what readers see now: its generation, or the live folders."""
+    generation = state.get("generation") or linked_generation(out_root)
+    if generation and (generations_dir(runs) / generation).is_dir():
+        return generations_dir(runs) / generation
+    return out_root

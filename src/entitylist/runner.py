@@ -1,0 +1,144 @@
+"""Run a stage's notebooks with papermill, in parallel, and export each one's page.
+
+`execute` is the one place papermill is called. A failure comes back as one line: a desk
+error raised in a notebook keeps its own message (it names the file, row or column); any
+other error names the notebook and the cell.
+"""
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from tqdm import tqdm
+
+from entitylist import errors, paths
+from entitylist.errors import DeskError, RenderError
+from entitylist.pipeline import Step
+
+# The project kernel `make venv` installs into .venv; a "python3" kernelspec in a
+# reporter's home folder could otherwise point papermill at another interpreter.
+KERNEL = "entitylist"
+
+
+def failing_cell(executed: Path, exec_count: int | None) -> str:
+    """Name a failed cell as the reporter sees it: its number in the notebook and first line."""
+    import nbformat
+
+    # papermill adds an error banner and the injected parameters to the executed copy;
+    # count only the reporter's own cells.
+    cells = [
+        c
+        for c in nbformat.read(executed, as_version=4).cells
+        if "papermill-error-cell-tag" not in c.metadata.get("tags", [])
+        and "injected-parameters" not in c.metadata.get("tags", [])
+    ]
+    found = next(
+        (
+            (i, c)
+            for i, c in enumerate(cells, 1)
+            if exec_count is not None and c.get("execution_count") == exec_count
+        ),
+        None,
+    )
+    if found is None:
+        return "a cell"
+    number, cell = found
+    first_line = (cell.source.strip().splitlines() or [""])[0][:70]
+    return f"cell {number} ({first_line!r})"
+
+
+def desk_error(ename: str, evalue: str) -> DeskError | None:
+    """Rebuild a desk error raised inside a notebook, so it reaches the user unwrapped."""
+    kind = getattr(errors, ename, None)
+    if isinstance(kind, type) and issubclass(kind, DeskError):
+        return kind(evalue)
+    return None
+
+
+def relative(path: Path) -> Path:
+    """Show a path relative to the repository when it is inside it."""
+    return path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path
+
+
+def execute(
+    step: Step, parameters: dict, work_root: Path, executed_dir: Path, notebooks: Path
+) -> Path:
+    """Run one notebook with papermill; on failure raise one plain error."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    executed = executed_dir / f"{step.id}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(notebooks / step.notebook),
+            str(executed),
+            parameters={**parameters, "output_root": str(work_root)},
+            kernel_name=KERNEL,
+            cwd=str(notebooks),
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            # Kernel start-up and shutdown chatter is not news for a render's log.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )
+    except PapermillExecutionError as exc:
+        own = desk_error(exc.ename, exc.evalue)
+        if own is not None:
+            raise own from None
+        msg = (
+            f"{step.notebook}: {failing_cell(executed, exc.exec_count)} "
+            f"raised {exc.ename}: {exc.evalue}; executed notebook kept at {relative(executed)}"
+        )
+        raise RenderError(msg) from None
+    return executed
+
+
+def publish_page(step: Step, executed: Path, site: Path) -> dict:
+    """Export a step's page into site/ after checking it; return its title and summary.
+
+    A notebook that says it has nothing to publish (meta `skip`, with a reason) leaves no
+    page, and the index leaves it out.
+    """
+    from entitylist import atomic, pages
+
+    text, meta = pages.export(executed, page=step.page_file)
+    target = site / step.page_file
+    if meta.get("skip"):
+        target.unlink(missing_ok=True)
+        return {"skip": str(meta["skip"])}
+    pages.check(step.page_file, text)
+    atomic.write_text(target, text)
+    return {"title": meta["title"], "summary": meta.get("summary", "")}
+
+
+def run_stage(
+    todo: list[Step],
+    params: dict[str, dict],
+    work_root: Path,
+    executed_dir: Path,
+    notebooks: Path,
+    jobs: int,
+    log: Callable[[str], None],
+    progress: bool = False,
+) -> dict[str, dict]:
+    """Run a stage's steps in parallel; return each page's title and summary (or skip)."""
+    site = work_root / paths.SITE_NAME
+
+    def one(step: Step) -> tuple[Step, dict | None]:
+        started = time.perf_counter()
+        executed = execute(step, params[step.id], work_root, executed_dir, notebooks)
+        meta = publish_page(step, executed, site) if step.page_file else None
+        log(f"  ran {step.id:<28} {time.perf_counter() - started:6.1f} s")
+        return step, meta
+
+    site.mkdir(parents=True, exist_ok=True)
+    results = []
+    with (
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+        tqdm(total=len(todo), unit="notebook", disable=not progress, leave=False) as bar,
+    ):
+        for future in as_completed([pool.submit(one, step) for step in todo]):
+            results.append(future.result())
+            bar.update()
+    return {s.page_file: meta for s, meta in results if meta}

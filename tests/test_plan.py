@@ -1,0 +1,281 @@
+"""plan() without kernels: the real pipeline.yaml against a made-up world of file hashes.
+
+Every expectation below is read off notebooks/pipeline.yaml by hand: who reads which file,
+who writes which chart. The world is a dict of path -> hash, so a "changed file" is a new
+hash and a "missing file" is a deleted key.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from entitylist import paths, plan
+from entitylist.errors import RenderError
+from entitylist.pipeline import Step, World, load_pipeline
+
+STEPS = load_pipeline(paths.PIPELINE)
+COMPANIES = ["hikvision", "dahua", "iflytek", "megvii", "sensetime", "yitu", "meiya-pico", "yixin"]
+PROFILES = [f"50-profile-{c}" for c in COMPANIES]
+TABLES = [
+    "companies",
+    "entries_2019",
+    "events",
+    "financials",
+    "partnerships",
+    "rules",
+    "suppliers",
+]
+RAW = ["companies", "entities_84FR54002", "events", "fr_rules_china", "revenue_by_region"]
+FIGURE_CHARTS = {
+    "20-exposure": ["overseas-share-at-listing", "overseas-share-over-time", "us-suppliers-named"],
+    "30-timeline": ["rules-over-time", "china-entries-per-year", "entries-by-kind"],
+}
+# Yitu and Yixin publish no revenue figures, so their profiles draw no chart.
+REVENUE = ["hikvision", "dahua", "iflytek", "megvii", "sensetime", "meiya-pico"]
+SUFFIXES = [".csv", ".svg", ".phone.svg", ".png", ".vl.json"]
+PAGES = ["data", "exposure", "timeline", "story", *(f"company-{c}" for c in COMPANIES)]
+
+
+def chart_files(name: str) -> list[str]:
+    """The five files publish.save writes for one chart."""
+    return [f"charts/{name}{suffix}" for suffix in SUFFIXES]
+
+
+def base_world() -> World:
+    """Every input and output of a finished render, each with its own hash."""
+    names = [f"data/raw/{n}.csv" for n in RAW] + ["data/raw/manifest.json"]
+    names += [f"data/processed/{t}.csv" for t in TABLES]
+    names += ["data/processed/datapackage.json", "data/processed/README.md"]
+    for charts in FIGURE_CHARTS.values():
+        names += [f for c in charts for f in chart_files(c)]
+    names += [f for c in REVENUE for f in chart_files(f"revenue-{c}")]
+    names += [f"site/{p}.html" for p in PAGES] + ["site/index.html"]
+    return World(
+        files={n: f"hash of {n}" for n in names},
+        notebooks={s.notebook: f"hash of {s.notebook}" for s in STEPS},
+        code="code v1",
+        params={s.id: {"as_of": "", **s.params} for s in STEPS},
+    )
+
+
+def recorded(world: World) -> dict:
+    """The state a render leaves when every step ran in this world."""
+    return {"steps": {s.id: plan.record(s, world) for s in STEPS}, "pages": {}}
+
+
+def changed(world: World, **edits) -> World:
+    """A copy of the world with some files re-hashed (value) or deleted (None)."""
+    files = dict(world.files)
+    for path, value in edits.get("files", {}).items():
+        if value is None:
+            files.pop(path)
+        else:
+            files[path] = value
+    return World(
+        files=files,
+        notebooks={**world.notebooks, **edits.get("notebooks", {})},
+        code=edits.get("code", world.code),
+        params={**world.params, **edits.get("params", {})},
+    )
+
+
+def actions(decisions: list[plan.Decision]) -> dict[str, set[str]]:
+    """Step ids by action."""
+    grouped: dict[str, set[str]] = {plan.RUN: set(), plan.MAYBE: set(), plan.SKIP: set()}
+    for d in decisions:
+        grouped[d.action].add(d.step)
+    return grouped
+
+
+def reason(decisions: list[plan.Decision], step: str) -> str:
+    """The reason given for one step."""
+    return next(d.reason for d in decisions if d.step == step)
+
+
+WORLD = base_world()
+STATE = recorded(WORLD)
+ALL = {s.id for s in STEPS}
+
+
+def test_record_lists_exactly_what_a_step_reads_and_writes():
+    clean = plan.record(next(s for s in STEPS if s.id == "10-clean"), WORLD)
+    assert set(clean["inputs"]) == {f"data/raw/{n}.csv" for n in RAW} | {"data/raw/manifest.json"}
+    assert set(clean["outputs"]) == {
+        *(f"data/processed/{t}.csv" for t in TABLES),
+        "data/processed/datapackage.json",
+        "data/processed/README.md",
+        "site/data.html",
+    }
+    dahua = plan.record(next(s for s in STEPS if s.id == "50-profile-dahua"), WORLD)
+    assert set(dahua["outputs"]) == {*chart_files("revenue-dahua"), "site/company-dahua.html"}
+    story = plan.record(next(s for s in STEPS if s.id == "40-story"), WORLD)
+    embedded = ["entries-by-kind", "overseas-share-at-listing", "us-suppliers-named"]
+    embedded += ["rules-over-time", "china-entries-per-year"]
+    assert set(story["inputs"]) == {
+        *(f"data/processed/{t}.csv" for t in TABLES),
+        "data/processed/datapackage.json",
+        "data/processed/README.md",
+        *(f for c in embedded for f in chart_files(c)),
+    }
+    assert set(story["outputs"]) == {"site/story.html"}
+
+
+def test_nothing_changed_runs_nothing():
+    assert actions(plan.plan(STEPS, STATE, WORLD)) == {
+        plan.RUN: set(),
+        plan.MAYBE: set(),
+        plan.SKIP: ALL,
+    }
+
+
+def test_no_state_runs_everything_and_force_says_so():
+    assert actions(plan.plan(STEPS, {"steps": {}}, WORLD))[plan.RUN] == ALL
+    assert reason(plan.plan(STEPS, {"steps": {}}, WORLD), "40-story") == "no state"
+    forced = plan.plan(STEPS, STATE, WORLD, force=True)
+    assert {d.reason for d in forced} == {"forced"}
+
+
+def test_changed_raw_file_runs_the_cleaning_and_its_readers_may_follow():
+    world = changed(WORLD, files={"data/raw/events.csv": "new"})
+    decisions = plan.plan(STEPS, STATE, world)
+    grouped = actions(decisions)
+    assert grouped[plan.RUN] == {"10-clean"}
+    # Every later notebook reads data/processed, which 10-clean rewrites.
+    assert grouped[plan.MAYBE] == ALL - {"10-clean"}
+    assert reason(decisions, "10-clean") == "inputs changed: data/raw/events.csv"
+    assert reason(decisions, "30-timeline") == "upstream 10-clean runs"
+
+
+def test_changed_parameter_runs_only_the_steps_that_take_it():
+    params = {"50-profile-dahua": {**WORLD.params["50-profile-dahua"], "company": "dahua2"}}
+    decisions = plan.plan(STEPS, STATE, changed(WORLD, params=params))
+    assert actions(decisions)[plan.RUN] == {"50-profile-dahua"}
+    # Its chart is read by nobody: the story embeds other charts.
+    assert actions(decisions)[plan.MAYBE] == set()
+    assert reason(decisions, "50-profile-dahua") == "parameters changed: company"
+
+
+def test_changed_notebook_runs_it_and_the_story_that_embeds_its_charts():
+    decisions = plan.plan(STEPS, STATE, changed(WORLD, notebooks={"30-timeline.ipynb": "new"}))
+    assert actions(decisions)[plan.RUN] == {"30-timeline"}
+    # 40-story reads charts/rules-over-time.* and the others 30-timeline writes; the
+    # profiles read only data/processed.
+    assert actions(decisions)[plan.MAYBE] == {"40-story"}
+    assert reason(decisions, "30-timeline") == "notebook changed: 30-timeline.ipynb"
+
+
+def test_changed_profile_notebook_runs_all_eight_profiles():
+    decisions = plan.plan(STEPS, STATE, changed(WORLD, notebooks={"50-profile.ipynb": "new"}))
+    assert actions(decisions)[plan.RUN] == set(PROFILES)
+
+
+def test_changed_package_code_runs_everything():
+    decisions = plan.plan(STEPS, STATE, changed(WORLD, code="code v2"))
+    assert actions(decisions)[plan.RUN] == ALL
+    assert reason(decisions, "20-exposure") == "package code changed"
+
+
+def test_missing_chart_file_reruns_exactly_the_notebook_that_writes_it():
+    world = changed(WORLD, files={"charts/revenue-megvii.svg": None})
+    decisions = plan.plan(STEPS, STATE, world)
+    assert actions(decisions)[plan.RUN] == {"50-profile-megvii"}
+    assert actions(decisions)[plan.MAYBE] == set()
+    assert reason(decisions, "50-profile-megvii") == "output missing: charts/revenue-megvii.svg"
+
+
+def test_deleted_charts_folder_reruns_every_chart_writer_and_the_story_may_follow():
+    gone = {f: None for f in WORLD.files if f.startswith("charts/")}
+    decisions = plan.plan(STEPS, STATE, changed(WORLD, files=gone))
+    writers = {"20-exposure", "30-timeline"} | {f"50-profile-{c}" for c in REVENUE}
+    assert actions(decisions)[plan.RUN] == writers
+    assert actions(decisions)[plan.MAYBE] == {"40-story"}
+    assert reason(decisions, "20-exposure").startswith(
+        "output missing: charts/overseas-share-at-listing.csv, "
+    )
+    assert reason(decisions, "20-exposure").endswith(" and 12 more")
+
+
+def test_deleted_processed_folder_reruns_the_cleaning_not_a_failing_reader():
+    gone = {f: None for f in WORLD.files if f.startswith("data/processed/")}
+    decisions = plan.plan(STEPS, STATE, changed(WORLD, files=gone))
+    assert actions(decisions)[plan.RUN] == {"10-clean"}
+    assert actions(decisions)[plan.MAYBE] == ALL - {"10-clean"}
+
+
+def test_hand_edited_table_reruns_its_writer_and_names_the_file():
+    world = changed(WORLD, files={"data/processed/financials.csv": "Megvii 49%"})
+    decisions = plan.plan(STEPS, STATE, world)
+    clean = next(d for d in decisions if d.step == "10-clean")
+    assert clean.action == plan.RUN
+    assert clean.reason == "output edited by hand: data/processed/financials.csv"
+    assert clean.edited == ("data/processed/financials.csv",)
+    # The edit will be replaced by 10-clean's own output, so the readers of financials.csv
+    # wait for it rather than run because of the edit.
+    assert reason(decisions, "20-exposure") == "upstream 10-clean runs"
+    assert actions(decisions)[plan.MAYBE] == ALL - {"10-clean"}
+
+
+def test_hand_edited_output_of_an_unselected_step_is_still_rebuilt():
+    world = changed(WORLD, files={"charts/entries-by-kind.svg": "edited"})
+    decisions = plan.plan(STEPS, STATE, world, selected={"40-story"})
+    assert actions(decisions)[plan.RUN] == {"30-timeline"}
+    assert actions(decisions)[plan.MAYBE] == {"40-story"}
+    assert reason(decisions, "20-exposure") == "not selected"
+
+
+def test_only_limits_what_runs_for_changed_inputs():
+    world = changed(WORLD, files={"data/raw/events.csv": "new"})
+    decisions = plan.plan(STEPS, STATE, world, selected={"30-timeline"})
+    assert actions(decisions)[plan.RUN] == set()
+    assert actions(decisions)[plan.SKIP] == ALL
+
+
+def test_replanning_after_an_upstream_stage_runs_only_what_really_changed():
+    # 10-clean ran because a raw file changed; it rewrote suppliers.csv only.
+    world = changed(
+        WORLD,
+        files={"data/raw/us_suppliers.csv": "new", "data/processed/suppliers.csv": "new rows"},
+    )
+    records = dict(STATE["steps"])
+    records["10-clean"] = plan.record(next(s for s in STEPS if s.id == "10-clean"), world)
+    decisions = plan.plan(STEPS, {"steps": records}, world)
+    # Readers of suppliers.csv: 20-exposure by name, the story and profiles via data/processed.
+    assert actions(decisions)[plan.RUN] == {"20-exposure", "40-story", *PROFILES}
+    assert actions(decisions)[plan.SKIP] == {"10-clean", "30-timeline"}
+    assert reason(decisions, "20-exposure") == "inputs changed: data/processed/suppliers.csv"
+
+
+def test_globs_match_whole_path_segments():
+    assert plan.matches("charts/revenue-*", "charts/revenue-dahua.svg")
+    assert plan.matches("data/processed", "data/processed/rules.csv")
+    assert not plan.matches("data/processed", "data/processed.csv")
+    assert not plan.matches("charts/*.svg", "site/charts/x.svg")
+    assert not plan.matches("data/processed/rules.csv", "data/processed/rules.csv.bak")
+
+
+def test_overlap_of_reads_and_writes():
+    assert plan.overlaps("data/processed", "data/processed/*")
+    assert plan.overlaps("charts/overseas-share-at-listing.*", "charts/overseas-share-*")
+    assert not plan.overlaps("charts/rules-over-time.*", "charts/revenue-*")
+    assert not plan.overlaps("data/processed/rules.csv", "charts/rules-over-time.*")
+
+
+def test_undeclared_write_is_named():
+    step = Step("10-make.ipynb", 1, "first", (), ("data/processed/word.csv",))
+    before = {"data/processed/word.csv": "a", "site/first.html": "p"}
+    after = {"data/processed/word.csv": "b", "site/first.html": "q", "charts/extra.svg": "x"}
+    assert plan.undeclared(before, after, [step]) == {"charts/extra.svg": ["10-make"]}
+    assert plan.undeclared(before, {**before, "data/processed/word.csv": "c"}, [step]) == {}
+
+
+def test_a_stage_cannot_read_what_its_own_stage_writes(tmp_path: Path):
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        "notebooks:\n"
+        "  - {notebook: a.ipynb, stage: 1, reads: [], writes: [charts/a.*]}\n"
+        "  - {notebook: b.ipynb, stage: 1, reads: [charts/a.svg]}\n"
+    )
+    with pytest.raises(
+        RenderError, match=r"b reads charts/a\.svg, which a writes in the same stage"
+    ):
+        load_pipeline(pipeline)

@@ -1,0 +1,299 @@
+"""Publishing without kernels: swaps and their rollback, the site link, atomic writes, the state
+file, the lock, and recovery, on real folders in a temporary directory."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from entitylist import atomic, release
+from entitylist.errors import BusyError, PublishError
+
+GENERATION = "20261129T000000-abcdef"
+
+
+def folder(path: Path, files: dict[str, str]) -> Path:
+    """Create a folder holding the given files."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def contents(path: Path) -> dict[str, str]:
+    """Every file under a folder (following a site link) and its text."""
+    return {
+        str(p.relative_to(path)): p.read_text() for p in sorted(path.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Path, Path]:
+    """An output root with live outputs, and a run folder with a finished generation."""
+    out, runs = tmp_path / "out", tmp_path / "build" / "runs" / "key"
+    folder(out / "data" / "processed", {"t.csv": "old table\n"})
+    folder(out / "charts", {"c.svg": "old chart"})
+    folder(out / "site", {"index.html": "old site"})
+    new = runs / "generations" / GENERATION
+    folder(new / "data" / "processed", {"t.csv": "new table\n"})
+    folder(new / "charts", {"c.svg": "new chart"})
+    folder(new / "site", {"index.html": "new site"})
+    return out, runs
+
+
+def snapshot(out: Path) -> dict:
+    """What a reader sees in each published location."""
+    return {name: contents(out / name) for name in ("data/processed", "charts", "site")}
+
+
+OLD = {
+    "data/processed": {"t.csv": "old table\n"},
+    "charts": {"c.svg": "old chart"},
+    "site": {"index.html": "old site"},
+}
+NEW = {
+    "data/processed": {"t.csv": "new table\n"},
+    "charts": {"c.svg": "new chart"},
+    "site": {"index.html": "new site"},
+}
+
+
+def test_exchange_swaps_two_folders_in_place(tmp_path: Path):
+    a = folder(tmp_path / "a", {"x": "A"})
+    b = folder(tmp_path / "b", {"x": "B"})
+    inode_a, inode_b = a.stat().st_ino, b.stat().st_ino
+    release.exchange(a, b)
+    assert (a / "x").read_text() == "B"
+    assert (b / "x").read_text() == "A"
+    assert (a.stat().st_ino, b.stat().st_ino) == (inode_b, inode_a)
+
+
+def test_exchange_by_renames_swaps_too_and_leaves_nothing_aside(tmp_path: Path):
+    a = folder(tmp_path / "a", {"x": "A"})
+    b = folder(tmp_path / "b", {"x": "B"})
+    release.exchange_by_renames(a, b)
+    assert ((a / "x").read_text(), (b / "x").read_text()) == ("B", "A")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_publish_swaps_every_location_and_records_the_state(world):
+    out, runs = world
+    state = {**release.empty_state(), "generation": GENERATION}
+    release.publish(out, runs, GENERATION, state)
+    assert snapshot(out) == NEW
+    assert (out / "site").is_symlink()
+    assert not (out / "site").readlink().is_absolute()
+    assert json.loads((runs / "state.json").read_text()) == state
+    assert not (runs / "journal.json").exists()
+    # Only the live folders remain: the old versions and the prepared copies are gone.
+    assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
+
+
+def test_a_failed_swap_undoes_the_ones_before_it(world):
+    out, runs = world
+    inodes = release.prepare(out, runs / "generations" / GENERATION, GENERATION)
+    # The prepared charts vanish before their swap: data/processed is already swapped
+    # when the error comes, and must be swapped back.
+    shutil.rmtree(release.incoming(out / "charts", GENERATION))
+    journal = {"generation": GENERATION, "inodes": inodes, "state": release.empty_state()}
+    atomic.write_text(runs / "journal.json", json.dumps(journal))
+    with pytest.raises(PublishError, match=r"charts is missing; .*publishing was undone"):
+        release.finish(out, runs, journal)
+    assert snapshot(out) == OLD
+    assert not (out / "site").is_symlink()
+    assert not (runs / "journal.json").exists()
+    assert not (runs / "state.json").exists()
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
+
+
+def test_a_publish_killed_between_fallback_renames_is_finished(world):
+    out, runs = world
+    inodes = release.prepare(out, runs / "generations" / GENERATION, GENERATION)
+    state = {**release.empty_state(), "generation": GENERATION}
+    journal = {"generation": GENERATION, "inodes": inodes, "state": state}
+    atomic.write_text(runs / "journal.json", json.dumps(journal))
+    # The first of exchange_by_renames' three renames, then the kill: no data/processed.
+    live = out / "data" / "processed"
+    live.rename(release.set_aside(live))
+    recovered = release.recover(out, runs, release.empty_state(), lambda _: None)
+    assert recovered == state
+    assert snapshot(out) == NEW
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
+
+
+def test_a_real_site_folder_becomes_a_link_and_the_flip_can_be_undone(world):
+    out, runs = world
+    undo = release.flip_site(out, runs / "generations" / GENERATION, GENERATION)
+    assert (out / "site").is_symlink()
+    assert contents(out / "site") == NEW["site"]
+    undo()
+    assert not (out / "site").is_symlink()
+    assert contents(out / "site") == OLD["site"]
+
+
+def test_a_site_link_is_replaced_in_one_step_and_the_flip_can_be_undone(world, tmp_path: Path):
+    out, runs = world
+    older = folder(tmp_path / "older-site", {"index.html": "older"})
+    shutil.rmtree(out / "site")
+    (out / "site").symlink_to(os.path.relpath(older, out))
+    undo = release.flip_site(out, runs / "generations" / GENERATION, GENERATION)
+    assert contents(out / "site") == NEW["site"]
+    undo()
+    assert contents(out / "site") == {"index.html": "older"}
+
+
+def test_a_file_where_the_site_goes_is_refused_before_any_swap(world):
+    out, runs = world
+    shutil.rmtree(out / "site")
+    (out / "site").write_text("not a folder")
+    with pytest.raises(PublishError, match=r"/out/site: a file is in the way"):
+        release.publish(out, runs, GENERATION, release.empty_state())
+    assert contents(out / "data" / "processed") == OLD["data/processed"]
+    assert contents(out / "charts") == OLD["charts"]
+    assert not (runs / "journal.json").exists()
+
+
+def preflight_as(user: int | None, out: Path) -> str:
+    """Run the preflight check in a forked child, as another user if given; return its error."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, check, report through the pipe
+        os.close(read)
+        message = ""
+        try:
+            if user is not None:
+                os.setgid(user)
+                os.setuid(user)
+            release.preflight(out)
+        except PublishError as exc:
+            message = str(exc)
+        finally:
+            os.write(write, message.encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        message = pipe.read()
+    os.waitpid(pid, 0)
+    return message
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_any_swap():
+    # Root ignores permission bits, so the check runs as an unprivileged user when we are root.
+    user = 65534 if os.geteuid() == 0 else None
+    scratch = Path(tempfile.mkdtemp(prefix="entitylist-readonly-"))
+    try:
+        out = scratch / "out"
+        folder(out / "data" / "processed", {"t.csv": "old\n"})
+        folder(out / "charts", {})
+        if user is not None:
+            for path in (scratch, out, out / "data", out / "data" / "processed", out / "charts"):
+                os.chown(path, user, user)
+        assert preflight_as(user, out) == ""
+        (out / "data").chmod(0o555)
+        assert preflight_as(user, out) == (
+            f"{out / 'data'}: cannot write here, so nothing can be published; check permissions"
+        )
+    finally:
+        (scratch / "out" / "data").chmod(0o755)
+        shutil.rmtree(scratch)
+
+
+def test_atomic_write_replaces_the_file_and_a_reader_keeps_the_old_one(tmp_path: Path):
+    path = tmp_path / "table.csv"
+    path.write_text("old\n")
+    with path.open() as reader:
+        atomic.write_text(path, "new\n")
+        assert reader.read() == "old\n"
+    assert path.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_failed_atomic_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path):
+    path = tmp_path / "table.csv"
+    path.mkdir()  # a folder where the file should go: the final rename fails
+    with pytest.raises(IsADirectoryError):
+        atomic.write_text(path, "new\n")
+    assert path.is_dir()
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_state_round_trips_and_a_missing_one_is_empty_without_warning(tmp_path: Path):
+    path = tmp_path / "state.json"
+    assert release.read_state(path) == (release.empty_state(), None)
+    state = {**release.empty_state(), "steps": {"10-make": {"outputs": {"x": "1"}}}}
+    release.write_state(path, state)
+    assert release.read_state(path) == (state, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('{"version": 2, "steps": {"10-make": {"outp', "unreadable (not complete JSON)"),
+        ("", "unreadable (not complete JSON)"),
+        ('{"steps": {"10-make": "3f2a"}, "pages": {}}', "written by another version"),
+    ],
+    ids=["truncated", "empty", "old format"],
+)
+def test_unusable_state_means_run_everything_with_a_warning(tmp_path: Path, text: str, why: str):
+    path = tmp_path / "state.json"
+    path.write_text(text)
+    assert release.read_state(path) == (
+        release.empty_state(),
+        f"{path}: {why}; running every notebook",
+    )
+
+
+def test_a_second_render_refuses_when_told_not_to_wait(tmp_path: Path):
+    lock = tmp_path / "render.lock"
+    busy = rf"another render is running \(pid {os.getpid()}, started at \d\d:\d\d:\d\d\)"
+    with (
+        release.render_lock(lock, wait=True, log=print),
+        pytest.raises(BusyError, match=busy),
+        release.render_lock(lock, wait=False, log=print),
+    ):
+        pass
+    with release.render_lock(lock, wait=False, log=print):
+        pass
+
+
+WAITER = """
+import sys
+from pathlib import Path
+from entitylist import release
+with release.render_lock(Path(sys.argv[1]), wait=True, log=lambda m: print(m, flush=True)):
+    print("got the lock", flush=True)
+"""
+
+
+def test_a_second_render_waits_and_says_for_whom(tmp_path: Path):
+    lock = tmp_path / "render.lock"
+    with release.render_lock(lock, wait=True, log=print):
+        waiter = subprocess.Popen(
+            [sys.executable, "-c", WAITER, str(lock)], stdout=subprocess.PIPE, text=True
+        )
+        first = waiter.stdout.readline()
+        assert first.startswith(f"waiting for the render started by pid {os.getpid()} at ")
+    rest, _ = waiter.communicate(timeout=60)
+    assert rest == "got the lock\n"
+    assert waiter.returncode == 0
+
+
+def test_recovery_without_a_journal_removes_strays_and_old_generations(world):
+    out, runs = world
+    release.prepare(out, runs / "generations" / GENERATION, GENERATION)
+    for name in ("live", "previous", "abandoned"):
+        folder(runs / "generations" / name / "site", {"index.html": name})
+    folder(runs / "stage", {"x": "left by the engine before generations"})
+    state = {**release.empty_state(), "generation": "live", "previous": "previous"}
+    assert release.recover(out, runs, state, print) == state
+    assert snapshot(out) == OLD
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
+    assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]
+    assert sorted(p.name for p in (runs / "generations").iterdir()) == ["live", "previous"]
+    assert not (runs / "stage").exists()
