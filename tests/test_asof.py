@@ -76,7 +76,7 @@ def test_the_snapshot_is_what_was_public_that_day(then):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2019-13-01", "YYYY-MM-DD"),
+        ("2019-13-01", "expected a date from 2016-01-01"),
         ("2015-01-01", "before"),
         ("2099-01-01", "future"),
     ],

@@ -5,18 +5,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from entitylist import changes, cleaning
-from tests.conftest import edit_cell
+from conftest import current_file, edit_cell
+
+from entitylist import changes, cleaning, paths
+from entitylist.sources import Snapshot
 
 
 def publish(raw: Path, root: Path) -> None:
     """Clean a raw folder into an output root's data/processed."""
-    cleaning.write_processed(cleaning.clean_all(raw), root / "data" / "processed")
+    cleaning.write_processed(cleaning.clean_all(Snapshot(raw)), root / "data" / "processed")
 
 
 def test_report_lists_added_removed_and_changed(raw_copy: Path, tmp_path: Path):
     publish(raw_copy, tmp_path / "old")
-    rules = raw_copy / "fr_rules_china.csv"
+    rules = current_file(raw_copy, "fr_rules_china.csv")
     last = rules.read_text(encoding="utf-8").splitlines()[-1]
     rules.write_text(
         rules.read_text(encoding="utf-8")
@@ -24,9 +26,14 @@ def test_report_lists_added_removed_and_changed(raw_copy: Path, tmp_path: Path):
         + "\n",
         encoding="utf-8",
     )
-    # Row 55 of revenue_by_region.csv is Megvii's H1 2019 overseas share, 4.9 in the source.
-    edit_cell(raw_copy, "revenue_by_region.csv", 55, "overseas_share_pct", "5.1")
-    events = raw_copy / "events.csv"
+    # Megvii's H1 2019 overseas share, 4.9 in the source.
+    revenue = current_file(raw_copy, "revenue_by_region.csv")
+    lines = revenue.read_text(encoding="utf-8").splitlines()
+    row = next(
+        i for i, line in enumerate(lines) if line.startswith("Megvii,H1-2019") and ",4.9," in line
+    )
+    edit_cell(revenue, row, "overseas_share_pct", "5.1")
+    events = current_file(raw_copy, "events.csv")
     lines = events.read_text(encoding="utf-8").splitlines()
     events.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     publish(raw_copy, tmp_path / "new")
@@ -88,7 +95,7 @@ def test_compare_tables_by_schema_key_or_by_every_column():
 
 
 def test_report_is_written_as_json_and_text(tmp_path: Path):
-    publish(cleaning.paths.RAW, tmp_path / "root")
+    publish(paths.RAW, tmp_path / "root")
     report = changes.compare(tmp_path / "root", tmp_path / "root")
     as_json, as_text = changes.write(report, tmp_path)
     assert json.loads(as_json.read_text()) == report

@@ -106,7 +106,8 @@ def test_unknown_counts_are_drawn_and_never_as_zero(tables):
     timeline = figures.rules_timeline(rules)
     unknown = timeline["count_status"] == "unknown"
     at_least = timeline["count_status"] == "at least (still listed)"
-    assert unknown.sum() > 0 and at_least.sum() > 0
+    assert unknown.sum() > 0
+    assert at_least.sum() > 0
     labels = re.findall(r'aria-label="([^"]*)"', drawn)
     assert sum("China count unknown" in label for label in labels) == unknown.sum()
     assert sum("count not stated; at least" in label for label in labels) == at_least.sum()
@@ -114,7 +115,7 @@ def test_unknown_counts_are_drawn_and_never_as_zero(tables):
     assert (timeline.loc[at_least, "shown"] > 0).all()
     layers = figure.chart().to_dict()["vconcat"][0]["layer"]
     unknown_filter = {"filter": "datum.count_status == 'unknown'"}
-    (band,) = [l for l in layers if unknown_filter in l.get("transform", [])]
+    (band,) = [layer for layer in layers if unknown_filter in layer.get("transform", [])]
     assert band["encoding"]["y"]["field"] == "band"
     assert float(band["transform"][1]["calculate"]) < 0
 
@@ -123,12 +124,12 @@ def test_figures_span_their_periods_and_half_years_are_not_joined(tables):
     figure = charts.overseas_over_time(tables["financials"], tables["companies"], OVERSEAS)
     spec = figure.chart().to_dict()
     layers = [layer for panel in spec["vconcat"][0]["vconcat"][1:] for layer in panel["layer"]]
-    spans = [l for l in layers if l["mark"]["type"] == "rule"]
+    spans = [layer for layer in layers if layer["mark"]["type"] == "rule"]
     assert spans
     for span in spans:
         assert span["encoding"]["x"]["field"] == "period_start"
         assert span["encoding"]["x2"]["field"] == "period_end"
-    lines = [l for l in layers if l["mark"]["type"] == "line"]
+    lines = [layer for layer in layers if layer["mark"]["type"] == "line"]
     assert lines
     for line in lines:
         assert {"filter": "datum.period_type == 'FY'"} in line["transform"]

@@ -50,7 +50,9 @@ def test_broken_yaml_names_the_line(tmp_path: Path):
 
 def test_a_host_classified_twice_is_refused(tmp_path: Path):
     path = tmp_path / "publishers.yaml"
-    text = config.PUBLISHERS.read_text(encoding="utf-8") + "  federalregister.gov: FR again\n"
+    text = config.PUBLISHERS.read_text(encoding="utf-8").replace(
+        "names:\n", "names:\n  federalregister.gov: FR again\n", 1
+    )
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="federalregister.gov is listed twice"):
         config.publishers(path)

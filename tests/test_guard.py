@@ -100,3 +100,10 @@ def test_a_sentence_may_not_start_with_a_numeral(tmp_path: Path, prose: str):
     site = site_with(tmp_path, "p.html", prose)
     with pytest.raises(GuardError, match="a sentence starts with a numeral"):
         guard.check_site(site)
+
+
+def test_a_date_or_another_figure_is_not_taken_for_the_withheld_value(tmp_path: Path):
+    # Hikvision's H1 2019 revenue row ends its period on 2019-06-30: a stated, published figure.
+    row = "hikvision,H1 2019,H1,2019,2019-01-01,2019-06-30,total_revenue,23923.0\n"
+    site = site_with(tmp_path, "data/financials.csv", "company,period\n" + row)
+    assert guard.check_site(site) == 2

@@ -24,16 +24,22 @@ TABLES = [
     "partnerships",
     "rules",
     "suppliers",
+    "withheld",
+    "entity_list",
+    "entity_citations",
 ]
-RAW = ["companies", "entities_84FR54002", "events", "fr_rules_china", "revenue_by_region"]
+RAW = ["entities_84FR54002", "events", "fr_rules_china", "revenue_by_region"]
+CONFIG = ["notebooks/companies.yaml", "notebooks/publishers.yaml"]
 FIGURE_CHARTS = {
     "20-exposure": ["overseas-share-at-listing", "overseas-share-over-time", "us-suppliers-named"],
-    "30-timeline": ["rules-over-time", "china-entries-per-year", "entries-by-kind"],
+    "30-timeline": ["rules-over-time", "china-entries-still-listed"],
+    "40-story": ["entries-of-the-rule"],
 }
 # Yitu and Yixin publish no revenue figures, so their profiles draw no chart.
 REVENUE = ["hikvision", "dahua", "iflytek", "megvii", "sensetime", "meiya-pico"]
 SUFFIXES = [".csv", ".svg", ".phone.svg", ".png", ".vl.json"]
-PAGES = ["data", "exposure", "timeline", "story", *(f"company-{c}" for c in COMPANIES)]
+PAGES = ["data", "exposure", "timeline", "entities", "story"]
+PAGES += [f"company-{c}" for c in COMPANIES]
 
 
 def chart_files(name: str) -> list[str]:
@@ -43,8 +49,9 @@ def chart_files(name: str) -> list[str]:
 
 def base_world() -> World:
     """Every input and output of a finished render, each with its own hash."""
-    names = [f"data/raw/{n}.csv" for n in RAW] + ["data/raw/manifest.json"]
+    names = [f"data/raw/{n}.csv" for n in RAW] + ["data/raw/manifest.json", *CONFIG]
     names += [f"data/processed/{t}.csv" for t in TABLES]
+    names += [f"site/data/{t}.csv" for t in TABLES] + ["site/data/china-entries.csv"]
     names += ["data/processed/datapackage.json", "data/processed/README.md"]
     for charts in FIGURE_CHARTS.values():
         names += [f for c in charts for f in chart_files(c)]
@@ -99,25 +106,31 @@ ALL = {s.id for s in STEPS}
 
 def test_record_lists_exactly_what_a_step_reads_and_writes():
     clean = plan.record(next(s for s in STEPS if s.id == "10-clean"), WORLD)
-    assert set(clean["inputs"]) == {f"data/raw/{n}.csv" for n in RAW} | {"data/raw/manifest.json"}
+    assert set(clean["inputs"]) == {
+        *(f"data/raw/{n}.csv" for n in RAW),
+        "data/raw/manifest.json",
+        *CONFIG,
+    }
     assert set(clean["outputs"]) == {
         *(f"data/processed/{t}.csv" for t in TABLES),
         "data/processed/datapackage.json",
         "data/processed/README.md",
+        *(f"site/data/{t}.csv" for t in TABLES),
+        "site/data/china-entries.csv",
         "site/data.html",
     }
     dahua = plan.record(next(s for s in STEPS if s.id == "50-profile-dahua"), WORLD)
     assert set(dahua["outputs"]) == {*chart_files("revenue-dahua"), "site/company-dahua.html"}
     story = plan.record(next(s for s in STEPS if s.id == "40-story"), WORLD)
-    embedded = ["entries-by-kind", "overseas-share-at-listing", "us-suppliers-named"]
-    embedded += ["rules-over-time", "china-entries-per-year"]
+    embedded = ["overseas-share-at-listing", "us-suppliers-named"]
+    embedded += ["rules-over-time", "china-entries-still-listed"]
     assert set(story["inputs"]) == {
         *(f"data/processed/{t}.csv" for t in TABLES),
         "data/processed/datapackage.json",
         "data/processed/README.md",
         *(f for c in embedded for f in chart_files(c)),
     }
-    assert set(story["outputs"]) == {"site/story.html"}
+    assert set(story["outputs"]) == {*chart_files("entries-of-the-rule"), "site/story.html"}
 
 
 def test_nothing_changed_runs_nothing():
@@ -183,12 +196,13 @@ def test_missing_chart_file_reruns_exactly_the_notebook_that_writes_it():
     assert reason(decisions, "50-profile-megvii") == "output missing: charts/revenue-megvii.svg"
 
 
-def test_deleted_charts_folder_reruns_every_chart_writer_and_the_story_may_follow():
+def test_deleted_charts_folder_reruns_every_chart_writer():
     gone = {f: None for f in WORLD.files if f.startswith("charts/")}
     decisions = plan.plan(STEPS, STATE, changed(WORLD, files=gone))
-    writers = {"20-exposure", "30-timeline"} | {f"50-profile-{c}" for c in REVENUE}
+    # The story draws its own lede chart, so it is a writer too, not only a reader.
+    writers = {"20-exposure", "30-timeline", "40-story"} | {f"50-profile-{c}" for c in REVENUE}
     assert actions(decisions)[plan.RUN] == writers
-    assert actions(decisions)[plan.MAYBE] == {"40-story"}
+    assert actions(decisions)[plan.MAYBE] == set()
     assert reason(decisions, "20-exposure").startswith(
         "output missing: charts/overseas-share-at-listing.csv, "
     )
@@ -216,7 +230,7 @@ def test_hand_edited_table_reruns_its_writer_and_names_the_file():
 
 
 def test_hand_edited_output_of_an_unselected_step_is_still_rebuilt():
-    world = changed(WORLD, files={"charts/entries-by-kind.svg": "edited"})
+    world = changed(WORLD, files={"charts/rules-over-time.svg": "edited"})
     decisions = plan.plan(STEPS, STATE, world, selected={"40-story"})
     assert actions(decisions)[plan.RUN] == {"30-timeline"}
     assert actions(decisions)[plan.MAYBE] == {"40-story"}
@@ -241,7 +255,7 @@ def test_replanning_after_an_upstream_stage_runs_only_what_really_changed():
     decisions = plan.plan(STEPS, {"steps": records}, world)
     # Readers of suppliers.csv: 20-exposure by name, the story and profiles via data/processed.
     assert actions(decisions)[plan.RUN] == {"20-exposure", "40-story", *PROFILES}
-    assert actions(decisions)[plan.SKIP] == {"10-clean", "30-timeline"}
+    assert actions(decisions)[plan.SKIP] == {"10-clean", "30-timeline", "35-entities"}
     assert reason(decisions, "20-exposure") == "inputs changed: data/processed/suppliers.csv"
 
 

@@ -256,7 +256,7 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         draw=draw,
         columns={"entry_no": "Entry", "kind": "Kind", "name": "Name", "company": "Company"},
         description=(
-            f"{summary['entries']} squares, one per entry: "
+            f"One square for each of the {summary['entries']} entries: "
             + "; ".join(f"{k}: {n}" for k, n in data["kind"].value_counts(sort=False).items())
             + "."
         ),
@@ -658,7 +658,8 @@ def listing_snapshot(
         description=(
             f"Bar chart of overseas revenue shares known on {words.long_date(when)}: "
             + ("; ".join(facts["known_lines"]) or "none")
-            + f". {facts['missing']} companies have no figure in the desk's sources."
+            + f". {words.upper_first(words.number(facts['missing']))} companies have no figure "
+            "in the desk's sources."
         ),
     )
 
@@ -896,7 +897,7 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
             + "; ".join(
                 f"{r.name} {r.label}" for r in data.itertuples() if pd.notna(r.named_us_suppliers)
             )
-            + f". {len(facts['none'])} companies have none named."
+            + f". {words.upper_first(words.number(len(facts['none'])))} companies have none named."
         ),
     )
 

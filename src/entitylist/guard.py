@@ -84,7 +84,12 @@ def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
                     Withheld(
                         f"{row.company} {row.period} {column} {value}",
                         "a figure the source pack marks unverified",
-                        together=(re.escape(row.company), period, rf"(?<![\d.]){number}(?![\d])"),
+                        together=(
+                            re.escape(row.company),
+                            period,
+                            # The value alone: not part of a date or a larger number.
+                            rf"(?<![\d.\-/]){number}(?:\.0+)?(?![\d\-/]|\.\d)",
+                        ),
                     )
                 )
     return found

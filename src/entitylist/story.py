@@ -395,5 +395,6 @@ def directory(frame: pd.DataFrame, marked_label: str = "the Oct. 9, 2019 rule") 
             for row in rows.to_dict("records")
         ]
         key = re.sub(r"\W+", "-", str(label).lower()).strip("-")
-        groups.append(Group(key, str(label), entries, sum(e["marked"] for e in entries)))
+        heading = f"First cited in {label}" if str(label).isdigit() else str(label)
+        groups.append(Group(key, heading, entries, sum(e["marked"] for e in entries)))
     return fragment("directory", "directory", groups=groups, marked_label=marked_label)
