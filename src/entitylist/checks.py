@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 from nbstripout import strip_output
 
 from entitylist import paths
-from entitylist.render import KERNEL
+from entitylist.kernels import KERNEL
 
 
 def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:

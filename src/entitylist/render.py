@@ -18,14 +18,11 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-from entitylist import paths
+from entitylist import kernels, paths
 from entitylist.errors import ParameterError, RenderError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 OUTPUTS = (paths.PROCESSED_NAME, Path(paths.CHARTS_NAME), Path(paths.SITE_NAME))
-# The project kernel `make venv` installs into .venv; a "python3" kernelspec in a
-# reporter's home folder could otherwise point papermill at another interpreter.
-KERNEL = "entitylist"
 # Parameters every notebook takes, set by the render itself.
 RUN_PARAMETERS = ("as_of", "output_root")
 
@@ -240,7 +237,7 @@ def execute(
             str(notebooks / step.notebook),
             str(executed),
             parameters={**parameters, "output_root": str(work_root)},
-            kernel_name=KERNEL,
+            kernel_name=kernels.kernel_name(),
             cwd=str(notebooks),
             progress_bar=False,
             request_save_on_cell_execute=False,
@@ -397,6 +394,8 @@ def run_stage(
     return {s.page_file: meta for s, meta in results if meta}
 
 
+# Notebook runs fork warm kernels from one zygote, started only if a notebook runs.
+@kernels.warm()
 def render(
     as_of: str | None = None,
     only: Iterable[str] | None = None,
