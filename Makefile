@@ -7,20 +7,32 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# JupyterLab lives in its own environment; its kernels come from .venv.
+LAB_VENV := .venv-lab
+LAB_STAMP := $(LAB_VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('requirements-lab.txt','rb').read()).hexdigest()[:12])")
+# Inside a container reporters often are root, and Jupyter refuses root without the flag.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv render test test-fast lab lint format lock bench fetch refresh-checks font clean
+.PHONY: help venv render test test-fast lab preview lint format lock bench fetch refresh-checks font clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
+# `uv pip sync` makes .venv exactly the lock: packages that left it are removed (uv keeps
+# itself). Bytecode is compiled at install, so imports never compile sources, also where
+# PYTHONDONTWRITEBYTECODE is set. Two kernelspecs: the project's, and its warm twin that
+# renders use (forked from a zygote that has imported the libraries, src/entitylist/kernels.py).
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.txt
+	test "$$($(BIN)/uv --version 2>/dev/null | cut -d' ' -f2)" = $(UV_VERSION) || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
+		requirements.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name entitylist \
 		--display-name "Entity List (project)" >/dev/null
+	$(BIN)/python -m entitylist.kernels install
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP) ## create or update .venv from the lock
@@ -34,10 +46,24 @@ test: lint render ## lint, render, run the whole suite (PYTEST_ARGS="-k story" t
 test-fast: $(STAMP) ## unit tests only, no notebook execution or browser
 	$(BIN)/python -m pytest tests -m "not browser and not notebooks" $(PYTEST_ARGS)
 
-lab: $(STAMP) ## start JupyterLab on the notebooks with the project's kernel
+$(LAB_STAMP): requirements-lab.txt $(STAMP)
+	test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
+	$(BIN)/uv pip sync --quiet --python $(LAB_VENV)/bin/python --require-hashes \
+		--compile-bytecode requirements-lab.txt
+	rm -f $(LAB_VENV)/.installed-* && touch $@
+
+# The server comes from .venv-lab, the kernels from .venv (JUPYTER_PATH): notebooks open on
+# the project kernel, and a run without output_root writes to build/scratch, never the
+# published outputs. LAB_ARGS passes more options, e.g. LAB_ARGS="--port 8890 --no-browser".
+lab: $(STAMP) $(LAB_STAMP) ## JupyterLab on the notebooks, project kernel by default (LAB_ARGS=...)
 	git config filter.notebook-strip.clean "$(BIN)/python -m entitylist.checks --strip"
 	git config filter.notebook-strip.smudge cat
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(LAB_VENV)/bin/jupyter lab \
+		--notebook-dir=notebooks --MappingKernelManager.default_kernel_name=entitylist \
+		--KernelSpecManager.allowed_kernelspecs=entitylist $(ALLOW_ROOT) $(LAB_ARGS)
+
+preview: $(STAMP) ## serve site/ on 127.0.0.1:8000, re-render on every save, reload the page (PORT=...)
+	$(BIN)/python -m entitylist preview --port $(or $(PORT),8000)
 
 lint: $(STAMP) ## check style with ruff
 	$(BIN)/ruff check .
