@@ -41,6 +41,11 @@ state = {
     "leak_env": os.environ.get("LEAK"),
 }
 """
+# Run first, before any import: a warm kernel already holds the libraries.
+WARM = """
+import sys, json, os
+warm = {"pandas_preloaded": "pandas" in sys.modules, "ppid": os.getppid(), "pid": os.getpid()}
+"""
 
 
 def notebook(path: Path, *cells: str) -> Path:
@@ -67,12 +72,7 @@ def polluter(tmp_path: Path) -> Path:
     """A run that records the state it found, then changes every part of it."""
     return notebook(
         tmp_path / "a.ipynb",
-        f"""
-        # Nothing imported yet: a warm kernel already holds the libraries.
-        import sys, json, os
-        warm = {{"pandas_preloaded": "pandas" in sys.modules, "ppid": os.getppid(),
-                 "pid": os.getpid()}}
-        """,
+        WARM,
         STATE,
         "before = state",
         """
@@ -96,11 +96,7 @@ def inspector(tmp_path: Path, name: str = "b") -> Path:
     """A run that records the state it found."""
     return notebook(
         tmp_path / f"{name}.ipynb",
-        """
-        import sys, json, os
-        warm = {"pandas_preloaded": "pandas" in sys.modules, "ppid": os.getppid(),
-                "pid": os.getpid()}
-        """,
+        WARM,
         STATE,
         f"""
         Path = __import__("pathlib").Path
@@ -141,7 +137,8 @@ def test_a_run_sees_nothing_the_run_before_it_changed(tmp_path: Path):
     assert b["seen"] == a["before"]
     # Both ran warm: forked from the pool's zygote, with the libraries already imported.
     assert a["ppid"] == b["ppid"] == zygote
-    assert a["pandas_preloaded"] and b["pandas_preloaded"]
+    assert a["pandas_preloaded"]
+    assert b["pandas_preloaded"]
     assert launched == [a["pid"], b["pid"]]
 
 
