@@ -1,9 +1,10 @@
-"""Command line: `python -m entitylist render|fetch|import-pack|check`."""
+"""Command line: `python -m entitylist render|preview|fetch|import-pack|check`."""
 
 import argparse
 import sys
 from pathlib import Path
 
+from entitylist import paths
 from entitylist.errors import DeskError
 
 
@@ -47,6 +48,20 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="publish into this folder instead of the repository",
     )
+    render.add_argument(
+        "--pipeline", type=Path, default=paths.PIPELINE, help="the pipeline.yaml to render"
+    )
+
+    preview = commands.add_parser(
+        "preview", help="serve site/, re-render on every change, reload the page"
+    )
+    preview.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (8000)")
+    preview.add_argument(
+        "--output-root", type=Path, default=None, help="render and serve this folder's site/"
+    )
+    preview.add_argument(
+        "--pipeline", type=Path, default=paths.PIPELINE, help="the pipeline.yaml to render"
+    )
 
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
     fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
@@ -77,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
                 overrides=dict(args.params),
                 quiet=args.quiet,
                 output_root=args.output_root,
+                pipeline=args.pipeline.resolve(),
             )
+        elif args.command == "preview":
+            from entitylist import preview
+
+            preview.main(args.port, args.output_root, args.pipeline)
         elif args.command == "fetch":
             from entitylist import fetch
 
