@@ -215,16 +215,21 @@ class Zygote:
         self._ready = False
         self._lock = threading.Lock()
 
-    def start(self, prefix: list[str]) -> None:
-        """Start the zygote with the kernelspec's interpreter and flags, unless it runs."""
+    def start(self) -> None:
+        """Start the zygote with the warm kernelspec's interpreter and flags, unless it runs."""
         with self._lock:
             if self.process is not None or self.failed:
                 return
-            self.prefix = prefix
+            argv = warm_spec_argv()
+            split = launcher_split(argv) if argv else None
+            if split is None:
+                self._fail(f"no {WARM_KERNEL} kernelspec; run `make venv`")
+                return
+            self.prefix = split[0]
             env = {**os.environ, **SINGLE_THREADED}
             try:
                 self.process = subprocess.Popen(
-                    [*prefix, *SERVE],
+                    [*self.prefix, *SERVE],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     env=env,
@@ -301,10 +306,11 @@ def warn_line(message: str) -> None:
 
 
 @contextlib.contextmanager
-def warm(warn: Callable[[str], None] = warn_line) -> Iterator[Zygote]:
-    """Open a pool of warm kernels for a render; always stop it, also on errors and Ctrl-C.
+def warm(warn: Callable[[str], None] = warn_line, eager: bool = False) -> Iterator[Zygote]:
+    """Open a pool of warm kernels; always stop it, also on errors and Ctrl-C.
 
-    Nested pools share the outer one (the preview keeps one across its renders).
+    The zygote starts at the first run (a render with nothing to run starts none), or at
+    once if eager. Nested pools share the outer one (the preview keeps one across renders).
     """
     global _active
     if _active is not None:
@@ -312,6 +318,8 @@ def warm(warn: Callable[[str], None] = warn_line) -> Iterator[Zygote]:
         return
     pool = _active = Zygote(warn)
     try:
+        if eager:
+            pool.start()
         yield pool
     finally:
         _active = None
@@ -338,13 +346,7 @@ def kernel_name() -> str:
     pool = _active
     if pool is None:
         return KERNEL
-    if pool.process is None and not pool.failed:
-        argv = warm_spec_argv()
-        split = launcher_split(argv) if argv else None
-        if split is None:
-            pool._fail(f"no {WARM_KERNEL} kernelspec; run `make venv`")
-        else:
-            pool.start(split[0])
+    pool.start()
     return KERNEL if pool.failed else WARM_KERNEL
 
 

@@ -195,7 +195,7 @@ def watch(preview: Preview, stop: threading.Event) -> None:
     pending = True
     while not stop.is_set():
         # One zygote across renders; a change to the package needs one that imports it anew.
-        with kernels.warm():
+        with kernels.warm(eager=True):
             while not stop.is_set():
                 if pending:
                     preview.render()
