@@ -79,7 +79,7 @@ lock: $(STAMP) ## re-pin requirements.txt and requirements-lab.txt (with hashes)
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
 		--output-file requirements-lab.txt requirements-lab.in
 
-bench: render ## run the benchmark (bench/), write bench/results.{json,md}
+bench: $(STAMP) ## run the benchmark on a scratch copy (bench/), write bench/results.{json,md}
 	$(BIN)/python -m bench
 
 fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the network)
