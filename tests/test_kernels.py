@@ -291,3 +291,38 @@ def test_without_a_zygote_runs_fall_back_to_ordinary_kernels_with_one_warning(
 def test_outside_a_pool_the_project_kernel_runs():
     assert kernels.active() is None
     assert kernels.kernel_name() == kernels.KERNEL
+
+
+def test_a_warm_kernel_can_be_interrupted(tmp_path: Path):
+    from jupyter_client.manager import KernelManager
+
+    with kernels.warm() as pool:
+        manager = KernelManager(kernel_name=kernels.kernel_name())
+        manager.start_kernel(cwd=str(tmp_path))
+        client = manager.blocking_client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            assert manager.provisioner.pid in pool.launched
+            # Interrupt once the cell is running, as nbclient does on a timeout.
+            client.execute("import time\nopen('started', 'w').close()\ntime.sleep(120)")
+            assert until_exists(tmp_path / "started")
+            manager.interrupt_kernel()
+            reply = client.get_shell_msg(timeout=60)
+            assert reply["content"]["status"] == "error"
+            assert reply["content"]["ename"] == "KeyboardInterrupt"
+            # The kernel lives on and runs the next cell.
+            assert client.execute_interactive("1 + 1", timeout=60)["content"]["status"] == "ok"
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+
+
+def until_exists(path: Path, seconds: float = 60.0) -> bool:
+    """Wait (bounded) until a file exists."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
