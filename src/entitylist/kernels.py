@@ -34,8 +34,9 @@ from pathlib import Path
 KERNEL = "entitylist"
 WARM_KERNEL = "entitylist-warm"
 PROVISIONER = "entitylist-warm"
-# What a notebook run would import anyway: the libraries, then the package modules the
-# notebooks import (charts registers the Altair theme, as a fresh import would).
+# What a notebook run would import anyway: the libraries, the kernel's own, then the
+# package modules the notebooks import (charts registers the Altair theme, as a fresh
+# import would). Imports only: nothing here may start a thread.
 PRELOAD = (
     "numpy",
     "pandas",
@@ -44,6 +45,14 @@ PRELOAD = (
     "vl_convert",
     "PIL.Image",
     "ipykernel.kernelapp",
+    # What IPKernelApp.initialize would import in every kernel: the debugger (debugpy),
+    # the history database, the shell's completer and extensions, tornado's asyncio glue.
+    "ipykernel.debugger",
+    "IPython.core.completerlib",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "tornado.platform.asyncio",
+    "tornado.queues",
     "entitylist.charts",
     "entitylist.cleaning",
     "entitylist.figures",
