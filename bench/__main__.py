@@ -398,7 +398,12 @@ def rows(r: dict) -> list[tuple[str, str, str, str]]:
             verdict(clean["100000"], TARGETS["clean_100k_seconds"], " s"),
         ),
         ("clean 1M CSL rows", f"{clean['1000000']:.2f} s", "", ""),
-        ("1M / 100k time (10 = linear)", f"{clean['1000000'] / clean['100000']:.1f}", "about 10", ""),
+        (
+            "1M / 100k time (10 = linear)",
+            f"{clean['1000000'] / clean['100000']:.1f}",
+            "about 10",
+            "",
+        ),
     ]
 
 
