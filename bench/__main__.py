@@ -348,8 +348,8 @@ def rows(r: dict) -> list[tuple[str, str, str, str]]:
             "cold render / tight floor",
             f"{cold_ratio:.2f}x (CPU time {cold_cpu:.2f}x)",
             "at most 1.5",
-            f"{verdict(cold_ratio, TARGETS['cold_to_tight'], 'x')}; CPU time "
-            + verdict(cold_cpu, TARGETS["cold_to_tight"], "x"),
+            # The render uses both cores, the floor one: CPU time is not held to the target.
+            verdict(cold_ratio, TARGETS["cold_to_tight"], "x"),
         ),
         (
             "tight floor / old floor",
