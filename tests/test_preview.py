@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from entitylist import paths, preview
@@ -64,6 +65,15 @@ def next_event(stream: http.client.HTTPResponse) -> tuple[str, str]:
     return fields.get("event", ""), fields.get("data", "")
 
 
+def edit(notebook: Path, old: str, new: str) -> None:
+    """Replace text in a notebook's cells, as a reporter's save would."""
+    book = nbformat.read(notebook, as_version=4)
+    cells = [cell for cell in book.cells if old in cell.source]
+    assert cells, f"{notebook.name}: no cell holds {old!r}"
+    cells[0].source = cells[0].source.replace(old, new)
+    nbformat.write(book, notebook)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> tuple[Path, Path]:
     """A copy of the fixture pipeline to edit, and an output root with its inputs."""
@@ -96,19 +106,29 @@ def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(pro
         stream = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         stream.request("GET", f"{preview.EVENTS}?since={since}")
         events: list[tuple[str, str]] = []
-        listener = threading.Thread(
-            target=lambda: events.append(next_event(stream.getresponse())), daemon=True
-        )
-        listener.start()
+
+        def listen() -> None:
+            response = stream.getresponse()
+            while (event := next_event(response)) != ("", ""):
+                events.append(event)
+
+        threading.Thread(target=listen, daemon=True).start()
 
         notebook = pipeline.parent / "10-make.ipynb"
-        text = notebook.read_text()
-        assert "The word is {word}." in text
-        notebook.write_text(text.replace("The word is {word}.", "The word now is {word}."))
-
+        edit(notebook, "The word is {word}.", "The word now is {word}.")
         assert until(lambda: "The word now is hello." in get(port, "/first.html")[1])
-        listener.join(timeout=60)
+        assert until(lambda: len(events) == 1)
         assert events == [("reload", "reload")]
+
+        # A broken edit: the page says why, and the last good page stays.
+        said = 'story.say("The word now is {word}.", word=word)'
+        edit(notebook, said, "raise ValueError('broken')")
+        assert until(lambda: len(events) == 2)
+        kind, message = events[1]
+        assert kind == "failed"
+        assert message.startswith("10-make.ipynb: cell 3")
+        assert "ValueError: broken" in message
+        assert "The word now is hello." in get(port, "/first.html")[1]
         stream.close()
     finally:
         server.send_signal(signal.SIGINT)
@@ -119,12 +139,13 @@ def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(pro
             log = server.communicate()[1]
     assert server.returncode == 0, log
     # Only the edited notebook ran again: its output, word.csv, did not change.
-    before, after = log.split("changed: ", 1)
+    first, edited, broken = log.split("changed: ")
     assert {"ran 10-make", "ran 20-read", "ran 25-other"} <= {
-        " ".join(line.split()[:2]) for line in before.splitlines()
+        " ".join(line.split()[:2]) for line in first.splitlines()
     }
-    reran = [line.split()[1] for line in after.splitlines() if line.strip().startswith("ran ")]
+    reran = [line.split()[1] for line in edited.splitlines() if line.strip().startswith("ran ")]
     assert reran == ["10-make"]
+    assert f"error: {message}" in broken.splitlines()
     # The reload script lives in responses only, never in the published files.
     published = [p for p in (out / paths.SITE_NAME).rglob("*") if p.is_file()]
     assert published
