@@ -168,9 +168,10 @@ def test_only_html_gets_the_reload_script(tmp_path: Path):
         assert page.endswith("</script></body></html>")
         assert get(port, "/data.csv") == (200, "a,b\n1,2\n")
         # A page not rendered yet waits for the render, and reloads when it lands.
-        status, waiting = get(port, "/missing.html")
-        assert status == 404
-        assert preview.EVENTS in waiting
+        for path in ("/missing.html", "/not-yet/"):
+            status, waiting = get(port, path)
+            assert status == 404
+            assert preview.EVENTS in waiting
         assert (site / "page.html").read_text() == "<html><body><p>words</p></body></html>"
     finally:
         server.shutdown()

@@ -295,12 +295,10 @@ class Zygote:
         with contextlib.suppress(OSError):
             process.stdin.close()
         try:
+            # On end of input the zygote stops its kernels (stop_children) and exits.
             process.wait(timeout=2 * STOP_SECONDS + 1)
         except subprocess.TimeoutExpired:
-            # A stuck zygote: end its whole session, kernels' own sessions by pid.
-            for pid in self.launched:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            # Its kernels' parent pollers (JPY_PARENT_PID) end them once it is gone.
             process.kill()
             process.wait()
         process.stdout.close()

@@ -64,13 +64,14 @@ class Preview:
         """The notebooks, the raw snapshot and the package: what a render depends on."""
         return [self.pipeline.parent, paths.RAW, render.PACKAGE_DIR]
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         """Render what changed; wake the open pages on a publish or a failure."""
         try:
             result = render.render(output_root=self.output_root, pipeline=self.pipeline)
-        except DeskError as exc:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
-            self.announce(failure=str(exc))
+        except Exception as exc:  # noqa: BLE001 (a half-saved file must not end the preview)
+            message = str(exc) if isinstance(exc, DeskError) else f"{type(exc).__name__}: {exc}"
+            print(f"error: {message}", file=sys.stderr, flush=True)
+            self.announce(failure=message)
             return
         if result.published:
             self.announce(failure="")
@@ -110,7 +111,8 @@ class Handler(SimpleHTTPRequestHandler):
     def send_head(self) -> io.BytesIO | None:
         """Serve HTML pages with the reload script; anything else as a plain file server."""
         target = Path(self.translate_path(self.path))
-        if target.is_dir():
+        # The site's front page, also before the first render has made the folder.
+        if target.is_dir() or urlsplit(self.path).path.endswith("/"):
             target = target / "index.html"
         if target.suffix != ".html":
             return super().send_head()
@@ -198,7 +200,7 @@ def watch(preview: Preview, stop: threading.Event) -> None:
         with kernels.warm(eager=True):
             while not stop.is_set():
                 if pending:
-                    preview.render()
+                    preview.refresh()
                     pending = False
                 batch = next(changes, None)
                 if batch is None:
