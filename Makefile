@@ -10,19 +10,32 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # npm ci records what it installed here: axe-core for the browser tests, from the lock.
 NODE_STAMP := node_modules/.package-lock.json
 
+# JupyterLab lives in its own environment; its kernels come from .venv.
+LAB_VENV := .venv-lab
+LAB_STAMP := $(LAB_VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('requirements-lab.txt','rb').read()).hexdigest()[:12])")
+# Inside a container reporters often are root, and Jupyter refuses root without the flag.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 .DEFAULT_GOAL := help
-.PHONY: help venv node render test test-fast lab lint format lock bench update fetch refresh-checks font clean
+.PHONY: help venv node render test test-fast lab preview lint format lock bench update fetch refresh-checks font clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
+# `uv pip sync` makes .venv exactly the lock: packages that left it are removed (uv keeps
+# itself). Bytecode is compiled at install, so imports never compile sources, also where
+# PYTHONDONTWRITEBYTECODE is set. Two kernelspecs: the project's, and its warm twin that
+# renders use (forked from a zygote that has imported the libraries, src/entitylist/kernels.py).
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.txt
+	test "$$($(BIN)/uv --version 2>/dev/null | cut -d' ' -f2)" = $(UV_VERSION) || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
+		requirements.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name entitylist \
 		--display-name "Entity List (project)" >/dev/null
+	$(BIN)/python -m entitylist.kernels install
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP) ## create or update .venv from the lock
@@ -41,10 +54,24 @@ test: lint render $(NODE_STAMP) ## lint, render, run the whole suite (PYTEST_ARG
 test-fast: $(STAMP) ## unit tests only, no notebook execution or browser
 	$(BIN)/python -m pytest tests -m "not browser and not notebooks" $(PYTEST_ARGS)
 
-lab: $(STAMP) ## start JupyterLab on the notebooks with the project's kernel
+$(LAB_STAMP): requirements-lab.txt $(STAMP)
+	test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
+	$(BIN)/uv pip sync --quiet --python $(LAB_VENV)/bin/python --require-hashes \
+		--compile-bytecode requirements-lab.txt
+	rm -f $(LAB_VENV)/.installed-* && touch $@
+
+# The server comes from .venv-lab, the kernels from .venv (JUPYTER_PATH): notebooks open on
+# the project kernel, and a run without output_root writes to build/scratch, never the
+# published outputs. LAB_ARGS passes more options, e.g. LAB_ARGS="--port 8890 --no-browser".
+lab: $(STAMP) $(LAB_STAMP) ## JupyterLab on the notebooks, project kernel by default (LAB_ARGS=...)
 	git config filter.notebook-strip.clean "$(BIN)/python -m entitylist.checks --strip"
 	git config filter.notebook-strip.smudge cat
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(LAB_VENV)/bin/jupyter lab \
+		--notebook-dir=notebooks --MappingKernelManager.default_kernel_name=entitylist \
+		--KernelSpecManager.allowed_kernelspecs=entitylist $(ALLOW_ROOT) $(LAB_ARGS)
+
+preview: $(STAMP) ## serve site/ on 127.0.0.1:8000, re-render on every save, reload the page (PORT=...)
+	$(BIN)/python -m entitylist preview --port $(or $(PORT),8000)
 
 lint: $(STAMP) ## check style with ruff, and the GitHub workflows with zizmor
 	$(BIN)/ruff check .
@@ -61,7 +88,7 @@ lock: $(STAMP) ## re-pin requirements.txt and requirements-lab.txt (with hashes)
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
 		--output-file requirements-lab.txt requirements-lab.in
 
-bench: render ## run the benchmark (bench/), write bench/results.{json,md}
+bench: $(STAMP) ## run the benchmark on a scratch copy (bench/), write bench/results.{json,md}
 	$(BIN)/python -m bench
 
 update: $(STAMP) ## take in a changed source pack: make update PACK=../shared/data [ARGS=--allow-removals]

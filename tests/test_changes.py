@@ -6,7 +6,6 @@ from pathlib import Path
 import pandas as pd
 
 from conftest import current_file, edit_cell
-
 from entitylist import changes, cleaning, paths
 from entitylist.sources import Snapshot
 

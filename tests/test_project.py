@@ -1,6 +1,8 @@
 """The project's own files agree with each other: pins, notebooks, pipeline, CI, README."""
 
 import re
+import sys
+from pathlib import Path
 
 import nbformat
 import yaml
@@ -111,3 +113,54 @@ def test_every_embedded_chart_is_among_what_the_notebook_reads():
             assert f"charts/{name}.*" in step.reads or "charts" in step.reads, (
                 f"{step.notebook} embeds {name} but pipeline.yaml does not list it in reads"
             )
+
+
+def test_the_render_lock_leaves_out_the_notebook_server():
+    # JupyterLab's server pulls in jsonschema's format checkers (rfc3987-syntax builds Lark
+    # grammars at `import altair`): it lives in requirements-lab.txt, never in the render's.
+    locked = pins((ROOT / "requirements.txt").read_text().splitlines())
+    lab = pins((ROOT / "requirements-lab.txt").read_text().splitlines())
+    for name in ("jupyterlab", "jupyter-server", "rfc3987-syntax"):
+        assert name in lab, name
+        assert name not in locked, name
+
+
+def test_the_venv_holds_exactly_the_lock_with_compiled_bytecode():
+    from importlib import metadata
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    locked = {
+        canonical(n): v
+        for n, v in pins((ROOT / "requirements.txt").read_text().splitlines()).items()
+    }
+    installed = {canonical(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    # make venv's own tools, and the project itself, are the only extras.
+    assert set(installed) - set(locked) <= {"entitylist", "pip", "setuptools", "uv"}
+    assert {name: installed.get(name) for name in locked} == locked
+    # Compiled at install: imports never compile sources, even with PYTHONDONTWRITEBYTECODE.
+    import pandas
+
+    cached = Path(pandas.__file__).parent / "__pycache__"
+    assert any(cached.glob("__init__.cpython-*.pyc"))
+
+
+def test_the_warm_kernelspec_names_the_registered_provisioner():
+    import json
+    from importlib import metadata
+
+    from entitylist import kernels, provisioner
+
+    (entry,) = [
+        e
+        for e in metadata.entry_points(group="jupyter_client.kernel_provisioners")
+        if e.name == kernels.PROVISIONER
+    ]
+    assert entry.load() is provisioner.WarmProvisioner
+    spec_dir = Path(sys.prefix) / "share" / "jupyter" / "kernels"
+    warm = json.loads((spec_dir / kernels.WARM_KERNEL / "kernel.json").read_text())
+    project = json.loads((spec_dir / kernels.KERNEL / "kernel.json").read_text())
+    assert warm["metadata"]["kernel_provisioner"]["provisioner_name"] == kernels.PROVISIONER
+    # The same interpreter and kernel as the project's: only the way it starts differs.
+    assert warm["argv"] == project["argv"]

@@ -17,8 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbstripout import strip_output
 
-from entitylist import paths
-from entitylist.render import KERNEL
+from entitylist import kernels, paths
 
 
 def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -39,13 +38,16 @@ def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def refresh(notebooks: list[Path]) -> None:
     """Execute the notebooks in order into a scratch output root, then strip them."""
-    with tempfile.TemporaryDirectory(prefix="entitylist-checks-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="entitylist-checks-") as scratch,
+        kernels.warm(),
+    ):
         os.environ[paths.OUTPUT_ROOT_ENV] = scratch
         for path in notebooks:
             notebook = nbformat.read(path, as_version=4)
             NotebookClient(
                 notebook,
-                kernel_name=KERNEL,
+                kernel_name=kernels.kernel_name(),
                 record_timing=False,
                 resources={"metadata": {"path": str(path.parent)}},
             ).execute()

@@ -1,9 +1,10 @@
-"""Command line: `python -m entitylist render|update|fetch|check`."""
+"""Command line: `python -m entitylist render|preview|update|fetch|check`."""
 
 import argparse
 import sys
 from pathlib import Path
 
+from entitylist import paths
 from entitylist.errors import DeskError
 
 
@@ -61,6 +62,20 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publish even if a processed table lost rows since the last published render",
     )
+    render.add_argument(
+        "--pipeline", type=Path, default=paths.PIPELINE, help="the pipeline.yaml to render"
+    )
+
+    preview = commands.add_parser(
+        "preview", help="serve site/, re-render on every change, reload the page"
+    )
+    preview.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (8000)")
+    preview.add_argument(
+        "--output-root", type=Path, default=None, help="render and serve this folder's site/"
+    )
+    preview.add_argument(
+        "--pipeline", type=Path, default=paths.PIPELINE, help="the pipeline.yaml to render"
+    )
 
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
     fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
@@ -104,7 +119,12 @@ def main(argv: list[str] | None = None) -> int:
                 allow_removals=args.allow_removals,
                 dry_run=args.dry_run,
                 wait=args.wait,
+                pipeline=args.pipeline.resolve(),
             )
+        elif args.command == "preview":
+            from entitylist import preview
+
+            preview.main(args.port, args.output_root, args.pipeline)
         elif args.command == "fetch":
             from entitylist import fetch
 

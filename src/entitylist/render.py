@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from entitylist import paths, plan, release
+from entitylist import kernels, paths, plan, release
 from entitylist.errors import RemovalError, RenderError
 from entitylist.pipeline import (
     OUTPUTS,
@@ -237,6 +237,8 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
     return records, page_meta
 
 
+# Notebook runs fork warm kernels from one zygote, started only if a notebook runs.
+@kernels.warm()
 def render(
     as_of: str | None = None,
     only: Iterable[str] | None = None,

@@ -12,13 +12,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from entitylist import errors, paths
+from entitylist import errors, kernels, paths
 from entitylist.errors import DeskError, RenderError
 from entitylist.pipeline import Step
-
-# The project kernel `make venv` installs into .venv; a "python3" kernelspec in a
-# reporter's home folder could otherwise point papermill at another interpreter.
-KERNEL = "entitylist"
 
 
 def failing_cell(executed: Path, exec_count: int | None) -> str:
@@ -75,7 +71,7 @@ def execute(
             str(notebooks / step.notebook),
             str(executed),
             parameters={**parameters, "output_root": str(work_root)},
-            kernel_name=KERNEL,
+            kernel_name=kernels.kernel_name(),
             cwd=str(notebooks),
             progress_bar=False,
             request_save_on_cell_execute=False,

@@ -1,0 +1,178 @@
+"""`make preview`: a real preview server over the fixture pipeline, edited while it runs."""
+
+import http.client
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from entitylist import paths, preview
+
+pytestmark = pytest.mark.notebooks
+
+FIXTURE = Path(__file__).parent / "fixtures" / "pipeline"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(port: int, path: str, timeout: float = 10.0) -> tuple[int, str]:
+    """Status and text of a page the preview serves."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def until(check: Callable[[], bool], seconds: float = 120.0) -> bool:
+    """Wait (bounded) until check() is true; a renderer under load can be slow."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def next_event(stream: http.client.HTTPResponse) -> tuple[str, str]:
+    """Read a server-sent event stream up to its first event: its name and data."""
+    fields = {}
+    for raw in iter(stream.readline, b""):
+        line = raw.decode().rstrip("\n")
+        if not line and "event" in fields:
+            break
+        if line and not line.startswith(":"):
+            name, _, value = line.partition(": ")
+            fields[name] = value
+    return fields.get("event", ""), fields.get("data", "")
+
+
+def edit(notebook: Path, old: str, new: str) -> None:
+    """Replace text in a notebook's cells, as a reporter's save would."""
+    book = nbformat.read(notebook, as_version=4)
+    cells = [cell for cell in book.cells if old in cell.source]
+    assert cells, f"{notebook.name}: no cell holds {old!r}"
+    cells[0].source = cells[0].source.replace(old, new)
+    nbformat.write(book, notebook)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the fixture pipeline to edit, and an output root with its inputs."""
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(FIXTURE, notebooks)
+    out = tmp_path / "out"
+    processed = out / paths.PROCESSED_NAME
+    processed.mkdir(parents=True)
+    (processed / "input.csv").write_text("start\n")
+    (processed / "other.csv").write_text("other\n")
+    return notebooks / "pipeline.yaml", out
+
+
+def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(project):
+    pipeline, out = project
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "entitylist", "preview", "--port", str(port)]
+        + ["--pipeline", str(pipeline), "--output-root", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert until(lambda: "The word is hello." in get(port, "/first.html")[1])
+        status, page = get(port, "/first.html")
+        assert status == 200
+        assert preview.EVENTS in page
+        # The page listens for the next publish on the event stream.
+        since = page.split(f"{preview.EVENTS}?since=")[1].split('"')[0]
+        stream = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        stream.request("GET", f"{preview.EVENTS}?since={since}")
+        events: list[tuple[str, str]] = []
+
+        def listen() -> None:
+            response = stream.getresponse()
+            while (event := next_event(response)) != ("", ""):
+                events.append(event)
+
+        threading.Thread(target=listen, daemon=True).start()
+
+        notebook = pipeline.parent / "10-make.ipynb"
+        edit(notebook, "The word is {word}.", "The word now is {word}.")
+        assert until(lambda: "The word now is hello." in get(port, "/first.html")[1])
+        assert until(lambda: len(events) == 1)
+        assert events == [("reload", "reload")]
+
+        # A broken edit: the page says why, and the last good page stays.
+        said = 'story.say("The word now is {word}.", word=word)'
+        edit(notebook, said, "raise ValueError('broken')")
+        assert until(lambda: len(events) == 2)
+        kind, message = events[1]
+        assert kind == "failed"
+        assert message.startswith("10-make.ipynb: cell 3")
+        assert "ValueError: broken" in message
+        assert "The word now is hello." in get(port, "/first.html")[1]
+        stream.close()
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            log = server.communicate(timeout=60)[1]
+        except subprocess.TimeoutExpired:
+            server.kill()
+            log = server.communicate()[1]
+    assert server.returncode == 0, log
+    # Only the edited notebook ran again: its output, word.csv, did not change.
+    first, edited, broken = log.split("changed: ")
+    assert {"ran 10-make", "ran 20-read", "ran 25-other"} <= {
+        " ".join(line.split()[:2]) for line in first.splitlines()
+    }
+    reran = [line.split()[1] for line in edited.splitlines() if line.strip().startswith("ran ")]
+    assert reran == ["10-make"]
+    assert f"error: {message}" in broken.splitlines()
+    # The reload script lives in responses only, never in the published files.
+    published = [p for p in (out / paths.SITE_NAME).rglob("*") if p.is_file()]
+    assert published
+    for path in published:
+        assert preview.EVENTS.encode() not in path.read_bytes(), path
+
+
+def test_only_html_gets_the_reload_script(tmp_path: Path):
+    site = tmp_path / paths.SITE_NAME
+    site.mkdir()
+    (site / "page.html").write_text("<html><body><p>words</p></body></html>")
+    (site / "data.csv").write_text("a,b\n1,2\n")
+    watcher = preview.Preview(tmp_path, FIXTURE / "pipeline.yaml")
+    server = preview.serve(watcher, 0)
+    port = server.server_port
+    try:
+        status, page = get(port, "/page.html")
+        assert status == 200
+        assert page.startswith("<html><body><p>words</p><script>")
+        assert page.endswith("</script></body></html>")
+        assert get(port, "/data.csv") == (200, "a,b\n1,2\n")
+        # A page not rendered yet waits for the render, and reloads when it lands.
+        for path in ("/missing.html", "/not-yet/"):
+            status, waiting = get(port, path)
+            assert status == 404
+            assert preview.EVENTS in waiting
+        assert (site / "page.html").read_text() == "<html><body><p>words</p></body></html>"
+    finally:
+        server.shutdown()
+        server.server_close()
