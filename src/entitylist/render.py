@@ -14,6 +14,7 @@ from pathlib import Path
 
 from entitylist import kernels, paths, plan, release
 from entitylist.errors import RemovalError, RenderError
+from entitylist.kernels import KERNEL
 from entitylist.pipeline import (
     OUTPUTS,
     Step,
@@ -27,7 +28,7 @@ from entitylist.pipeline import (
     validate_overrides,
 )
 from entitylist.plan import Decision
-from entitylist.runner import KERNEL, run_stage
+from entitylist.runner import run_stage
 
 # Names other modules and tests import from here.
 __all__ = [
