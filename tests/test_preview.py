@@ -115,13 +115,13 @@ def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(pro
         threading.Thread(target=listen, daemon=True).start()
 
         notebook = pipeline.parent / "10-make.ipynb"
-        edit(notebook, "The word is {word}.", "The word now is {word}.")
+        edit(notebook, "The word is {{ word }}.", "The word now is {{ word }}.")
         assert until(lambda: "The word now is hello." in get(port, "/first.html")[1])
         assert until(lambda: len(events) == 1)
         assert events == [("reload", "reload")]
 
         # A broken edit: the page says why, and the last good page stays.
-        said = 'story.say("The word now is {word}.", word=word)'
+        said = 'story.say("The word now is {{ word }}.", word=word)'
         edit(notebook, said, "raise ValueError('broken')")
         assert until(lambda: len(events) == 2)
         kind, message = events[1]

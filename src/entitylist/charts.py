@@ -250,7 +250,9 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         said,
         facts,
         source=source_line(
-            "Federal Register 84 FR 54002", entries["name_source_url"], via="names from"
+            "Federal Register 84 FR 54002",
+            entries.loc[entries["name"].notna(), "name_source_url"],
+            via="names from",
         ),
         data=data[["entry_no", "kind", "name", "company", "profile"]],
         draw=draw,
@@ -296,7 +298,14 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
     def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
         order = list(d["year"])
         step = theme.tick_step(width - 70, len(order), room=34)
-        shown = [y for i, y in enumerate(order) if y == UNKNOWN_MARK or int(y) % step == 0]
+        # A year label needs about 34 px; the "?" at the end keeps the slots before it clear.
+        clear = -(-34 // max(1, (width - 70) // len(order)))
+        last = len(order) - 1
+        shown = [
+            y
+            for i, y in enumerate(order)
+            if y == UNKNOWN_MARK or (int(y) % step == 0 and last - i >= clear)
+        ]
         x = (
             alt.X("year:N")
             .scale(domain=order)
@@ -530,65 +539,57 @@ def horizontal_bars(
     value: str,
     label: str,
     color: str,
-    hollow: str,
+    hollow: str | None = None,
 ) -> alt.LayerChart:
-    """Bars from zero with the category above each bar; a missing value is an outlined '?'."""
+    """Bars from zero with the category above each bar; estimates (the `hollow` column) are
+    outlined; a missing value is an outlined square with its label marked '?', never a zero."""
     order = list(data[category])
     base = alt.Chart(data).encode(alt.Y(f"{category}:N").sort(order).title(None).axis(None))
-    solid = (
-        base.transform_filter(f"isValid(datum['{value}']) && !datum['{hollow}']")
-        .mark_bar(height=14, yOffset=7)
-        .encode(
-            alt.X(f"{value}:Q").title(None).axis(None).scale(zero=True),
-            alt.Color(f"{color}:N").scale(None).legend(None),
-            description="aria:N",
+    aria = f"datum['{category}'] + ': ' + datum['{label}']"
+
+    def bars(hollow_test: str, paint: alt.Color | alt.Stroke, **mark: object) -> alt.Chart:
+        """The bars whose value is known, filled or outlined, each titled with its label."""
+        return (
+            base.transform_filter(f"isValid(datum['{value}']) && {hollow_test}")
+            .mark_bar(height=14, yOffset=7, **mark)
+            .encode(
+                alt.X(f"{value}:Q").title(None).axis(None).scale(zero=True),
+                paint,
+                description="aria:N",
+            )
+            .transform_calculate(aria=aria)
         )
-        .transform_calculate(aria=f"datum['{category}'] + ': ' + datum['{label}']")
-    )
-    outlined = (
-        base.transform_filter(f"isValid(datum['{value}']) && datum['{hollow}']")
-        .mark_bar(height=14, yOffset=7, fill=theme.BACKGROUND, strokeWidth=1.5)
-        .encode(
-            alt.X(f"{value}:Q").title(None).axis(None).scale(zero=True),
-            alt.Stroke(f"{color}:N").scale(None).legend(None),
-            description="aria:N",
-        )
-        .transform_calculate(aria=f"datum['{category}'] + ': ' + datum['{label}']")
+
+    is_hollow = f"datum['{hollow}']" if hollow else "false"
+    solid = bars(f"!{is_hollow}", alt.Color(f"{color}:N").scale(None).legend(None))
+    # An estimate is drawn outlined: it is not a figure a source states.
+    outlined = bars(
+        is_hollow,
+        alt.Stroke(f"{color}:N").scale(None).legend(None),
+        fill=theme.BACKGROUND,
+        strokeWidth=1.5,
     )
     unknown = (
         base.transform_filter(f"!isValid(datum['{value}'])")
-        .mark_text(
-            text=UNKNOWN_MARK,
-            align="left",
-            baseline="middle",
-            yOffset=7,
-            fontWeight="bold",
-            color=theme.SECONDARY,
-        )
-        .encode(alt.X(datum=0), description="aria:N")
-        .transform_calculate(aria=f"datum['{category}'] + ': ' + datum['{label}']")
+        .mark_point(shape="square", size=90, filled=False, strokeWidth=1.5, xOffset=6, yOffset=7)
+        .encode(alt.X(datum=0), color=alt.value(theme.SECONDARY), description="aria:N")
+        .transform_calculate(aria=aria)
     )
     names = base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False).encode(
         alt.Text(f"{category}:N")
     )
-    values = (
-        base.mark_text(align="left", baseline="middle", dx=4, yOffset=7, aria=False)
-        .encode(
-            alt.X("label_x:Q"),
-            alt.Text(f"{label}:N"),
-            color=alt.condition(
-                f"isValid(datum['{value}'])", alt.value(theme.TEXT), alt.value(theme.SECONDARY)
-            ),
-        )
-        .transform_calculate(
-            label_x=f"isValid(datum['{value}']) ? datum['{value}'] : 0",
-        )
+    known_values = (
+        base.transform_filter(f"isValid(datum['{value}'])")
+        .mark_text(align="left", baseline="middle", dx=4, yOffset=7, aria=False)
+        .encode(alt.X(f"{value}:Q"), alt.Text(f"{label}:N"), color=alt.value(theme.TEXT))
     )
-    unknown_values = values.transform_filter(f"!isValid(datum['{value}'])").encode(
-        alt.X("label_x:Q"), xOffset=alt.value(10)
+    unknown_values = (
+        base.transform_filter(f"!isValid(datum['{value}'])")
+        .mark_text(align="left", baseline="middle", dx=18, yOffset=7, aria=False)
+        .encode(alt.X(datum=0), alt.Text("marked:N"), color=alt.value(theme.SECONDARY))
+        .transform_calculate(marked=f"'{UNKNOWN_MARK} ' + datum['{label}']")
     )
-    known_values = values.transform_filter(f"isValid(datum['{value}'])")
-    label_room = int(data[label].astype(str).str.len().max() * theme.LABEL_SIZE * 0.6) + 12
+    label_room = int(data[label].astype(str).str.len().max() * theme.LABEL_SIZE * 0.6) + 24
     return (solid + outlined + unknown + names + known_values + unknown_values).properties(
         width=max(120, width - 24 - label_room), height=alt.Step(46)
     )

@@ -49,6 +49,8 @@ def refresh(notebooks: list[Path]) -> None:
                 notebook,
                 kernel_name=kernels.kernel_name(),
                 record_timing=False,
+                # As in a render: a kernel's start-up banner is not for the reporter.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 resources={"metadata": {"path": str(path.parent)}},
             ).execute()
             nbformat.write(strip(notebook), path)

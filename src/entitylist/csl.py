@@ -357,12 +357,10 @@ def read_trade_gov_csv(text: str, where: str) -> Columns:
 
 
 def decode(data: bytes, where: str) -> str:
-    """Decode UTF-8 bytes, with or without a byte-order mark."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        msg = f"{where}: not UTF-8 text (byte {exc.start})"
-        raise ParseError(msg) from None
+    """Decode the list's bytes as UTF-8, naming the byte that is not."""
+    from entitylist.sources import decode as decode_source
+
+    return decode_source(data, where, ParseError)
 
 
 def is_json(text: str) -> bool:

@@ -41,6 +41,17 @@ def write(frame: pd.DataFrame, name: str, output_root: str | None) -> Link:
     return Link(f"{DATA}/{name}.csv", f"{name}.csv ({len(frame):,} rows)")
 
 
-def tables(published: dict[str, pd.DataFrame], output_root: str | None) -> list[Link]:
+# Where the desk keeps a row (its snapshot file and row): for the newest view. The files are
+# named by the dates the desk received them, later than any as-of date; an as-of download
+# keeps each row's source instead.
+TRACE = ["raw_file", "raw_row"]
+
+
+def tables(
+    published: dict[str, pd.DataFrame], output_root: str | None, as_of: str | None = None
+) -> list[Link]:
     """Write every processed table as the page's date knows it; return the links."""
-    return [write(frame, name, output_root) for name, frame in published.items()]
+    return [
+        write(frame.drop(columns=TRACE, errors="ignore") if as_of else frame, name, output_root)
+        for name, frame in published.items()
+    ]

@@ -745,4 +745,12 @@ def story_facts(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
         "milestones": milestone_dates(tables["rules"]),
         "listed": listed,
         "later_events": len(after_listing(events)),
+        "hikvision_definitions": tables["financials"]
+        .query("company == 'hikvision' and metric == 'overseas_share'")["definition"]
+        .nunique(),
+        "megvii_bases": tables["financials"]
+        .query("company == 'megvii' and metric == 'total_revenue' and period == 'FY 2018'")[
+            "definition"
+        ]
+        .nunique(),
     }

@@ -152,7 +152,11 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "citation": text("Federal Register citation of the rule"),
             "publication_date": date("Publication date of the rule"),
             "name_source_url": url("Where the name comes from"),
-            "name_known_since": known(" (for the name: 2019 reports, or the 2026 list)"),
+            "name_known_since": known(
+                " (for the name: 2019 reports, or the 2026 list; blank in an as-of view "
+                "before it)",
+                nullable=True,
+            ),
             "known_since": known(" (for the entry: the rule's publication)"),
             "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from entitylist import atomic, manifest, paths
-from entitylist.errors import ManifestError, RawDataError
+from entitylist.errors import DeskError, ManifestError, RawDataError
 from entitylist.manifest import add_to_manifest, verify_manifest  # noqa: F401  (re-exported)
 
 PACK_ORIGIN = (
@@ -236,13 +236,14 @@ def read_csv_text(text: str, where: str, columns: tuple[str, ...] = ()) -> pd.Da
     return frame.apply(lambda column: column.str.strip())
 
 
-def decode(data: bytes, where: str) -> str:
-    """Decode a raw file as UTF-8, naming the byte that is not."""
+def decode(data: bytes, where: str, error: type[DeskError] = RawDataError) -> str:
+    """Decode a source file as UTF-8 (with or without a byte-order mark), naming the byte
+    that is not."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         msg = f"{where}: not UTF-8 text (byte {exc.start})"
-        raise RawDataError(msg) from exc
+        raise error(msg) from None
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,14 @@ class Snapshot:
 def read_raw(name: str, raw_dir: Path = paths.RAW) -> pd.DataFrame:
     """Read a source table's current file (see Snapshot.table)."""
     return Snapshot(raw_dir).table(name)
+
+
+def used_by(tables: dict[str, pd.DataFrame]) -> set[str]:
+    """The source tables behind the processed tables that have rows (an as-of view may have
+    none from a source published later)."""
+    from entitylist.cleaning import RAW_SOURCES
+
+    return {raw for name, table in tables.items() if len(table) for raw in RAW_SOURCES[name]}
 
 
 def provenance(raw_dir: Path | None = None, tables: set[str] | None = None) -> pd.DataFrame:

@@ -44,10 +44,15 @@ def known_by(table: pd.DataFrame, day: pd.Timestamp, column: str = "known_since"
 
 
 def entries_as_of(entries: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
-    """The rule's entries known on a day; a name first printed later is withheld (blank)."""
+    """The rule's entries known on a day, named as the reports of that time named them.
+
+    A name first printed later is withheld (blank); the 2026 list's spelling of a name that
+    2019 reports gave differently gives way to the 2019 name.
+    """
     kept = known_by(entries, day).copy()
     later = kept["name_known_since"] > day
-    kept.loc[later, "name"] = pd.NA
+    kept.loc[later, ["name", "name_known_since"]] = pd.NA
+    kept["name"] = kept["name_2019"].where(kept["name_2019"].notna() & ~later, kept["name"])
     return kept
 
 
