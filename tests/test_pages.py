@@ -268,14 +268,6 @@ def test_web_fonts_draw_what_the_chart_fonts_draw():
     assert not needed - fonts.shipped_characters()
 
 
-def test_tick_counts_leave_room_for_each_label():
-    for width in (258, 328, 570, 640):
-        count = theme.tick_count(width)
-        assert count >= 2
-        assert count * theme.TICK_SPACING <= width
-        assert (count + 1) * theme.TICK_SPACING > width
-
-
 def red_box(png: bytes) -> tuple[int, int, int, int]:
     """The bounding box of the pure red pixels of an image."""
     image = Image.open(io.BytesIO(png)).convert("RGB")

@@ -368,7 +368,7 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
             "listing_rule": "Of them, from the Oct. 9, 2019 rule",
         },
         description=(
-            f"Column chart of {summary['china']} entries with an address in China on the list, "
+            f"Column chart of {summary['china']:,} entries with an address in China on the list, "
             f"by year of first citation, {summary['first_year']} to {summary['last_year']}; "
             f"{summary['undated']} give no year."
         ),
@@ -929,11 +929,14 @@ def revenue_history(
     }
 
     def draw(d: pd.DataFrame, width: int) -> alt.Chart:
+        years = sorted(d["year"].unique())
+        step = theme.tick_step(width - 90, len(years), room=40)
+        shown = [y for y in years if (y - years[0]) % step == 0]
         return (
             alt.Chart(d)
             .mark_bar()
             .encode(
-                alt.X("year:O").title(None).axis(labelAngle=0),
+                alt.X("year:O").title(None).axis(labelAngle=0, values=shown),
                 alt.XOffset("basis:N"),
                 alt.Y("revenue_cny_m:Q").title("Revenue (CNY million)").scale(zero=True),
                 alt.Color("color:N").scale(None).legend(None),

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from entitylist import kernels, paths, render
 from entitylist.errors import DeskError
+from entitylist.pipeline import PACKAGE_DIR
 
 EVENTS = "/__preview/events"
 # Server-sent events: "reload" after a publish, "failed" with the error line.
@@ -62,7 +63,7 @@ class Preview:
 
     def watched(self) -> list[Path]:
         """The notebooks, the raw snapshot and the package: what a render depends on."""
-        return [self.pipeline.parent, paths.RAW, render.PACKAGE_DIR]
+        return [self.pipeline.parent, paths.RAW, PACKAGE_DIR]
 
     def refresh(self) -> None:
         """Render what changed; wake the open pages on a publish or a failure."""
@@ -171,7 +172,7 @@ def serve(preview: Preview, port: int) -> ThreadingHTTPServer:
 
 def touches_package(changes: Iterable[tuple[object, str]]) -> bool:
     """Whether a change is in the package, which the warm kernels have imported."""
-    return any(Path(path).is_relative_to(render.PACKAGE_DIR) for _, path in changes)
+    return any(Path(path).is_relative_to(PACKAGE_DIR) for _, path in changes)
 
 
 def shown(path: str) -> str:

@@ -64,11 +64,11 @@ def with_tooltips(svg_text: str, description: str) -> str:
     for element in root.iter():
         # A layer with no marks leaves an empty container that claims to be a symbol but
         # names nothing: hide it from screen readers rather than announce a blank.
-        if element.get("role") == "graphics-symbol" and not element.get("aria-label"):
-            if len(element) == 0:
-                element.attrib.pop("role")
-                element.set("aria-hidden", "true")
-                continue
+        unnamed = element.get("role") == "graphics-symbol" and not element.get("aria-label")
+        if unnamed and len(element) == 0:
+            element.attrib.pop("role")
+            element.set("aria-hidden", "true")
+            continue
         if isinstance(element.tag, str) and is_data_mark(element):
             title = etree.Element(f"{{{SVG_NS}}}title")
             title.text = element.get("aria-label")

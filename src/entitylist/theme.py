@@ -59,13 +59,6 @@ ARTICLE_WIDTH = 640
 # A 360 px phone screen less the page's 16 px margins: the column a phone chart fills.
 PHONE_WIDTH = 328
 DEFAULT_CREDIT = "Chart: TechNode data desk"
-# The least room an axis label needs, label and gap: a year ("2019") at 12 px plus air.
-TICK_SPACING = 56
-
-
-def tick_count(plot_width: int, spacing: int = TICK_SPACING) -> int:
-    """How many axis ticks fit a plot width with each label given `spacing` pixels."""
-    return max(2, int(plot_width // spacing))
 
 
 def ink(color: str) -> str:
