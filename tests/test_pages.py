@@ -373,3 +373,13 @@ def test_check_passes_ordinary_pages(ordinary: str):
 def test_check_refuses_what_a_reader_must_not_get(bad: str, reason: str):
     with pytest.raises(RenderError, match=f"^bad.html: .*{re.escape(reason)}"):
         pages.check("bad.html", f"<html><head></head><body>{bad}</body></html>")
+
+
+def test_a_charts_links_stay_relative_to_the_site(tables):
+    from entitylist import charts
+
+    figure = charts.entry_grid(tables["entries_2019"], tables["companies"], charts.Words("h", "d"))
+    drawn = publish.svg(publish.spec(figure, theme.ARTICLE_WIDTH))
+    links = re.findall(r'href="([^"]*)"', drawn)
+    assert "company-hikvision.html" in links
+    assert not [link for link in links if "://" in link]

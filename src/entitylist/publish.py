@@ -56,12 +56,23 @@ def is_data_mark(element: etree._Element) -> bool:
     )
 
 
+# Vega's loader resolves a mark's relative link against its datasets address; a page's links
+# are relative to the site, so that prefix comes off again.
+VEGA_BASE_URL = "https://vega.github.io/vega-datasets/"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+
+
 def with_tooltips(svg_text: str, description: str) -> str:
-    """Name the chart for screen readers, and give every data mark a <title> tooltip."""
+    """Name the chart for screen readers, give every data mark a <title> tooltip, and keep
+    the site's own links relative."""
     root = etree.fromstring(svg_text.encode("utf-8"))
     root.set("role", "graphics-document document")
     root.set("aria-label", description)
     for element in root.iter():
+        for name in (XLINK_HREF, "href"):
+            link = element.get(name)
+            if link and link.startswith(VEGA_BASE_URL):
+                element.set(name, link.removeprefix(VEGA_BASE_URL))
         # A layer with no marks leaves an empty container that claims to be a symbol but
         # names nothing: hide it from screen readers rather than announce a blank.
         unnamed = element.get("role") == "graphics-symbol" and not element.get("aria-label")

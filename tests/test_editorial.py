@@ -1,0 +1,112 @@
+"""The published story reads as news and claims no more than the data: the editor's findings
+(issue 9) checked on the rendered pages themselves. `make test` renders site/ first."""
+
+import html
+import re
+
+import pytest
+
+from entitylist import paths
+
+SITE = paths.ROOT / paths.SITE_NAME
+
+pytestmark = pytest.mark.browser
+
+
+def text(page: str) -> str:
+    """A page's visible text, tags removed, entities decoded, spaces folded."""
+    markup = (SITE / page).read_text(encoding="utf-8")
+    markup = re.sub(r"<(svg|style)\b.*?</\1>", " ", markup, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+@pytest.fixture(scope="module")
+def story() -> str:
+    """The story page's text."""
+    return text("story.html")
+
+
+def test_the_lede_says_what_happened_when_and_why(story):
+    lede = story[: story.index("The rule named")]
+    assert "On Oct. 7, 2019, the US Commerce Department said it would add 28" in lede
+    assert "took effect on Oct. 9, 2019" in lede
+    assert "implicated in human rights abuses in Xinjiang" in lede
+
+
+def test_the_story_says_who_reacted_with_dates_and_links(story):
+    reactions = story[story.index("Who reacted") : story.index("What they stood to lose")]
+    for actor in ("foreign ministry", "Dahua", "Megvii", "iFlytek", "MIT", "SenseTime"):
+        assert actor in reactions, actor
+    assert "Oct. 8, 2019" in reactions
+    assert "trade talks opened in Washington on Oct. 10, 2019" in reactions
+
+
+def test_the_lede_graphic_shows_the_28_entries_and_links_the_companies():
+    markup = (SITE / "story.html").read_text(encoding="utf-8")
+    graphic = markup[markup.index('data-chart="entries-of-the-rule"') :]
+    graphic = graphic[: graphic.index("</figure>")]
+    assert graphic.count('aria-label="Entry ') >= 28 * 2  # both widths
+    links = re.findall(r'href="([^"]*)"', graphic)
+    for slug in ("hikvision", "dahua", "megvii", "yixin"):
+        assert f"company-{slug}.html" in links, slug
+    # Every link in a chart stays on the site.
+    assert all(not link.startswith(("http:", "https:", "//")) for link in links)
+
+
+def test_all_28_names_are_published_with_the_lists_spelling(story):
+    assert "named as on the official list (its 2026 spelling)" in story
+    for name in (
+        "Kezilesu Kyrgyz Autonomous Prefecture Public Security Bureau",
+        "Xinjiang Uyghur Autonomous Region (XUAR) People's Government Public Security Bureau",
+        "Xinjiang Police College",
+        "Hangzhou Hikvision Digital Technology Co., Ltd.",
+    ):
+        assert name in story, name
+    # The pack's unconfirmed guess; the list's own alias "Kizilsu Autonomous …" may show.
+    assert "Kizilsu Kyrgyz" not in story
+
+
+def test_claims_are_no_stronger_than_the_sources(story):
+    assert "In the desk's sources, overseas figures public by the listing exist for two" in story
+    assert "Public figures existed for only" not in story
+    assert "peaked" not in story.lower()
+    assert "dependence on American parts is clearer" not in story
+    assert "A list of names in the press is not a measure of dependence" in story
+    assert "named HiSilicon (Huawei subsidiary) as a chip supplier" in story
+    assert "a lower bound" in story
+
+
+def test_a_copy_is_labelled_with_its_original_publisher():
+    page = text("exposure.html")
+    assert "(copy of a Reuters report)" in page
+    assert "(copy of an Associated Press report)" in page
+
+
+def test_the_story_links_the_entries_page(story):
+    markup = (SITE / "story.html").read_text(encoding="utf-8")
+    assert 'href="entities.html"' in markup
+    assert 'href="entities.html"' in (SITE / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.notebooks
+def test_the_story_as_of_oct_9_2019_holds_nothing_published_later(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from entitylist import guard, render
+
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
+    out = tmp_path / "as-of"
+    # The render itself runs the guard, which refuses any later date in any file.
+    result = render.render(as_of="2019-10-09", output_root=out, quiet=True)
+    assert result.published
+    site = out / paths.SITE_NAME
+    assert guard.check_site(site, as_of=dt.date(2019, 10, 9)) > 14
+    assert not (site / "entities.html").exists()
+    page = (site / "story.html").read_text(encoding="utf-8")
+    assert "Data as of <time" in page
+    assert "Oct. 10, 2019" not in page
+    assert "Shanghai" not in page
+    financials = (site / "data" / "financials.csv").read_text(encoding="utf-8")
+    # SenseTime's first public figures came with its prospectus of 2021.
+    assert "sensetime" not in financials
+    assert "2021-" not in financials
