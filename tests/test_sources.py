@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit_cell
+from conftest import current_file, edit_cell, rehash
 from entitylist import manifest, sources
 from entitylist.cli import main
 from entitylist.errors import RawDataError
@@ -180,3 +180,27 @@ def test_the_command_line_prints_the_change_report(
     assert "wrote " in err
     assert "2026-12-01/us_suppliers.csv" in err
     assert manifest.current("us_suppliers.csv", raw_copy).parent.name == "2026-12-01"
+
+
+def test_a_halved_table_with_its_hash_updated_by_hand_is_not_published(raw_copy: Path):
+    # The scenario the issue found: cut at a row boundary (so every row parses), the hash
+    # put right in the manifest, and the render went ahead with half the figures gone.
+    from entitylist import changes, cleaning, render
+    from entitylist.errors import RemovalError
+
+    published = cleaning.clean_all(sources.Snapshot(raw_copy))
+    revenue = current_file(raw_copy, REVENUE)
+    lines = revenue.read_text(encoding="utf-8").splitlines()
+    revenue.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
+    rehash(raw_copy, revenue)
+    manifest.verify_manifest(raw_copy)
+    halved = cleaning.clean_all(sources.Snapshot(raw_copy))
+
+    report = {"tables": changes.compare_tables(published, halved)}
+    lost = changes.removals(report)["financials"]
+    assert len(lost) == len(published["financials"]) - len(halved["financials"]) > 30
+    # Megvii's 4.9% was among them.
+    assert any(key.startswith("megvii | H1 2019 | overseas_share") for key in lost)
+    with pytest.raises(RemovalError, match=r"financials\.csv lost \d+ row\(s\).*--allow-removals"):
+        render.guard_removals(report, allow=False, confirmed=render.confirmed_in_manifest)
+    render.guard_removals(report, allow=True, confirmed=None)
