@@ -32,8 +32,7 @@ RAW = ["entities_84FR54002", "events", "fr_rules_china", "revenue_by_region"]
 CONFIG = ["notebooks/companies.yaml", "notebooks/publishers.yaml"]
 FIGURE_CHARTS = {
     "20-exposure": ["overseas-share-at-listing", "overseas-share-over-time", "us-suppliers-named"],
-    "30-timeline": ["rules-over-time", "china-entries-still-listed"],
-    "40-story": ["entries-of-the-rule"],
+    "30-timeline": ["rules-over-time", "china-entries-still-listed", "entries-of-the-rule"],
 }
 # Yitu and Yixin publish no revenue figures, so their profiles draw no chart.
 REVENUE = ["hikvision", "dahua", "iflytek", "megvii", "sensetime", "meiya-pico"]
@@ -123,14 +122,14 @@ def test_record_lists_exactly_what_a_step_reads_and_writes():
     assert set(dahua["outputs"]) == {*chart_files("revenue-dahua"), "site/company-dahua.html"}
     story = plan.record(next(s for s in STEPS if s.id == "40-story"), WORLD)
     embedded = ["overseas-share-at-listing", "us-suppliers-named"]
-    embedded += ["rules-over-time", "china-entries-still-listed"]
+    embedded += ["rules-over-time", "china-entries-still-listed", "entries-of-the-rule"]
     assert set(story["inputs"]) == {
         *(f"data/processed/{t}.csv" for t in TABLES),
         "data/processed/datapackage.json",
         "data/processed/README.md",
         *(f for c in embedded for f in chart_files(c)),
     }
-    assert set(story["outputs"]) == {*chart_files("entries-of-the-rule"), "site/story.html"}
+    assert set(story["outputs"]) == {"site/story.html"}
 
 
 def test_nothing_changed_runs_nothing():
@@ -196,13 +195,13 @@ def test_missing_chart_file_reruns_exactly_the_notebook_that_writes_it():
     assert reason(decisions, "50-profile-megvii") == "output missing: charts/revenue-megvii.svg"
 
 
-def test_deleted_charts_folder_reruns_every_chart_writer():
+def test_deleted_charts_folder_reruns_every_chart_writer_and_the_story_may_follow():
     gone = {f: None for f in WORLD.files if f.startswith("charts/")}
     decisions = plan.plan(STEPS, STATE, changed(WORLD, files=gone))
-    # The story draws its own lede chart, so it is a writer too, not only a reader.
-    writers = {"20-exposure", "30-timeline", "40-story"} | {f"50-profile-{c}" for c in REVENUE}
+    writers = {"20-exposure", "30-timeline"} | {f"50-profile-{c}" for c in REVENUE}
     assert actions(decisions)[plan.RUN] == writers
-    assert actions(decisions)[plan.MAYBE] == set()
+    # The story embeds charts others draw: it runs only if their files really change.
+    assert actions(decisions)[plan.MAYBE] == {"40-story"}
     assert reason(decisions, "20-exposure").startswith(
         "output missing: charts/overseas-share-at-listing.csv, "
     )
@@ -293,3 +292,17 @@ def test_a_stage_cannot_read_what_its_own_stage_writes(tmp_path: Path):
         RenderError, match=r"b reads charts/a\.svg, which a writes in the same stage"
     ):
         load_pipeline(pipeline)
+
+
+def test_a_chart_moved_to_another_notebook_is_not_cleared_by_its_old_writer():
+    # The state still says 40-story wrote the lede chart; pipeline.yaml now gives it to
+    # 30-timeline, which ran first in this render.
+    lede = chart_files("entries-of-the-rule")
+    old_story = Step("40-story.ipynb", 3, "story", (), ("charts/entries-of-the-rule.*",))
+    records = {"40-story": plan.record(old_story, WORLD)}
+    story = next(s for s in STEPS if s.id == "40-story")
+    assert set(records["40-story"]["outputs"]) >= set(lede)
+    assert not set(plan.disowned(story, STEPS, records)) & set(lede)
+    # Had no step taken it over, it would go: a file nobody writes any more.
+    others = [s for s in STEPS if s.id != "30-timeline"]
+    assert set(plan.disowned(story, others, records)) >= set(lede)

@@ -169,6 +169,16 @@ def plan(
     return decisions
 
 
+def disowned(step: Step, steps: list[Step], records: dict) -> list[str]:
+    """What a step wrote last time and must clear before it runs: what no other step writes now."""
+    others = [w for s in steps if s.id != step.id for w in s.outputs]
+    return [
+        path
+        for path in records.get(step.id, {}).get("outputs", {})
+        if not any(matches(w, path) for w in others)
+    ]
+
+
 def undeclared(before: dict[str, str], after: dict[str, str], ran: list[Step]) -> dict[str, list]:
     """Files a stage added, changed or removed that none of its steps declares in `writes`."""
     touched = [p for p in sorted(before.keys() | after.keys()) if before.get(p) != after.get(p)]

@@ -207,8 +207,9 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
         if not todo:
             continue
         for step in todo:
-            # A step owns what it wrote last time: an output it no longer writes goes.
-            for output in records.get(step.id, {}).get("outputs", {}):
+            # A step owns what it wrote last time, unless pipeline.yaml now gives it to
+            # another step: an output it no longer writes goes, a moved one stays.
+            for output in plan.disowned(step, run.steps, records):
                 (generation_dir / output).unlink(missing_ok=True)
         before = run.world(generation_dir, generation_files(generation_dir))
         run.log(f"stage {number}: {len(todo)} notebook(s)")
