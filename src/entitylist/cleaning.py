@@ -554,6 +554,11 @@ FINANCIAL_METRICS = {
 
 def financial_rows(snapshot: Snapshot) -> pd.DataFrame:
     """Every figure of the revenue table in long form, unverified ones included."""
+    return snapshot.once("financial rows", lambda: long_financials(snapshot))
+
+
+def long_financials(snapshot: Snapshot) -> pd.DataFrame:
+    """Read, check and lengthen the revenue table (see financial_rows)."""
     frame = with_source(snapshot.table(sources.REVENUE), snapshot, sources.REVENUE)
     periods = parse_periods(frame["period"])
     slug = company_slugs(frame)
@@ -735,7 +740,12 @@ def screening_parties(snapshot: Snapshot) -> pd.DataFrame:
     """Every party of the current Consolidated Screening List, read from whichever shape."""
     from entitylist import csl
 
-    return csl.read(snapshot.data(sources.SCREENING_LIST), snapshot.where(sources.SCREENING_LIST))
+    return snapshot.once(
+        "screening parties",
+        lambda: csl.read(
+            snapshot.data(sources.SCREENING_LIST), snapshot.where(sources.SCREENING_LIST)
+        ),
+    )
 
 
 def clean_entity_list(snapshot: Snapshot) -> pd.DataFrame:

@@ -5,19 +5,15 @@ citation the desk knows to be wrong (84 FR 54004) is masked, as on the pages. Th
 site/data/ under the output root; the render publishes them with the pages.
 """
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from entitylist import atomic, paths
-from entitylist.figures import BAD_CITATIONS
+from entitylist.figures import WRONG_CITATION
 from entitylist.story import Link
 
 DATA = "data"
-BAD = re.compile(
-    "|".join(rf"\b{volume}\s*F\.?\s*R\.?\s*{page}\b" for volume, page in sorted(BAD_CITATIONS))
-)
 MASK = "[citation withheld: wrong on the list]"
 
 
@@ -26,7 +22,9 @@ def masked(frame: pd.DataFrame) -> pd.DataFrame:
     text = frame.select_dtypes(include=["object", "string"]).columns
     fixed = frame.copy()
     for column in text:
-        fixed[column] = fixed[column].map(lambda v: BAD.sub(MASK, v) if isinstance(v, str) else v)
+        fixed[column] = fixed[column].map(
+            lambda v: WRONG_CITATION.sub(MASK, v) if isinstance(v, str) else v
+        )
     return fixed
 
 

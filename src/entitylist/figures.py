@@ -25,6 +25,11 @@ MILESTONES = {
 CITATION_VARIANTS = {(84, 43487): (84, 43493)}
 # A citation the screening list gives to entries of more than one rule: never published.
 BAD_CITATIONS = {(84, 54004)}
+# Any of them as text, however spaced or cased: downloads mask it, the guard refuses it.
+WRONG_CITATION = re.compile(
+    "|".join(rf"\b{volume}\s*F\.?\s*R\.?\s*{page}\b" for volume, page in sorted(BAD_CITATIONS)),
+    re.IGNORECASE,
+)
 CONFIDENCE_RANK = {"stated": 0, "computed": 1, "approximate": 2, "inferred": 3}
 FIRM = ("stated", "computed")
 KIND_LABELS = {

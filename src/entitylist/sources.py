@@ -13,9 +13,10 @@ import io
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -43,6 +44,7 @@ CSL_LICENCE = (
     "US government work (Commerce, State, Treasury), public domain; the compaction is the "
     "export-controls-agent-mcp project's, MIT"
 )
+T = TypeVar("T")
 # Columns dropped on import: other publishers' wording, kept only in the pack.
 EXCERPT_COLUMNS = ("evidence",)
 
@@ -252,6 +254,14 @@ class Snapshot:
 
     raw_dir: Path = field(default_factory=lambda: paths.RAW)
     candidates: Mapping[str, bytes] = field(default_factory=dict)
+    # What is read from the files is kept for the snapshot's life: its files never change.
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, name: str, make: Callable[[], T]) -> T:
+        """Compute something from the snapshot once, however many tables are cleaned from it."""
+        if name not in self.memo:
+            self.memo[name] = make()
+        return self.memo[name]
 
     def path(self, table: str) -> Path:
         """The current file of a table in data/raw."""
