@@ -149,12 +149,21 @@ def aria(*parts: str) -> str:
 # The 28 entries, one square each
 
 
+def year_axis(first: int, last: int, width: int) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
+    """Jan. 1 ticks that fit the width (theme.tick_step), and a domain of whole years."""
+    step = theme.tick_step(width, last - first + 1, room=44)
+    ticks = [pd.Timestamp(year=y, month=1, day=1) for y in range(first, last + 2) if y % step == 0]
+    return ticks, [
+        pd.Timestamp(year=first, month=1, day=1),
+        pd.Timestamp(year=last + 1, month=1, day=1),
+    ]
+
+
 SQUARE, GAP = 20, 5
+COMPANIES = figures.KIND_LABELS["company"]
 KIND_COLORS = {
-    "Xinjiang regional public security bureau": theme.US_ACTION,
-    "Subordinate public security bureaus": theme.US_ACTION,
-    "Police college": theme.US_ACTION,
-    "Companies": theme.HIGHLIGHT,
+    label: theme.HIGHLIGHT if label == COMPANIES else theme.US_ACTION
+    for label in figures.KIND_LABELS.values()
 }
 
 
@@ -170,27 +179,22 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
             {"kind": kind, "what": "heading", "x": 0, "y": y, "text": f"{kind} ({len(group)})"}
         )
         y += 20
+        # Companies are named, so their squares sit in wide columns; the rest wrap tightly.
+        columns, cell = (company_columns, column_width) if kind == COMPANIES else (per_row, step)
         for i, entry in enumerate(group.itertuples()):
-            if kind == "Companies":
-                x = (i % company_columns) * column_width
-                top = y + (i // company_columns) * step
-            else:
-                x, top = (i % per_row) * step, y + (i // per_row) * step
             rows.append(
                 {
                     "kind": kind,
                     "what": "square",
-                    "x": x,
-                    "y": top,
+                    "x": (i % columns) * cell,
+                    "y": y + (i // columns) * step,
                     "text": entry.company if isinstance(entry.company, str) else "",
                     "entry_no": entry.entry_no,
                     "label": entry.name if isinstance(entry.name, str) else "name not public then",
                     "href": entry.profile if isinstance(entry.profile, str) else None,
                 }
             )
-        count = len(group)
-        lines = -(-count // company_columns) if kind == "Companies" else -(-count // per_row)
-        y += lines * step + 12
+        y += -(-len(group) // columns) * step + 12
     return pd.DataFrame(rows).assign(height=y)
 
 
@@ -391,22 +395,8 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
         )
         plot = width - 70
-        first, last = d["date"].min().year, d["date"].max().year
-        step = theme.tick_step(plot, last - first + 1, room=44)
-        ticks = [
-            pd.Timestamp(year=y, month=1, day=1) for y in range(first, last + 2) if y % step == 0
-        ]
-        x = (
-            alt.X("date:T")
-            .title(None)
-            .axis(format="%Y", values=ticks)
-            .scale(
-                domain=[
-                    pd.Timestamp(year=first, month=1, day=1),
-                    pd.Timestamp(year=last + 1, month=1, day=1),
-                ]
-            )
-        )
+        ticks, domain = year_axis(d["date"].min().year, d["date"].max().year, plot)
+        x = alt.X("date:T").title(None).axis(format="%Y", values=ticks).scale(domain=domain)
         top = float(d["shown"].max()) * 1.05 or 1
         step_y = next(n for n in (5, 10, 20, 50, 100, 200) if top / n <= 6)
         marks = d[d["label"] != ""].sort_values("date").reset_index(drop=True)
@@ -685,7 +675,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
         "series": data["series"].nunique(),
         "companies": named,
         "without": [n for n in companies["name"] if n not in named],
-        "hikvision_definitions": hikvision["overseas"].nunique(),
+        "hikvision_definitions": figures.overseas_definitions(financials, "hikvision"),
         "hikvision_latest": {
             defn: group.loc[group["period_end"].idxmax()]
             for defn, group in hikvision.groupby("overseas")
@@ -694,27 +684,18 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
         "half_years": int((data["period_type"] == "H1").sum()),
     }
 
+    dash = (
+        alt.StrokeDash("overseas:N")
+        .scale(domain=list(DEFINITION_DASHES), range=list(DEFINITION_DASHES.values()))
+        .legend(None)
+    )
+
     def panel(d: pd.DataFrame, company: str, width: int, last: bool, top: float) -> alt.LayerChart:
         own = d[d["company"] == company]
-        first_year, last_year = d["period_start"].min().year, d["period_end"].max().year
-        step = theme.tick_step(width, last_year - first_year + 1, room=44)
-        ticks = [
-            pd.Timestamp(year=y, month=1, day=1)
-            for y in range(first_year, last_year + 2)
-            if y % step == 0
-        ]
-        domain = [
-            pd.Timestamp(year=first_year, month=1, day=1),
-            pd.Timestamp(year=last_year + 1, month=1, day=1),
-        ]
+        ticks, domain = year_axis(d["period_start"].min().year, d["period_end"].max().year, width)
         axis = alt.Axis(format="%Y", values=ticks, labels=last, ticks=last, domain=True)
         x = alt.X("period_start:T").title(None).axis(axis).scale(domain=domain)
         y = alt.Y("share_pct:Q").title(None).scale(domain=[0, top]).axis(tickCount=3)
-        dash = (
-            alt.StrokeDash("overseas:N")
-            .scale(domain=list(DEFINITION_DASHES), range=list(DEFINITION_DASHES.values()))
-            .legend(None)
-        )
         base = alt.Chart(own)
         joined = (
             base.transform_filter("datum.period_type == 'FY'")
@@ -761,20 +742,10 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
         height = int(rows["y"].max()) + 14
         x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
         y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
-        dash = (
-            alt.StrokeDash("overseas:N")
-            .scale(domain=list(DEFINITION_DASHES), range=list(DEFINITION_DASHES.values()))
-            .legend(None)
-        )
         lines = (
             alt.Chart(rows)
             .mark_rule(strokeWidth=3, color=theme.US_ACTION, aria=False)
-            .encode(
-                x,
-                alt.X2("x_end:Q"),
-                alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None),
-                dash,
-            )
+            .encode(x, alt.X2("x_end:Q"), y, dash)
             .transform_calculate(x_end="datum.x + 26")
         )
         labels = (
@@ -834,15 +805,6 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
         if len(data)
         else "No overseas figures.",
     )
-
-
-def ink_expression(colors: pd.Series) -> str:
-    """A Vega expression mapping each series colour to its readable ink for labels."""
-    cases = {c: theme.ink(c) for c in dict.fromkeys(colors)}
-    expression = f"'{theme.TEXT}'"
-    for color, ink in cases.items():
-        expression = f"datum.color == '{color}' ? '{ink}' : {expression}"
-    return expression
 
 
 def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:

@@ -91,15 +91,8 @@ def listing(tables: dict[str, pd.DataFrame]) -> dict[str, object] | None:
     reason = rule["stated_reason"] if pd.notna(rule["stated_reason"]) else None
     return {
         "announced": before["date"].min() if len(before) else None,
-        "announcement_source": before.sort_values("date")["source_url"].iloc[0]
-        if len(before)
-        else None,
         "published": rule["publication_date"],
-        "effective": rule["effective_date"],
-        "citation": rule["citation"],
-        "document": rule["document_number"],
         "reason": re.sub(r"\s*\(.*\)$", "", reason) if reason else None,
-        "source_url": rule["source_url"],
     }
 
 
@@ -118,13 +111,14 @@ def rule_summary(entries: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def entries_by_kind(entries: pd.DataFrame) -> pd.DataFrame:
-    """The rule's entries counted by kind, in the rule's order."""
-    order = list(KIND_LABELS)
-    counts = entries["kind_detail"].value_counts().reindex(order, fill_value=0)
-    table = counts.rename_axis("kind_detail").reset_index(name="entries")
-    table["kind"] = table["kind_detail"].map(KIND_LABELS)
-    return table[table["entries"] > 0].reset_index(drop=True)[["kind", "kind_detail", "entries"]]
+def profile_page(company: object) -> object:
+    """A company's profile page, relative to the site, by its slug; missing for no company."""
+    return f"company-{company}.html" if pd.notna(company) else pd.NA
+
+
+def display_name(name: str, name_zh: object) -> str:
+    """The company as a page's title names it: 'Hikvision (海康威视)'."""
+    return f"{name} ({name_zh})" if isinstance(name_zh, str) else name
 
 
 def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
@@ -135,18 +129,13 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
         ["_kind", "entry_no"]
     )
     grid = grid.reset_index(drop=True)
-    per_row = 7
     return pd.DataFrame(
         {
             "entry_no": grid["entry_no"],
             "kind": grid["kind_detail"].map(KIND_LABELS),
             "name": grid["name"],
             "company": grid["company"].map(names),
-            "profile": grid["company"].map(
-                lambda s: f"company-{s}.html" if pd.notna(s) else pd.NA
-            ),
-            "column": grid.index % per_row,
-            "row": grid.index // per_row,
+            "profile": grid["company"].map(profile_page),
         }
     )
 
@@ -165,10 +154,12 @@ def named_entries(
     """The rule's entries with their names and aliases as the official list gives them."""
     aliases = aliases_of(entity_list)
     names = companies.set_index("company")["name"]
+    bureau = "subordinate public security bureau"
+    bureaus = int((entries["kind_detail"] == bureau).sum())
     unnamed = entries["kind_detail"].map(
         {
-            "subordinate public security bureau": "One of the 18 subordinate public security "
-            "bureaus (named on the list the desk holds, of a later date)",
+            bureau: f"One of the {bureaus} subordinate public security bureaus (named on the "
+            "list the desk holds, of a later date)",
         }
     )
     return pd.DataFrame(
@@ -179,9 +170,7 @@ def named_entries(
             "aliases": entries["name"].map(aliases),
             "kind": entries["kind_detail"].map(KIND_SINGULAR),
             "company": entries["company"].map(names),
-            "profile": entries["company"].map(
-                lambda slug: f"company-{slug}.html" if pd.notna(slug) else pd.NA
-            ),
+            "profile": entries["company"].map(profile_page),
         }
     ).sort_values("entry_no", kind="stable")
 
@@ -519,6 +508,14 @@ def short_definition(definition: str) -> str:
     }.get(inner, "definition not stated")
 
 
+def overseas_definitions(financials: pd.DataFrame, company: str) -> int:
+    """How many definitions of 'overseas' a company's shares use (by slug)."""
+    shares = financials[
+        (financials["company"] == company) & (financials["metric"] == "overseas_share")
+    ]
+    return shares["definition"].map(short_definition).nunique()
+
+
 def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     """Every overseas share, one series per company, definition and kind of period."""
     shares = financials[financials["metric"] == "overseas_share"]
@@ -683,6 +680,7 @@ def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:
     return {
         "slug": company,
         "name": row["name"],
+        "title": display_name(row["name"], row["name_zh"]),
         "name_zh": row["name_zh"] if pd.notna(row["name_zh"]) else None,
         "listed_as": row["listed_as"],
         "list_name": entry["name"].iloc[0]
@@ -733,16 +731,13 @@ def story_facts(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
         "requirement": entries["license_requirement"].mode().iloc[0] if len(entries) else None,
         "week": week,
         "reactions": week[week["category"] != "trade_talks"],
-        "talks": talks,
         "talks_start": talks["date"].min() if len(talks) else None,
         "known_shares": snapshot[snapshot["share_pct"].notna()],
-        "no_share": list(snapshot.loc[snapshot["share_pct"].isna(), "company"]),
         "later_shares": sorted(
             set(tables["financials"].query("metric == 'overseas_share'")["company"].map(names))
             - set(snapshot.loc[snapshot["share_pct"].notna(), "company"])
         ),
         "suppliers": suppliers[suppliers["named_us_suppliers"].notna()],
-        "no_suppliers": list(suppliers.loc[suppliers["named_us_suppliers"].isna(), "name"]),
         "hikvision_domestic": domestic,
         "ties": status,
         "ties_ended": status[status["outcome"] == "ended"],
@@ -750,9 +745,7 @@ def story_facts(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
         "milestones": milestone_dates(tables["rules"]),
         "listed": listed,
         "later_events": len(after_listing(events)),
-        "hikvision_definitions": tables["financials"]
-        .query("company == 'hikvision' and metric == 'overseas_share'")["definition"]
-        .nunique(),
+        "hikvision_definitions": overseas_definitions(tables["financials"], "hikvision"),
         "megvii_bases": tables["financials"]
         .query("company == 'megvii' and metric == 'total_revenue' and period == 'FY 2018'")[
             "definition"

@@ -8,22 +8,22 @@ with them, and sources as links that name their publisher (a copy labelled as a 
 import pandas as pd
 
 from entitylist import words
-from entitylist.figures import short_definition
+from entitylist.figures import FIRM, display_name, profile_page, short_definition
 from entitylist.story import Link, source_link
 
 NOT_FOUND = "not in the desk's sources"
 
 
-def profile_link(name: str, slug: object) -> Link | str:
-    """A company's name, linked to its profile page."""
-    return Link(f"company-{slug}.html", name) if isinstance(slug, str) else name
+def profile_link(name: str, page: object) -> Link | str:
+    """A name, linked to its profile page where it has one (figures.profile_page)."""
+    return Link(page, name) if isinstance(page, str) else name
 
 
 def share_text(row: pd.Series) -> str:
     """'28% (FY 2024; overseas main business)' or the missing wording."""
     if pd.isna(row["share_pct"]):
         return NOT_FOUND
-    firm = row["share_confidence"] in ("stated", "computed")
+    firm = row["share_confidence"] in FIRM
     flag = "" if firm else f"; {row['share_confidence']}"
     definition = short_definition(row["share_definition"])
     return f"{words.share(row['share_pct'])} ({row['share_period']}; {definition}{flag})"
@@ -41,9 +41,7 @@ def comparison(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Company": [
-                profile_link(
-                    f"{r.name} ({r.name_zh})" if isinstance(r.name_zh, str) else r.name, r.company
-                )
+                profile_link(display_name(r.name, r.name_zh), profile_page(r.company))
                 for r in frame.itertuples()
             ],
             "Overseas share": frame.apply(share_text, axis=1),
@@ -95,12 +93,8 @@ def entries(frame: pd.DataFrame) -> pd.DataFrame:
         {
             "No.": frame["entry_no"],
             "Name on the official list": [
-                profile_link(n, s) if isinstance(s, str) else n
-                for n, s in zip(
-                    frame["name"],
-                    frame["profile"].str.extract(r"company-(.+)\.html")[0],
-                    strict=True,
-                )
+                profile_link(name, page)
+                for name, page in zip(frame["name"], frame["profile"], strict=True)
             ],
             "Also listed as": frame["aliases"].fillna(""),
             "Kind": frame["kind"],
