@@ -6,13 +6,13 @@ Charts and pages are compared file by file. Each render that publishes writes th
 JSON and as a short text summary, so a scheduled job can say in one line what is new.
 """
 
-import hashlib
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from entitylist import atomic, paths
+from entitylist.manifest import sha256
 
 SHOWN = 5  # rows listed per table and kind in the text summary
 # A row's line number in its raw file moves whenever a row above it is added or removed:
@@ -74,11 +74,7 @@ def digests(folder: Path) -> dict[str, str]:
     """Name -> sha256 of every file in a folder (not recursive)."""
     if not folder.is_dir():
         return {}
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.iterdir())
-        if p.is_file()
-    }
+    return {p.name: sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def compare_files(old: Path, new: Path) -> dict[str, list[str]]:

@@ -82,9 +82,7 @@ def load(path: Path, model: type[BaseModel]) -> BaseModel:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        msg = (
-            f"{path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path}: missing"
-        )
+        msg = f"{paths.shown(path)}: missing"
         raise ConfigError(msg) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -21,6 +21,12 @@ SCRATCH_NAME = "scratch"
 OUTPUT_ROOT_ENV = "ENTITYLIST_OUTPUT_ROOT"
 
 
+def shown(path: str | os.PathLike) -> str:
+    """A path as messages show it: relative to the repository where it is inside it."""
+    found = Path(path)
+    return str(found.relative_to(ROOT)) if found.is_relative_to(ROOT) else str(path)
+
+
 def output_root(override: str | os.PathLike | None = None) -> Path:
     """Return the folder that holds data/processed, charts and site for this run.
 

@@ -16,6 +16,7 @@ import yaml
 
 from entitylist import paths
 from entitylist.errors import ParameterError, RenderError
+from entitylist.manifest import sha256
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The folders a render builds and publishes, relative to the output root.
@@ -134,7 +135,7 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
     """
     from entitylist import atomic
 
-    digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    digest = sha256(notebook)
     cache = paths.BUILD / "parameters.json"
     try:
         known = json.loads(cache.read_text(encoding="utf-8"))
@@ -215,11 +216,6 @@ def step_parameters(step: Step, as_of: str | None, overrides: dict, notebooks: P
     chosen = {"as_of": as_of or "", **step.params}
     chosen.update({k: v for k, v in overrides.items() if k in declared})
     return chosen
-
-
-def sha256(path: Path) -> str:
-    """Hash one file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def expand(base: Path, pattern: str) -> list[Path]:

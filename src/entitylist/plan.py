@@ -54,22 +54,23 @@ def overlaps(read: str, write: str) -> bool:
     return all(parts_overlap(x, y) for x, y in zip(a, b, strict=False))
 
 
-def inputs(step: Step, world: World) -> dict[str, str]:
-    """The files a step reads, with their hashes."""
+def covered(globs: tuple[str, ...], world: World) -> dict[str, str]:
+    """The files of a world that any of the globs (reads or writes) covers, with their hashes."""
     return {
         path: digest
         for path, digest in world.files.items()
-        if any(matches(read, path) for read in step.reads)
+        if any(matches(g, path) for g in globs)
     }
+
+
+def inputs(step: Step, world: World) -> dict[str, str]:
+    """The files a step reads, with their hashes."""
+    return covered(step.reads, world)
 
 
 def outputs(step: Step, world: World) -> dict[str, str]:
     """The files a step's writes cover, with their hashes."""
-    return {
-        path: digest
-        for path, digest in world.files.items()
-        if any(matches(write, path) for write in step.outputs)
-    }
+    return covered(step.outputs, world)
 
 
 def record(step: Step, world: World) -> dict:
@@ -95,16 +96,14 @@ def changed_inputs(before: dict[str, str], now: dict[str, str]) -> list[str]:
     return [p for p in sorted(before.keys() | now.keys()) if before.get(p) != now.get(p)]
 
 
-def reasons(
-    step: Step, entry: dict | None, world: World, pending: list[str]
-) -> tuple[list[str], tuple[str, ...]]:
-    """Why a step must run (empty if it need not), and which outputs were edited by hand.
+def reasons(step: Step, entry: dict | None, world: World, pending: list[str]) -> list[str]:
+    """Why a step's notebook, parameters, code or inputs say it must run (empty if not).
 
     Inputs that match `pending` (outputs of upstream steps that will run) do not count:
     they will be rewritten, and the step is planned again once they are.
     """
     if entry is None:
-        return ["no state"], ()
+        return ["no state"]
     why = []
     if entry.get("notebook") != world.notebooks[step.notebook]:
         why.append(f"notebook changed: {step.notebook}")
@@ -121,9 +120,15 @@ def reasons(
     ]
     if changed:
         why.append(listed("inputs changed", changed))
-    recorded = entry.get("outputs", {})
+    return why
+
+
+def damage(entry: dict | None, world: World) -> tuple[list[str], tuple[str, ...]]:
+    """Why a step's last outputs must be rebuilt (missing, edited by hand), and the edited."""
+    recorded = (entry or {}).get("outputs", {})
     missing = [p for p in recorded if p not in world.files]
     edited = tuple(sorted(p for p in recorded if world.files.get(p, recorded[p]) != recorded[p]))
+    why = []
     if missing:
         why.append(listed("output missing", missing))
     if edited:
@@ -149,11 +154,14 @@ def plan(
         chosen = selected is None or step.id in selected
         earlier = [up for up in upstream if up.stage < step.stage]
         pending = [output for up in earlier for output in up.outputs]
-        why, edited = reasons(step, state.get("steps", {}).get(step.id), world, pending)
+        entry = state.get("steps", {}).get(step.id)
+        damaged, edited = damage(entry, world)
         if chosen and force:
             why = ["forced"]
-        elif not chosen:
-            why = [w for w in why if w.startswith("output")]
+        elif chosen:
+            why = reasons(step, entry, world, pending) + damaged
+        else:
+            why = damaged
         source = next(
             (up for up in earlier if any(overlaps(r, w) for r in step.reads for w in up.outputs)),
             None,

@@ -175,12 +175,6 @@ def touches_package(changes: Iterable[tuple[object, str]]) -> bool:
     return any(Path(path).is_relative_to(PACKAGE_DIR) for _, path in changes)
 
 
-def shown(path: str) -> str:
-    """A changed path as the terminal shows it: relative to the repository where it can be."""
-    found = Path(path)
-    return str(found.relative_to(paths.ROOT)) if found.is_relative_to(paths.ROOT) else path
-
-
 def watch(preview: Preview, stop: threading.Event) -> None:
     """Render now, then again after every change, until stopped."""
     import watchfiles
@@ -206,7 +200,7 @@ def watch(preview: Preview, stop: threading.Event) -> None:
                 batch = next(changes, None)
                 if batch is None:
                     return
-                names = ", ".join(sorted({shown(path) for _, path in batch}))
+                names = ", ".join(sorted({paths.shown(path) for _, path in batch}))
                 print(f"changed: {names}", file=sys.stderr, flush=True)
                 pending = True
                 if touches_package(batch):
@@ -219,7 +213,7 @@ def main(port: int, output_root: Path | None, pipeline: Path) -> None:
     server = serve(preview, port)
     print(
         f"preview: http://127.0.0.1:{server.server_port}/ (Ctrl-C to stop); "
-        f"watching {', '.join(shown(str(p)) for p in preview.watched())}",
+        f"watching {', '.join(paths.shown(p) for p in preview.watched())}",
         file=sys.stderr,
         flush=True,
     )

@@ -36,7 +36,6 @@ RENAME_EXCHANGE = 2
 # Filesystems without RENAME_EXCHANGE answer with one of these; then swap with renames.
 NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}
 AT_FDCWD = -100
-KEEP = 2  # generations kept: the live one and the one before it
 
 
 def crash_point(name: str) -> None:
@@ -327,6 +326,11 @@ def linked_generation(out_root: Path) -> str | None:
     return parts[-2] if len(parts) >= 2 else None
 
 
+def live_generation(out_root: Path, state: dict) -> str | None:
+    """The generation readers see now: the state's, else the one the site link points at."""
+    return state.get("generation") or linked_generation(out_root)
+
+
 def prune(runs: Path, state: dict, out_root: Path) -> None:
     """Remove every generation but the live one and the one before it."""
     keep = {state.get("generation"), state.get("previous"), linked_generation(out_root)}
@@ -361,7 +365,7 @@ def discard(runs: Path, generation: str) -> None:
 
 def last_published(out_root: Path, runs: Path, state: dict) -> Path:
     """The root holding what readers see now: its generation, or the live folders."""
-    generation = state.get("generation") or linked_generation(out_root)
+    generation = live_generation(out_root, state)
     if generation and (generations_dir(runs) / generation).is_dir():
         return generations_dir(runs) / generation
     return out_root

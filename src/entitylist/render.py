@@ -14,7 +14,6 @@ from pathlib import Path
 
 from entitylist import kernels, paths, plan, release
 from entitylist.errors import RemovalError, RenderError
-from entitylist.kernels import KERNEL
 from entitylist.pipeline import (
     OUTPUTS,
     Step,
@@ -32,9 +31,7 @@ from entitylist.runner import run_stage
 
 # Names other modules and tests import from here.
 __all__ = [
-    "KERNEL",
     "OUTPUTS",
-    "SITE_CHECKS",
     "Result",
     "Step",
     "load_pipeline",
@@ -84,18 +81,11 @@ def check_guard(site: Path, as_of: str | None) -> None:
     guard.check_site(site, as_of=asof.parse(as_of))
 
 
-# Every check a finished site must pass before it is published: each takes the staged
-# site/ folder and the as-of date, and raises a DeskError naming the file at fault.
-SITE_CHECKS: list[Callable[[Path, str | None], None]] = [
-    lambda site, as_of: check_pages(site),
-    check_guard,
-]
-
-
 def check_site(site: Path, as_of: str | None = None) -> None:
-    """Run every site check on the staged site/ folder."""
-    for check in SITE_CHECKS:
-        check(site, as_of)
+    """Every check a finished site must pass before it is published; each raises a DeskError
+    naming the file at fault."""
+    check_pages(site)
+    check_guard(site, as_of)
 
 
 def copy_downloads(work_root: Path) -> None:
@@ -199,19 +189,20 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
     page_files = {s.page_file for s in run.steps}
     page_meta = {k: v for k, v in run.state["pages"].items() if k in page_files}
     shutil.rmtree(executed, ignore_errors=True)
+    # Hashed once here, then once after each stage that runs: nothing else writes there.
+    world = run.world(generation_dir, generation_files(generation_dir))
     for number in sorted({s.stage for s in run.steps}):
         # Planned again with what the stages before produced: "may run" becomes run or skip.
-        world = run.world(generation_dir, generation_files(generation_dir))
         decisions = run.decide(world, records)
         todo = [s for s in run.steps if s.stage == number and decisions[s.id].action == plan.RUN]
         if not todo:
             continue
-        for step in todo:
-            # A step owns what it wrote last time, unless pipeline.yaml now gives it to
-            # another step: an output it no longer writes goes, a moved one stays.
-            for output in plan.disowned(step, run.steps, records):
-                (generation_dir / output).unlink(missing_ok=True)
-        before = run.world(generation_dir, generation_files(generation_dir))
+        # A step owns what it wrote last time, unless pipeline.yaml now gives it to another
+        # step: an output it no longer writes goes, a moved one stays.
+        cleared = {output for step in todo for output in plan.disowned(step, run.steps, records)}
+        for output in cleared:
+            (generation_dir / output).unlink(missing_ok=True)
+        before = {path: digest for path, digest in world.files.items() if path not in cleared}
         run.log(f"stage {number}: {len(todo)} notebook(s)")
         page_meta.update(
             run_stage(
@@ -226,7 +217,7 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
             )
         )
         after = run.world(generation_dir, generation_files(generation_dir))
-        stray = plan.undeclared(before.files, after.files, todo)
+        stray = plan.undeclared(before, after.files, todo)
         if stray:
             path, owners = next(iter(stray.items()))
             msg = (
@@ -236,6 +227,7 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
             raise RenderError(msg)
         records.update({s.id: plan.record(s, after) for s in todo})
         result.ran += [s.id for s in todo]
+        world = after
     return records, page_meta
 
 
@@ -264,9 +256,7 @@ def render(
         if not quiet:
             print(message, file=sys.stderr, flush=True)
 
-    def warn(message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr, flush=True)
-
+    warn = kernels.warn_line
     asof.parse(as_of)
     notebooks = pipeline.parent
     steps = load_pipeline(pipeline)
@@ -335,7 +325,7 @@ def render(
             new_state = {
                 **release.empty_state(),
                 "generation": generation,
-                "previous": run.state.get("generation") or release.linked_generation(out_root),
+                "previous": release.live_generation(out_root, run.state),
                 "steps": records,
                 "pages": page_meta,
             }

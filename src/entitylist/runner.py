@@ -52,11 +52,6 @@ def desk_error(ename: str, evalue: str) -> DeskError | None:
     return None
 
 
-def relative(path: Path) -> Path:
-    """Show a path relative to the repository when it is inside it."""
-    return path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path
-
-
 def execute(
     step: Step, parameters: dict, work_root: Path, executed_dir: Path, notebooks: Path
 ) -> Path:
@@ -84,7 +79,7 @@ def execute(
             raise own from None
         msg = (
             f"{step.notebook}: {failing_cell(executed, exc.exec_count)} "
-            f"raised {exc.ename}: {exc.evalue}; executed notebook kept at {relative(executed)}"
+            f"raised {exc.ename}: {exc.evalue}; executed notebook kept at {paths.shown(executed)}"
         )
         raise RenderError(msg) from None
     return executed
