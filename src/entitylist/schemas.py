@@ -57,16 +57,23 @@ def count(description: str) -> pa.Column:
     )
 
 
+def whole(description: str, minimum: int) -> pa.Column:
+    """A whole number, never blank, at least `minimum`."""
+    return pa.Column("int64", checks=[pa.Check.ge(minimum)], description=description, coerce=True)
+
+
+def flag(description: str) -> pa.Column:
+    """A true-or-false column, never blank."""
+    return pa.Column("bool", description=description, coerce=True)
+
+
 def url(description: str, nullable: bool = False) -> pa.Column:
     """An http(s) URL."""
     return text(description, nullable=nullable, checks=[pa.Check.str_matches(r"^https?://\S+$")])
 
 
-RAW_ROW = pa.Column(
-    "int64",
-    checks=[pa.Check.ge(1)],
-    coerce=True,
-    description="1-based data row in the raw file this row came from (file line = raw_row + 1)",
+RAW_ROW = whole(
+    "1-based data row in the raw file this row came from (file line = raw_row + 1)", minimum=1
 )
 RAW_FILE = text("The raw file this row came from, relative to data/raw")
 SOURCE = url("The source that states this row's facts")
@@ -274,7 +281,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "company": category("Company slug", COMPANY_SLUGS),
             "supplier": text("Supplier as named by the source"),
             "supplier_key": text("Supplier name normalised for counting"),
-            "named": pa.Column("bool", coerce=True, description="False for 'unnamed …' rows"),
+            "named": flag("False for 'unnamed …' rows"),
             "supplier_country": text(
                 "Supplier's country as the source states it; blank when it states none",
                 nullable=True,
@@ -326,9 +333,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 ],
             ),
             "relationship_type": text("Kind of tie"),
-            "is_partnership": pa.Column(
-                "bool", coerce=True, description="False for the company's own offices"
-            ),
+            "is_partnership": flag("False for the company's own offices"),
             "reported_by": date(
                 "Latest date this status can be from, read from status_change, else started "
                 "('Oct 2019' -> 2019-10-31); blank when neither gives one",
@@ -361,15 +366,13 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         strict=True,
         name="companies",
     ),
-    # The screening list's Entity List (csl.py): this block is kept by the `csl` helper.
+    # The screening list's Entity List (csl.py).
     "entity_list": pa.DataFrameSchema(
         {
-            "entry_id": pa.Column(
-                "int64",
-                checks=[pa.Check.ge(1)],
-                description="Position among the file's "
+            "entry_id": whole(
+                "Position among the file's "
                 "Entity List rows, from 1; not stable from one list to the next",
-                coerce=True,
+                minimum=1,
             ),
             "name": text("Name as the list gives it (its current spelling)"),
             "aliases": text("Alternative names, '; '-joined; blank = none", nullable=True),
@@ -381,12 +384,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                     pa.Check.str_matches(r"^[A-Z][A-Z ()]*[A-Z)](?:; [A-Z][A-Z ()]*[A-Z)])*$")
                 ],
             ),
-            "china": pa.Column(
-                "bool", description="An address in mainland China (CN)", coerce=True
-            ),
-            "hong_kong": pa.Column(
-                "bool", description="An address in Hong Kong (HK)", coerce=True
-            ),
+            "china": flag("An address in mainland China (CN)"),
+            "hong_kong": flag("An address in Hong Kong (HK)"),
             "license_requirement": text(
                 "Licence requirement (whitespace collapsed)", nullable=True
             ),
@@ -406,22 +405,16 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 "or there is none",
                 ["parsed", "partial", "unparsed", "none"],
             ),
-            "citations": pa.Column(
-                "int64", checks=[pa.Check.ge(0)], description="Citations in fr_text", coerce=True
-            ),
-            "repaired": pa.Column(
-                "int64",
-                checks=[pa.Check.ge(0)],
-                description="Characters repaired in name and aliases (Windows-1252 read as "
+            "citations": whole("Citations in fr_text", minimum=0),
+            "repaired": whole(
+                "Characters repaired in name and aliases (Windows-1252 read as "
                 "Latin-1: U+0092 back to U+2019)",
-                coerce=True,
+                minimum=0,
             ),
-            "raw_row": pa.Column(
-                "int64",
-                checks=[pa.Check.ge(1)],
-                description="Position of the party among "
+            "raw_row": whole(
+                "Position of the party among "
                 "all the file's parties, from 1 (in the CSV, its data row)",
-                coerce=True,
+                minimum=1,
             ),
             "known_since": known(" (the day the list was generated)"),
             "raw_file": RAW_FILE,
@@ -450,18 +443,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "entity_citations": pa.DataFrameSchema(
         {
-            "entry_id": pa.Column(
-                "int64",
-                checks=[pa.Check.ge(1)],
-                description="The entry (entity_list.entry_id)",
-                coerce=True,
-            ),
-            "position": pa.Column(
-                "int64",
-                checks=[pa.Check.ge(1)],
-                description="Order in fr_text, from 1",
-                coerce=True,
-            ),
+            "entry_id": whole("The entry (entity_list.entry_id)", minimum=1),
+            "position": whole("Order in fr_text, from 1", minimum=1),
             "citation": text(
                 "The citation as '84 FR 54002'; blank without a page",
                 nullable=True,
@@ -479,14 +462,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 "How it was read: volume and page, volume only, or not at all",
                 ["parsed", "partial", "unparsed"],
             ),
-            "repeat": pa.Column(
-                "bool",
-                description="Same volume and page as an earlier citation of the entry",
-                coerce=True,
-            ),
-            "raw_row": pa.Column(
-                "int64", checks=[pa.Check.ge(1)], description="The entry's raw_row", coerce=True
-            ),
+            "repeat": flag("Same volume and page as an earlier citation of the entry"),
+            "raw_row": whole("The entry's raw_row", minimum=1),
             "known_since": known(" (the day the list was generated)"),
             "raw_file": RAW_FILE,
         },
