@@ -1,6 +1,9 @@
 """Shared fixtures for the unit tests."""
 
 import shutil
+import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -61,3 +64,64 @@ def rehash(raw: Path, path: Path) -> None:
 
 # The fixture notebooks are inputs of the render tests, not notebooks for nbval to run.
 collect_ignore_glob = ["fixtures/*"]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under folder, hidden ones included, by relative path, with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def free_port() -> int:
+    """A localhost port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def until(check: Callable[[], bool], seconds: float = 120.0) -> bool:
+    """Wait (bounded, never timed) until check() is true; a machine under load can be slow."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def pipeline_inputs(root: Path) -> Path:
+    """An output root holding the fixture pipeline's two input tables."""
+    processed = root / paths.PROCESSED_NAME
+    processed.mkdir(parents=True)
+    (processed / "input.csv").write_text("start\n")
+    (processed / "other.csv").write_text("other\n")
+    return root
+
+
+@pytest.fixture
+def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An output root with the fixture pipeline's inputs, and a private build folder."""
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
+    return pipeline_inputs(tmp_path / "out")
+
+
+def luminance(color: tuple[float, ...]) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour."""
+
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in color[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(foreground: tuple[float, ...], background: tuple[float, ...], alpha: float) -> float:
+    """WCAG contrast ratio of a (possibly translucent) foreground over a background."""
+    blended = [f * alpha + b * (1 - alpha) for f, b in zip(foreground, background, strict=False)]
+    lighter, darker = sorted((luminance(blended), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)

@@ -18,10 +18,10 @@ def then(tables_written: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def tables_written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tables_written(tmp_path_factory: pytest.TempPathFactory, tables) -> Path:
     """An output root holding the processed tables of the committed snapshot."""
     root = tmp_path_factory.mktemp("asof")
-    cleaning.write_processed(cleaning.clean_all(), root / "data" / "processed")
+    cleaning.write_processed(tables, root / "data" / "processed")
     return root
 
 

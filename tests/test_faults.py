@@ -8,11 +8,11 @@ render mid-run (`during-notebook`) or a fault point in release.py (ENTITYLIST_CR
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from conftest import pipeline_inputs, tree, until
 from entitylist import release
 from entitylist.pipeline import OUTPUTS
 
@@ -57,27 +57,9 @@ def render(build: Path, out: Path, *args: str, crash: str = "") -> subprocess.Co
     )
 
 
-def new_root(path: Path) -> Path:
-    """An output root holding the fixture's inputs."""
-    processed = path / "data" / "processed"
-    processed.mkdir(parents=True)
-    (processed / "input.csv").write_text("start\n")
-    (processed / "other.csv").write_text("other\n")
-    return path
-
-
-def folder_bytes(out: Path, name: str) -> dict[str, bytes]:
-    """Every file a reader sees under one published location."""
-    return {
-        str(p.relative_to(out / name)): p.read_bytes()
-        for p in sorted((out / name).rglob("*"))
-        if p.is_file()
-    }
-
-
 def published(out: Path) -> dict[str, dict[str, bytes]]:
     """What a reader sees in each published location."""
-    return {name: folder_bytes(out, name) for name in OUTPUTS}
+    return {name: tree(out / name) for name in OUTPUTS}
 
 
 def strays(out: Path, build: Path) -> list[str]:
@@ -95,7 +77,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     found = {}
     for word in ("hello", "bye"):
         base = tmp_path_factory.mktemp(f"clean-{word}")
-        out = new_root(base / "out")
+        out = pipeline_inputs(base / "out")
         done = render(base / "build", out, "-p", f"word={word}")
         assert done.returncode == 0, done.stderr
         found[word] = published(out)
@@ -106,7 +88,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
 def test_a_render_killed_at_any_moment_leaves_old_or_new_and_the_next_render_finishes(
     tmp_path: Path, clean: dict
 ):
-    build, out = tmp_path / "build", new_root(tmp_path / "out")
+    build, out = tmp_path / "build", pipeline_inputs(tmp_path / "out")
     assert render(build, out, "-p", "word=hello").returncode == 0
     word = "hello"
     for point in POINTS:
@@ -123,17 +105,8 @@ def test_a_render_killed_at_any_moment_leaves_old_or_new_and_the_next_render_fin
         assert strays(out, build) == [], f"after {point}"
 
 
-def wait_for(condition, what: str) -> None:
-    """Poll until a condition holds; fail (not time anything) if it never does."""
-    for _ in range(2400):
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"gave up waiting for {what}")
-
-
 def test_two_renders_at_once_never_interleave(tmp_path: Path, clean: dict):
-    build, out = tmp_path / "build", new_root(tmp_path / "out")
+    build, out = tmp_path / "build", pipeline_inputs(tmp_path / "out")
     gate = tmp_path / "gate"
     first = subprocess.Popen(
         [*command(build, out, "-p", "word=hello"), "--quiet"],
@@ -142,7 +115,7 @@ def test_two_renders_at_once_never_interleave(tmp_path: Path, clean: dict):
         text=True,
     )
     lock = build / "render.lock"
-    wait_for(lambda: lock.exists() and lock.read_text().startswith(f"{first.pid} "), "the lock")
+    assert until(lambda: lock.exists() and lock.read_text().startswith(f"{first.pid} ")), "no lock"
 
     refused = render(build, out, "-p", "word=bye", "--allow-removals", "--no-wait")
     assert refused.returncode == 1

@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bench.csl import as_trade_gov_json
+from conftest import free_port, tree
 from entitylist import csl, fetch, manifest, parsers
 from entitylist.errors import FetchError, ParameterError
 
@@ -92,20 +93,6 @@ def serve_refresh(httpserver: HTTPServer, xml: bytes, csl: bytes) -> dict:
     httpserver.expect_request(XML_PATH).respond_with_data(xml, content_type="application/xml")
     httpserver.expect_request(CSL_PATH).respond_with_data(csl, content_type="application/json")
     return {"fr_base": httpserver.url_for("/api/v1"), "csl_url": httpserver.url_for(CSL_PATH)}
-
-
-def unused_port() -> int:
-    """Return a localhost port that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    """Every file under folder, hidden ones included, by relative path."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
 
 
 @pytest.fixture
@@ -228,7 +215,7 @@ def test_client_error_is_not_retried(httpserver: HTTPServer, session: requests.S
 
 
 def test_connection_refused_is_one_plain_line(session: requests.Session) -> None:
-    url = f"http://127.0.0.1:{unused_port()}/api/v1"
+    url = f"http://127.0.0.1:{free_port()}/api/v1"
     with pytest.raises(FetchError) as caught:
         fetch.search_entity_list_rules("2016-01-01", session, url)
     assert str(caught.value) == f"cannot reach 127.0.0.1 (connection refused); {OFFLINE}"
@@ -414,7 +401,7 @@ def test_failed_validation_leaves_raw_untouched(
 
 def test_unreachable_source_leaves_raw_untouched(session: requests.Session, raw: Path) -> None:
     before = tree(raw)
-    closed = f"http://127.0.0.1:{unused_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(FetchError, match=r"^cannot reach 127\.0\.0\.1 \(connection refused\)"):
         fetch.refresh(
             raw, session=session, fr_base=f"{closed}/api/v1", csl_url=closed, today=TODAY

@@ -20,6 +20,7 @@ import pytest
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
+from conftest import until
 from entitylist import kernels
 
 pytestmark = pytest.mark.notebooks
@@ -306,7 +307,7 @@ def test_a_warm_kernel_can_be_interrupted(tmp_path: Path):
             assert manager.provisioner.pid in pool.launched
             # Interrupt once the cell is running, as nbclient does on a timeout.
             client.execute("import time\nopen('started', 'w').close()\ntime.sleep(120)")
-            assert until_exists(tmp_path / "started")
+            assert until((tmp_path / "started").exists, 60)
             manager.interrupt_kernel()
             reply = client.get_shell_msg(timeout=60)
             assert reply["content"]["status"] == "error"
@@ -316,13 +317,3 @@ def test_a_warm_kernel_can_be_interrupted(tmp_path: Path):
         finally:
             client.stop_channels()
             manager.shutdown_kernel(now=True)
-
-
-def until_exists(path: Path, seconds: float = 60.0) -> bool:
-    """Wait (bounded) until a file exists."""
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True

@@ -13,13 +13,7 @@ from entitylist import paths, render, runner
 from entitylist.cli import main
 from entitylist.errors import ParameterError, PublishError
 from entitylist.pipeline import Step, validate_overrides
-from tests.test_render import new_root, run
-
-
-@pytest.fixture
-def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An output root with the fixture's inputs, and a private build folder."""
-    return new_root(tmp_path, monkeypatch)
+from tests.test_render import run
 
 
 def test_failing_cell_without_a_matching_count_says_a_cell(tmp_path: Path):

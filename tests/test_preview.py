@@ -3,29 +3,20 @@
 import http.client
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from conftest import free_port, pipeline_inputs, until
 from entitylist import paths, preview
 
 pytestmark = pytest.mark.notebooks
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pipeline"
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(port: int, path: str, timeout: float = 10.0) -> tuple[int, str]:
@@ -37,19 +28,6 @@ def get(port: int, path: str, timeout: float = 10.0) -> tuple[int, str]:
         return response.status, response.read().decode()
     finally:
         connection.close()
-
-
-def until(check: Callable[[], bool], seconds: float = 120.0) -> bool:
-    """Wait (bounded) until check() is true; a renderer under load can be slow."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def next_event(stream: http.client.HTTPResponse) -> tuple[str, str]:
@@ -79,12 +57,7 @@ def project(tmp_path: Path) -> tuple[Path, Path]:
     """A copy of the fixture pipeline to edit, and an output root with its inputs."""
     notebooks = tmp_path / "notebooks"
     shutil.copytree(FIXTURE, notebooks)
-    out = tmp_path / "out"
-    processed = out / paths.PROCESSED_NAME
-    processed.mkdir(parents=True)
-    (processed / "input.csv").write_text("start\n")
-    (processed / "other.csv").write_text("other\n")
-    return notebooks / "pipeline.yaml", out
+    return notebooks / "pipeline.yaml", pipeline_inputs(tmp_path / "out")
 
 
 def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(project):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from entitylist import paths, render
+from entitylist import render
 from entitylist.errors import ParameterError, RemovalError, RenderError, SchemaError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
@@ -17,23 +17,6 @@ PIPELINE = FIXTURES / "pipeline.yaml"
 ALL = ["10-make", "20-read", "25-other"]
 
 pytestmark = pytest.mark.notebooks
-
-
-@pytest.fixture
-def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An output root with the fixture's inputs, and a private build folder."""
-    return new_root(tmp_path, monkeypatch)
-
-
-def new_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Make the output root and point the build folder into tmp_path."""
-    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
-    root = tmp_path / "out"
-    processed = root / paths.PROCESSED_NAME
-    processed.mkdir(parents=True)
-    (processed / "input.csv").write_text("start\n")
-    (processed / "other.csv").write_text("other\n")
-    return root
 
 
 def run(out: Path, **kwargs) -> render.Result:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
+from conftest import contrast
 from entitylist import paths
 
 SITE = Path(os.environ.get("ENTITYLIST_TEST_SITE") or paths.ROOT / paths.SITE_NAME)
@@ -209,24 +210,6 @@ def rgb(css: str) -> tuple[float, ...]:
     inside = css[css.index("(") + 1 : css.index(")")]
     values = [float(v) for v in inside.replace("/", ",").replace(" ", ",").split(",") if v]
     return tuple(values) if len(values) == 4 else (*values, 1.0)
-
-
-def luminance(color: tuple[float, ...]) -> float:
-    """WCAG 2.1 relative luminance of an sRGB colour."""
-
-    def linear(channel: float) -> float:
-        c = channel / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in color[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(foreground: tuple[float, ...], background: tuple[float, ...], alpha: float) -> float:
-    """WCAG contrast ratio of a (possibly translucent) foreground over a background."""
-    blended = [f * alpha + b * (1 - alpha) for f, b in zip(foreground, background, strict=False)]
-    lighter, darker = sorted((luminance(blended), luminance(background)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
 
 
 def shown_texts(chart: dict) -> list[dict]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import current_file, edit_cell, rehash
+from conftest import current_file, edit_cell, rehash, tree
 from entitylist import manifest, sources
 from entitylist.cli import main
 from entitylist.errors import RawDataError
@@ -14,17 +14,12 @@ from entitylist.errors import RawDataError
 REVENUE = "revenue_by_region.csv"
 
 
-def files_and_bytes(raw: Path) -> dict[str, bytes]:
-    """Every file of a raw folder and its bytes."""
-    return {p.relative_to(raw).as_posix(): p.read_bytes() for p in raw.rglob("*") if p.is_file()}
-
-
 def test_an_unchanged_pack_changes_nothing(raw_copy: Path, pack_copy: Path):
-    before = files_and_bytes(raw_copy)
+    before = tree(raw_copy)
     report = sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert report.changes == []
     assert sorted(report.unchanged) == sorted(sources.RAW_TABLES)
-    assert files_and_bytes(raw_copy) == before
+    assert tree(raw_copy) == before
 
 
 def test_a_new_figure_arrives_as_a_new_dated_snapshot(raw_copy: Path, pack_copy: Path):
@@ -35,7 +30,7 @@ def test_a_new_figure_arrives_as_a_new_dated_snapshot(raw_copy: Path, pack_copy:
     row = next(line for line in lines[1:] if line.startswith("Dahua,FY2016"))
     new = row.replace("FY2016", "FY2015").replace("investcroc.com", "investcroc.com/archive")
     revenue.write_text("\n".join([*lines, new]) + "\n", encoding="utf-8")
-    before = files_and_bytes(raw_copy)
+    before = tree(raw_copy)
 
     report = sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
 
@@ -46,7 +41,7 @@ def test_a_new_figure_arrives_as_a_new_dated_snapshot(raw_copy: Path, pack_copy:
     assert change.added[0].startswith("Dahua | FY2015 | ")
     assert change.removed == []
     # Old bytes are never rewritten; the new file sits in its own dated folder.
-    after = files_and_bytes(raw_copy)
+    after = tree(raw_copy)
     assert {k: v for k, v in after.items() if k in before and k != "manifest.json"} == {
         k: v for k, v in before.items() if k != "manifest.json"
     }
@@ -83,14 +78,14 @@ def test_a_table_cut_to_half_its_rows_is_refused_without_the_flag(raw_copy: Path
     lines = revenue.read_text(encoding="utf-8").splitlines()
     kept = len(lines) // 2
     revenue.write_text("\n".join(lines[:kept]) + "\n", encoding="utf-8")
-    before = files_and_bytes(raw_copy)
+    before = tree(raw_copy)
     total = len(lines) - 1
     gone = total - (kept - 1)
     with pytest.raises(
         RawDataError, match=rf"(?s){gone} of {total} rows REMOVED.*--allow-removals.*nothing was"
     ):
         sources.update(pack_copy, raw_dir=raw_copy)
-    assert files_and_bytes(raw_copy) == before
+    assert tree(raw_copy) == before
 
 
 def test_removals_pass_with_the_flag_and_are_recorded(raw_copy: Path, pack_copy: Path):
@@ -139,12 +134,12 @@ def test_overseas_revenue_above_total_is_refused(raw_copy: Path, pack_copy: Path
         if line.startswith("Hikvision,FY2016,")
     )
     edit_cell(revenue, row, "overseas_revenue", "99400")
-    before = files_and_bytes(raw_copy)
+    before = tree(raw_copy)
     with pytest.raises(
         RawDataError, match=rf"row {row}: overseas_revenue 99,400 exceeds total_revenue 31,900"
     ):
         sources.update(pack_copy, raw_dir=raw_copy)
-    assert files_and_bytes(raw_copy) == before
+    assert tree(raw_copy) == before
 
 
 def test_a_computed_share_must_equal_its_quotient(raw_copy: Path, pack_copy: Path):
@@ -160,10 +155,10 @@ def test_a_computed_share_must_equal_its_quotient(raw_copy: Path, pack_copy: Pat
 
 def test_a_pack_that_breaks_a_schema_writes_nothing(raw_copy: Path, pack_copy: Path):
     edit_cell(pack_copy / "events.csv", 2, "category", "rumour")
-    before = files_and_bytes(raw_copy)
+    before = tree(raw_copy)
     with pytest.raises(Exception, match=r"events.*row 2.*category.*rumour"):
         sources.update(pack_copy, raw_dir=raw_copy)
-    assert files_and_bytes(raw_copy) == before
+    assert tree(raw_copy) == before
 
 
 def test_the_command_line_prints_the_change_report(
@@ -182,13 +177,13 @@ def test_the_command_line_prints_the_change_report(
     assert manifest.current("us_suppliers.csv", raw_copy).parent.name == "2026-12-01"
 
 
-def test_a_halved_table_with_its_hash_updated_by_hand_is_not_published(raw_copy: Path):
+def test_a_halved_table_with_its_hash_updated_by_hand_is_not_published(raw_copy: Path, tables):
     # The scenario the issue found: cut at a row boundary (so every row parses), the hash
     # put right in the manifest, and the render went ahead with half the figures gone.
     from entitylist import changes, cleaning, render
     from entitylist.errors import RemovalError
 
-    published = cleaning.clean_all(sources.Snapshot(raw_copy))
+    published = tables  # the committed snapshot, which raw_copy copies
     revenue = current_file(raw_copy, REVENUE)
     lines = revenue.read_text(encoding="utf-8").splitlines()
     revenue.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
