@@ -93,7 +93,7 @@ def test_a_notebook_run_in_jupyterlab_writes_to_scratch_not_the_published_output
         assert path.read_bytes() == twin.read_bytes()
 
 
-def test_the_scratch_root_is_seeded_once_with_hard_links(
+def test_the_scratch_root_is_seeded_once_with_copies_a_lab_write_cannot_reach(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     repo = tmp_path / "repo"
@@ -107,10 +107,10 @@ def test_the_scratch_root_is_seeded_once_with_hard_links(
 
     assert paths.output_root("") == repo / "build" / "scratch"
     rules = paths.processed_dir() / "rules.csv"
-    assert rules.stat().st_ino == (repo / paths.PROCESSED_NAME / "rules.csv").stat().st_ino
+    assert rules.read_text() == "rule\n"
     assert (paths.charts_dir() / "chart.svg").read_text() == "<svg/>"
-    # A second call keeps what runs wrote since; the repository's own file is untouched.
-    rules.unlink()
+    # Written in place, as pandas to_csv does: the repository's own file is untouched, and
+    # a second call keeps what runs wrote since.
     rules.write_text("edited in the lab\n")
     (repo / paths.CHARTS_NAME / "new.svg").write_text("<svg/>")
     assert paths.processed_dir().joinpath("rules.csv").read_text() == "edited in the lab\n"

@@ -40,8 +40,8 @@ def output_root(override: str | os.PathLike | None = None) -> Path:
 def scratch_root() -> Path:
     """Return build/scratch, seeded once from the published data/processed and charts.
 
-    The seed is a hard-link copy: cheap, and safe because the package replaces files by
-    rename (atomic.py) instead of writing into them, which leaves the published file alone.
+    The seed is a real copy (a few MB), not hard links: a reporter's cell may write a file
+    in place (pandas to_csv), which through a hard link would change the published file.
     """
     scratch = BUILD / SCRATCH_NAME
     if not scratch.exists():
@@ -49,7 +49,7 @@ def scratch_root() -> Path:
         seed = Path(tempfile.mkdtemp(dir=BUILD, prefix=".scratch-"))
         for name in (PROCESSED_NAME, Path(CHARTS_NAME)):
             if (ROOT / name).is_dir():
-                shutil.copytree(ROOT / name, seed / name, copy_function=os.link)
+                shutil.copytree(ROOT / name, seed / name)
         try:
             seed.rename(scratch)
         except OSError:
