@@ -67,6 +67,11 @@ def flag(description: str) -> pa.Column:
     return pa.Column("bool", description=description, coerce=True)
 
 
+def citation(description: str) -> pa.Column:
+    """A Federal Register citation as '84 FR 54002', blank where there is none."""
+    return text(description, nullable=True, checks=[pa.Check.str_matches(r"^\d+ FR \d+$")])
+
+
 def url(description: str, nullable: bool = False) -> pa.Column:
     """An http(s) URL."""
     return text(description, nullable=nullable, checks=[pa.Check.str_matches(r"^https?://\S+$")])
@@ -391,10 +396,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             ),
             "license_policy": text("Licence review policy (whitespace collapsed)", nullable=True),
             "fr_text": text("Federal Register notices as the list writes them", nullable=True),
-            "first_citation": text(
-                "First citation, the rule that added the entry, as '84 FR 54002'",
-                nullable=True,
-                checks=[pa.Check.str_matches(r"^\d+ FR \d+$")],
+            "first_citation": citation(
+                "First citation, the rule that added the entry, as '84 FR 54002'"
             ),
             # count(): a nullable whole number, here read from the citation (blank: unread).
             "first_volume": count("Federal Register volume of the first citation"),
@@ -445,11 +448,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "entry_id": whole("The entry (entity_list.entry_id)", minimum=1),
             "position": whole("Order in fr_text, from 1", minimum=1),
-            "citation": text(
-                "The citation as '84 FR 54002'; blank without a page",
-                nullable=True,
-                checks=[pa.Check.str_matches(r"^\d+ FR \d+$")],
-            ),
+            "citation": citation("The citation as '84 FR 54002'; blank without a page"),
             "volume": count("Federal Register volume"),
             "page": count("Page; blank if the list gives none"),
             "year": count("Year: volume + 1935"),
