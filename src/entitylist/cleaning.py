@@ -732,6 +732,29 @@ def clean_partnerships(snapshot: Snapshot) -> pd.DataFrame:
     return schemas.validate("partnerships", partnerships, snapshot.where(sources.PARTNERSHIPS))
 
 
+def clean_us_share(snapshot: Snapshot) -> pd.DataFrame:
+    """A company's share of sales in a US market, of the base the source names."""
+    frame = with_source(snapshot.table(sources.US_SHARE), snapshot, sources.US_SHARE)
+    periods = parse_periods(frame["period"])
+    slug = company_slugs(frame)
+    dated = known_since(frame, periods, slug)
+    table = pd.DataFrame(
+        {
+            "company": slug,
+            "period": periods["period"],
+            "year": periods["year"],
+            "market": frame["market"],
+            "share_pct": parse_numbers(frame, "share_pct"),
+            "share_of": frame["share_of"],
+            "source_url": first_url(frame["source_url"]),
+            "known_since": dated["known_since"],
+            "raw_file": frame["raw_file"],
+            "raw_row": frame["raw_row"],
+        }
+    )
+    return schemas.validate("us_share", table, snapshot.where(sources.US_SHARE))
+
+
 # ---------------------------------------------------------------------------------------
 # The official list
 
@@ -804,6 +827,7 @@ CLEANERS: dict[str, Callable[[Snapshot], pd.DataFrame]] = {
     "withheld": clean_withheld,
     "suppliers": clean_suppliers,
     "partnerships": clean_partnerships,
+    "us_share": clean_us_share,
     "companies": clean_companies,
     "entity_list": clean_entity_list,
     "entity_citations": clean_entity_citations,
@@ -819,6 +843,7 @@ RAW_SOURCES = {
     "withheld": [sources.REVENUE],
     "suppliers": [sources.SUPPLIERS],
     "partnerships": [sources.PARTNERSHIPS],
+    "us_share": [sources.US_SHARE],
     "companies": [sources.ENTRIES],
     "entity_list": [sources.SCREENING_LIST],
     "entity_citations": [sources.SCREENING_LIST],

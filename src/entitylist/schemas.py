@@ -185,7 +185,15 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "actor": text("Who acted"),
             "category": category(
                 "Kind of event",
-                ["us_action", "china_response", "company", "academia", "trade_talks", "market"],
+                [
+                    "us_action",
+                    "us_reaction",
+                    "china_response",
+                    "company",
+                    "academia",
+                    "trade_talks",
+                    "market",
+                ],
             ),
             "date_kind": category("How the date is known", ["stated", "report date", "derived"]),
             "date_basis": text("The pack's note on the date", nullable=True),
@@ -352,6 +360,28 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         unique=["company", "partner", "status_change"],
         strict=True,
         name="partnerships",
+    ),
+    "us_share": pa.DataFrameSchema(
+        {
+            "company": category("Company slug", COMPANY_SLUGS),
+            "period": text("Period label, e.g. 'FY 2018'"),
+            "year": whole("Year of the period", minimum=2010),
+            "market": text("The US market the share is of, as the source names it"),
+            "share_pct": pa.Column(
+                "float64",
+                checks=[pa.Check.in_range(0, 100)],
+                coerce=True,
+                description="The market's share of the base, in percent",
+            ),
+            "share_of": text("The base the share is of, as the source states it"),
+            "source_url": SOURCE,
+            "known_since": known(),
+            "raw_file": RAW_FILE,
+            "raw_row": RAW_ROW,
+        },
+        unique=["company", "period", "market"],
+        strict=True,
+        name="us_share",
     ),
     "companies": pa.DataFrameSchema(
         {

@@ -76,6 +76,7 @@ EVENTS = "events.csv"
 REVENUE = "revenue_by_region.csv"
 SUPPLIERS = "us_suppliers.csv"
 PARTNERSHIPS = "partnerships.csv"
+US_SHARE = "us_share.csv"
 SCREENING_LIST = "screening-list"
 
 RAW_TABLES = {
@@ -126,7 +127,9 @@ RAW_TABLES = {
             "Dated events of the story: US actions, China's response, companies, "
             "academia, trade talks, markets",
             ("date", "event", "actor", "category", "source_url", "date_basis"),
-            ("date", "actor"),
+            # One actor can speak twice a day, reported by two sources (a briefing via
+            # Xinhua and via AFP): the source tells the rows apart.
+            ("date", "actor", "source_url"),
         ),
         RawTable(
             REVENUE,
@@ -165,6 +168,12 @@ RAW_TABLES = {
                 "notes",
             ),
             ("company", "partner", "source_url"),
+        ),
+        RawTable(
+            US_SHARE,
+            "A company's share of sales in a US market, as a share of a stated base",
+            ("company", "period", "market", "share_pct", "share_of", "source_url", "notes"),
+            ("company", "period", "market"),
         ),
         RawTable(
             SCREENING_LIST,
