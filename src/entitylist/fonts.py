@@ -107,4 +107,5 @@ if __name__ == "__main__":
         for path in build(data_characters()):
             print(f"wrote {path.relative_to(paths.ROOT)}")
     except ConfigError as exc:
-        raise SystemExit(f"error: {exc}") from None
+        msg = f"error: {exc}"
+        raise SystemExit(msg) from None
