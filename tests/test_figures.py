@@ -44,24 +44,30 @@ def independent_china_years() -> dict[int, int]:
 
 def test_still_listed_counts_by_year_match_the_file(tables):
     by_year = figures.still_listed_by_year(tables["entity_list"], tables["entries_2019"])
-    counted = dict(zip(by_year["year"], by_year["entries"], strict=True))
-    raw = independent_china_years()
-    # Three June 2020 entries cite 84 FR 54004 (the list's error): their year is not 2019.
-    raw[2019] -= 3
-    assert counted == {year: n for year, n in raw.items() if n}
     summary = figures.still_listed_summary(tables["entity_list"], tables["entries_2019"])
-    assert summary["china"] == 1104
-    assert summary["undated"] == 6 + 3
+    raw = independent_china_years()
+    # Every China record is in one entry's count: dated by year, or among the undated.
+    assert by_year["records"].sum() + summary["undated_records"] == 1104
+    assert sum(raw.values()) == 1104 - summary["uncited_records"]
+    assert summary["china_records"] == 1104
+    assert by_year["entries"].sum() + summary["undated"] == summary["china"]
+    # Entries are fewer than records: sub-rows and repeated names are not entries of their own.
+    assert summary["china"] < summary["china_records"] - summary["china_parts"]
+    assert summary["entries"] < summary["records"] == 3420
+    # An entry's year is its earliest record's: no year that no record gives.
+    assert set(by_year["year"]) <= set(raw)
     assert summary["miscited"] == 3
 
 
 def test_exactly_the_28_entries_of_the_rule_are_joined_to_the_list(tables):
     names = figures.listing_rule_names(tables["entries_2019"])
-    china = figures.china_entries(tables["entity_list"])
+    china = figures.china_records(tables["entity_list"])
     joined = china[china["name"].isin(names)]
     assert len(joined) == 28
     for later in ("NetPosa", "SenseNets", "FiberHome Starrysky"):
         assert not joined["name"].str.contains(later, case=False).any(), later
+    entries = figures.china_entries(tables["entity_list"], tables["entries_2019"])
+    assert entries["listing_rule"].sum() == 28
 
 
 def test_the_listing_rule_has_all_28_still_listed(tables):
@@ -94,7 +100,9 @@ def test_unknown_counts_are_lower_bounds_never_zeros(tables):
 
 def test_the_directory_never_shows_the_wrong_citation(tables):
     directory = figures.china_directory(tables["entity_list"], tables["entries_2019"])
-    assert len(directory) == 1104
+    summary = figures.still_listed_summary(tables["entity_list"], tables["entries_2019"])
+    assert len(directory) == summary["china"] < 1104
+    assert directory["records"].sum() == 1104
     assert not directory["first_citation"].fillna("").str.contains("54004").any()
     altay = directory[directory["name"] == "Altay Municipality Public Security Bureau"].iloc[0]
     assert altay["first_citation"] == "84 FR 54002"
