@@ -196,6 +196,9 @@ def test_huaweis_records_are_one_entry_with_its_affiliates_as_parts(noisy, table
     assert huawei["name"] == HUAWEI
     assert len(huawei["parts"].split("; ")) == 22
     assert "Huawei Marine Networks Co., Ltd." in huawei["parts"]
+    # The entry's own aliases, not its affiliates'.
+    assert "Shenzhen Huawei Technologies" in huawei["aliases"]
+    assert "HMN Tech" not in huawei["aliases"]
     assert huawei["first_citation"] == "84 FR 22963"
     assert huawei["year"] == 2019
 
@@ -294,3 +297,12 @@ def test_at_least_is_drawn_only_at_a_floor(tables):
     may = timeline.loc["84 FR 22961"]
     assert may["count_status"] == "at least (still listed)"
     assert may["shown"] == rules.set_index("citation").at["84 FR 22961", "still_listed"] < 58
+
+
+def test_without_the_list_nothing_is_still_listed_not_zero(tables):
+    empty = tables["entity_list"].iloc[0:0]
+    rules = figures.rules_still_listed(tables["rules"], empty, tables["entries_2019"])
+    assert rules["still_listed"].isna().all()
+    assert rules["matched"].isna().all()
+    timeline = figures.rules_timeline(rules)
+    assert "at least (still listed)" not in set(timeline["count_status"])

@@ -298,7 +298,8 @@ def list_entries(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFra
             "key": entity_list["name"].map(entry_key),
             "name": entity_list["name"].map(entry_name),
             "part": entity_list["name"].str.extract(SUB_ROW)["part"],
-            "aliases": entity_list["aliases"],
+            # A sub-row's aliases are its part's, not the entry's.
+            "aliases": entity_list["aliases"].where(~entity_list["name"].str.match(SUB_ROW)),
             "countries": entity_list["countries"],
             "china": entity_list["china"],
             "hong_kong": entity_list["hong_kong"],
@@ -488,10 +489,15 @@ def rules_still_listed(
     `still_listed`, the floor a page may print as "at least N", is that count only where it
     can be one: missing where the rule has no citation, and where the matches outnumber the
     China entries the rule stated (or, stating none, every entry it added): the pages then
-    belong to entries of a rule the desk's table lacks, and no count is claimed.
+    belong to entries of a rule the desk's table lacks, and no count is claimed. Without a
+    list (an as-of day before it) both are missing.
     """
-    matched = rule_of_entries(entity_list, entries, rules).dropna().value_counts()
     cited = rules["citation"].map(citation_key)
+    if entity_list.empty:
+        # No list (an as-of day before the desk's copy): nothing is known still listed, not 0.
+        count = pd.Series(pd.NA, index=rules.index, dtype="Int64")
+        return rules.assign(matched=count, still_listed=count)
+    matched = rule_of_entries(entity_list, entries, rules).dropna().value_counts()
     count = cited.map(lambda key: pd.NA if key is None else int(matched.get(key, 0)))
     count = count.astype("Int64")
     ceiling = rules["china_entries"].fillna(rules["total_entries"])
