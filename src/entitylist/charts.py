@@ -509,7 +509,12 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             "date": "Date",
             "rule": "Rule",
             "china_entries": "China entries stated",
-            "still_listed": "Still listed in 2026",
+            # Without the list (as of a day before it) there is no column about it.
+            **(
+                {"still_listed": "Still listed in 2026"}
+                if data["still_listed"].notna().any()
+                else {}
+            ),
             "count_status": "How the count is known",
             "source_url": "Source",
         },
