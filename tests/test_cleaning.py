@@ -240,7 +240,25 @@ def test_unnamed_suppliers_are_not_counted_as_named(tables):
             "date",
             "2019-10-32",
             RawDataError,
-            r"events\.csv: row 12, column 'date': '2019-10-32' is not a date",
+            r"events\.csv: row 12, column 'date': '2019-10-32' is not a day: "
+            r"October 2019 has 31 days",
+        ),
+        (
+            "events.csv",
+            12,
+            "date",
+            "2019-09-31",
+            RawDataError,
+            r"events\.csv: row 12, column 'date': '2019-09-31' is not a day: "
+            r"September 2019 has 30 days",
+        ),
+        (
+            "events.csv",
+            12,
+            "date",
+            "2019-10-9",
+            RawDataError,
+            r"events\.csv: row 12, column 'date': '2019-10-9' is not written YYYY-MM-DD",
         ),
         (
             "fr_rules_china.csv",
@@ -285,6 +303,8 @@ def test_unnamed_suppliers_are_not_counted_as_named(tables):
     ],
     ids=[
         "bad-date",
+        "not-a-day",
+        "malformed-date",
         "text-count",
         "negative-revenue",
         "duplicate-key",

@@ -7,6 +7,7 @@ nothing here fills an unknown with a zero or a guess. Figures the pack marks unv
 enter a processed table; `withheld` records that they exist, without their values.
 """
 
+import calendar
 import json
 import re
 from collections.abc import Callable
@@ -70,12 +71,30 @@ def raise_unparseable(frame: pd.DataFrame, column: str, bad: pd.Series, want: st
     raise RawDataError(msg)
 
 
+def not_a_day(text: str) -> str:
+    """Why a date written YYYY-MM-DD names no day: 'September 2019 has 30 days'."""
+    year, month, _ = (int(part) for part in text.split("-"))
+    if not 1 <= month <= 12:
+        return "a day: there is no month " + str(month)
+    last = calendar.monthrange(year, month)[1]
+    return f"a day: {calendar.month_name[month]} {year} has {last} days"
+
+
 def parse_dates(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Parse an ISO date column; blanks stay missing, anything else unparseable is an error."""
-    parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
-    bad = frame.loc[frame[column].notna() & parsed.isna(), column]
+    """Parse a date column written YYYY-MM-DD; blanks stay missing.
+
+    A date in another form ('2019-10-9') and one that names no day ('2019-09-31') are
+    errors, each said as what it is, naming the file, row and column.
+    """
+    text = frame[column]
+    shaped = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    misshapen = frame.loc[text.notna() & ~shaped, column]
+    if len(misshapen):
+        raise_unparseable(frame, column, misshapen, "written YYYY-MM-DD (e.g. 2019-10-09)")
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = frame.loc[text.notna() & parsed.isna(), column]
     if len(bad):
-        raise_unparseable(frame, column, bad, "a date as YYYY-MM-DD")
+        raise_unparseable(frame, column, bad, not_a_day(bad.iloc[0]))
     return parsed
 
 
