@@ -165,6 +165,18 @@ def test_chart_files_are_byte_identical_across_runs(tables, tmp_path: Path):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+def test_without_the_list_the_rules_chart_has_no_still_listed_column(tables):
+    now = figures.rules_still_listed(
+        tables["rules"], tables["entity_list"], tables["entries_2019"]
+    )
+    before = figures.rules_still_listed(
+        tables["rules"], tables["entity_list"].iloc[0:0], tables["entries_2019"]
+    )
+    words = charts.Words("h", "d")
+    assert "Still listed in 2026" in charts.rules_over_time(now, words).reader_data()
+    assert "Still listed in 2026" not in charts.rules_over_time(before, words).reader_data()
+
+
 def reporters_chart(tables, headline: str, legend: bool, described: bool) -> charts.Figure:
     """Megvii's revenue by year as a reporter first drew it (issue 19): the real rows."""
     data = figures.revenue_series(tables["financials"], "megvii")

@@ -44,24 +44,30 @@ def independent_china_years() -> dict[int, int]:
 
 def test_still_listed_counts_by_year_match_the_file(tables):
     by_year = figures.still_listed_by_year(tables["entity_list"], tables["entries_2019"])
-    counted = dict(zip(by_year["year"], by_year["entries"], strict=True))
-    raw = independent_china_years()
-    # Three June 2020 entries cite 84 FR 54004 (the list's error): their year is not 2019.
-    raw[2019] -= 3
-    assert counted == {year: n for year, n in raw.items() if n}
     summary = figures.still_listed_summary(tables["entity_list"], tables["entries_2019"])
-    assert summary["china"] == 1104
-    assert summary["undated"] == 6 + 3
+    raw = independent_china_years()
+    # Every China record is in one entry's count: dated by year, or among the undated.
+    assert by_year["records"].sum() + summary["undated_records"] == 1104
+    assert sum(raw.values()) == 1104 - summary["uncited_records"]
+    assert summary["china_records"] == 1104
+    assert by_year["entries"].sum() + summary["undated"] == summary["china"]
+    # Entries are fewer than records: sub-rows and repeated names are not entries of their own.
+    assert summary["china"] < summary["china_records"] - summary["china_parts"]
+    assert summary["entries"] < summary["records"] == 3420
+    # An entry's year is its earliest record's: no year that no record gives.
+    assert set(by_year["year"]) <= set(raw)
     assert summary["miscited"] == 3
 
 
 def test_exactly_the_28_entries_of_the_rule_are_joined_to_the_list(tables):
     names = figures.listing_rule_names(tables["entries_2019"])
-    china = figures.china_entries(tables["entity_list"])
+    china = figures.china_records(tables["entity_list"])
     joined = china[china["name"].isin(names)]
     assert len(joined) == 28
     for later in ("NetPosa", "SenseNets", "FiberHome Starrysky"):
         assert not joined["name"].str.contains(later, case=False).any(), later
+    entries = figures.china_entries(tables["entity_list"], tables["entries_2019"])
+    assert entries["listing_rule"].sum() == 28
 
 
 def test_the_listing_rule_has_all_28_still_listed(tables):
@@ -94,7 +100,9 @@ def test_unknown_counts_are_lower_bounds_never_zeros(tables):
 
 def test_the_directory_never_shows_the_wrong_citation(tables):
     directory = figures.china_directory(tables["entity_list"], tables["entries_2019"])
-    assert len(directory) == 1104
+    summary = figures.still_listed_summary(tables["entity_list"], tables["entries_2019"])
+    assert len(directory) == summary["china"] < 1104
+    assert directory["records"].sum() == 1104
     assert not directory["first_citation"].fillna("").str.contains("54004").any()
     altay = directory[directory["name"] == "Altay Municipality Public Security Bureau"].iloc[0]
     assert altay["first_citation"] == "84 FR 54002"
@@ -114,3 +122,187 @@ def test_the_lede_states_when_and_why(tables):
     assert facts["announced"] == pd.Timestamp("2019-10-07")
     assert facts["published"] == pd.Timestamp("2019-10-09")
     assert facts["reason"] == "human rights abuses in Xinjiang"
+
+
+# ---------------------------------------------------------------------------------------
+# Entries, not records: identity before counting, floors that are floors
+
+# The noisiest real records of the list: Huawei's entry, its 22 affiliate sub-rows and its
+# second record; the CASIC academy whose institutes repeat with five volumes of one page;
+# names the list repeats, once with doubled or missing punctuation.
+NOISY = (
+    "Huawei Technologies Co., Ltd.",
+    "China Aerospace Science and Industry Corporation Second Academy",
+    "Avin Electronics Technology Co",
+    "Beijing China Aviation Technology Co., Ltd",
+)
+HUAWEI = "Huawei Technologies Co., Ltd. (Huawei)"
+
+
+@pytest.fixture(scope="module")
+def noisy(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The noisy records above, as the processed entity_list table has them."""
+    records = tables["entity_list"]
+    return records[records["name"].str.startswith(NOISY)].reset_index(drop=True)
+
+
+def test_a_sub_row_is_part_of_its_parent_entry():
+    key = figures.entry_key
+    assert key(f"{HUAWEI}. Affiliated Entity: Huawei Marine Networks Co., Ltd.") == key(HUAWEI)
+    assert key(
+        "China Aerospace Science and Industry Corporation Second Academy. Subordinate "
+        "Institution - 204th Research Institute"
+    ) == key("China Aerospace Science and Industry Corporation Second Academy")
+    # The part is not an entry of its own under its own name.
+    assert key(f"{HUAWEI}. Affiliated Entity: Huawei Marine Networks Co., Ltd.") != key(
+        "Huawei Marine Networks Co., Ltd."
+    )
+
+
+def test_names_are_one_entry_after_case_spaces_and_trailing_punctuation():
+    key = figures.entry_key
+    assert key("Beijing China Aviation Technology Co., Ltd") == key(
+        "Beijing China Aviation Technology Co., Ltd."
+    )
+    assert key("Avin Electronics Technology Co.., Ltd. (AETC)") == key(
+        "Avin Electronics Technology Co., Ltd. (AETC)"
+    )
+    assert key("  huawei   TECHNOLOGIES co., ltd.;") == key("Huawei Technologies Co., Ltd.")
+
+
+def test_a_short_form_bracket_is_the_same_entry_any_other_bracket_is_not():
+    key = figures.entry_key
+    assert key(HUAWEI) == key("Huawei Technologies Co., Ltd.")
+    assert key("Chengdu GaStone Technology Co., Ltd. (CGTC)") == key(
+        "Chengdu GaStone Technology Co., Ltd."
+    )
+    assert key("ACM Research (Shanghai)") != key("ACM Research")
+    assert key("AccoTest Technology Co., Ltd. (Hong Kong)") != key("AccoTest Technology Co., Ltd.")
+    assert key("Guangzhou Hongyu Technology Co., Ltd. (a subordinate institute of CETC-7)") != key(
+        "Guangzhou Hongyu Technology Co., Ltd."
+    )
+    assert key(
+        "China Electronics Technology Group Corporation 13th Research Institute (CETC 13)"
+    ) != key("China Electronics Technology Group Corporation 14th Research Institute (CETC 14)")
+
+
+def test_huaweis_records_are_one_entry_with_its_affiliates_as_parts(noisy, tables):
+    entries = figures.list_entries(noisy, tables["entries_2019"]).set_index("key")
+    huawei = entries.loc[figures.entry_key(HUAWEI)]
+    own = noisy[noisy["name"].str.startswith("Huawei Technologies Co., Ltd.")]
+    affiliates = own["name"].str.contains(". Affiliated Entity: ", regex=False)
+    assert affiliates.sum() == 22
+    assert huawei["records"] == len(own) == 22 + 2
+    assert huawei["name"] == HUAWEI
+    assert len(huawei["parts"].split("; ")) == 22
+    assert "Huawei Marine Networks Co., Ltd." in huawei["parts"]
+    # The entry's own aliases, not its affiliates'.
+    assert "Shenzhen Huawei Technologies" in huawei["aliases"]
+    assert "HMN Tech" not in huawei["aliases"]
+    assert huawei["first_citation"] == "84 FR 22963"
+    assert huawei["year"] == 2019
+
+
+def test_an_academy_cited_under_five_volumes_is_one_entry_of_2018(noisy, tables):
+    entries = figures.list_entries(noisy, tables["entries_2019"]).set_index("key")
+    academy = entries.loc[
+        figures.entry_key("China Aerospace Science and Industry Corporation Second Academy")
+    ]
+    records = noisy["name"].str.startswith("China Aerospace Science and Industry Corporation")
+    # The 204th, 206th and 207th institutes each cite 83 to 87 FR 37423: the list's slip.
+    assert set(noisy.loc[records, "first_volume"]) == {83, 84, 85, 86, 87}
+    assert academy["records"] == records.sum() > 20
+    assert academy["first"] == (83, 37423)
+    assert academy["year"] == 2018
+    assert not entries["year"].isin([2020, 2021, 2022]).any()
+
+
+def test_a_repeated_name_counts_once(noisy, tables):
+    entries = figures.list_entries(noisy, tables["entries_2019"])
+    assert len(entries) == 4
+    avin = entries.set_index("key").loc[figures.entry_key("Avin Electronics Technology Co., Ltd.")]
+    # Twice in China (once as "Co.., Ltd."), once in Hong Kong: one entry of three records.
+    assert avin["records"] == noisy["name"].str.startswith("Avin").sum() == 3
+    assert avin["china_records"] == 2
+
+
+def raw_china_records(first: str) -> list[str]:
+    """Names of China records whose first citation starts with `first`, read with plain json."""
+    listing = json.loads(manifest.current(sources.SCREENING_LIST).read_bytes())
+    source = listing["tables"]["sources"].index(
+        "Entity List (EL) - Bureau of Industry and Security"
+    )
+    return [
+        entry["n"]
+        for entry in listing["entries"]
+        if entry["s"] == source
+        and "CN" in entry.get("c", [])
+        and (entry.get("fr") or "").replace("  ", " ").startswith(first)
+    ]
+
+
+def test_the_huawei_rules_floor_counts_entries_not_records(tables):
+    rules = figures.rules_still_listed(
+        tables["rules"], tables["entity_list"], tables["entries_2019"]
+    )
+    may = rules[rules["citation"] == "84 FR 22961"].iloc[0]
+    records = raw_china_records("84 FR 2296")
+    affiliates = [n for n in records if ". Affiliated Entity: " in n]
+    assert len(records) == 58
+    assert len(affiliates) == 22
+    # Not 58 records: the sub-rows are parts of the one Huawei entry, Huawei's second record
+    # is the same entry, and each entry is counted once.
+    assert may["still_listed"] == len({figures.entry_key(n) for n in records})
+    assert may["still_listed"] == 58 - 22 - 1
+    # Huawei counts for May 2019 only, not again for the August 2019 rule that also cites it.
+    matched = figures.rule_of_entries(tables["entity_list"], tables["entries_2019"], rules)
+    assert matched[figures.entry_key(HUAWEI)] == (84, 22961)
+
+
+def test_each_entry_counts_for_one_rule_only(tables):
+    rules = figures.rules_still_listed(
+        tables["rules"], tables["entity_list"], tables["entries_2019"]
+    )
+    matched = figures.rule_of_entries(tables["entity_list"], tables["entries_2019"], rules)
+    assert matched.index.is_unique
+    assert rules["matched"].fillna(0).sum() == matched.notna().sum()
+
+
+def test_no_floor_is_above_a_stated_count(tables):
+    rules = figures.rules_still_listed(
+        tables["rules"], tables["entity_list"], tables["entries_2019"]
+    )
+    stated = rules[rules["china_entries"].notna() & rules["still_listed"].notna()]
+    assert (stated["still_listed"] <= stated["china_entries"]).all()
+    over = rules[rules["matched"] > rules["china_entries"].fillna(rules["total_entries"])]
+    # The Dec. 2020 rule stated 59 and its pages match more: no count is claimed.
+    assert "85 FR 83416" in set(over["citation"])
+    assert over["still_listed"].isna().all()
+    one = rules[rules["citation"] == "89 FR 14403"].iloc[0]
+    assert one["china_entries"] == 1
+    assert one["still_listed"] <= 1
+    disagree = figures.count_disagreements(rules)
+    dec = disagree[disagree["citation"] == "85 FR 83416"].iloc[0]
+    assert dec["matched"] > dec["china_entries"]
+    assert pd.isna(dec["still_listed"])
+
+
+def test_at_least_is_drawn_only_at_a_floor(tables):
+    rules = figures.rules_still_listed(
+        tables["rules"], tables["entity_list"], tables["entries_2019"]
+    )
+    timeline = figures.rules_timeline(rules).set_index("rule")
+    at_least = timeline[timeline["count_status"] == "at least (still listed)"]
+    assert (at_least["shown"] == at_least["still_listed"]).all()
+    may = timeline.loc["84 FR 22961"]
+    assert may["count_status"] == "at least (still listed)"
+    assert may["shown"] == rules.set_index("citation").at["84 FR 22961", "still_listed"] < 58
+
+
+def test_without_the_list_nothing_is_still_listed_not_zero(tables):
+    empty = tables["entity_list"].iloc[0:0]
+    rules = figures.rules_still_listed(tables["rules"], empty, tables["entries_2019"])
+    assert rules["still_listed"].isna().all()
+    assert rules["matched"].isna().all()
+    timeline = figures.rules_timeline(rules)
+    assert "at least (still listed)" not in set(timeline["count_status"])

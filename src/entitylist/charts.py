@@ -291,6 +291,7 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
         {
             "year": [UNKNOWN_MARK],
             "entries": [summary["undated"]],
+            "records": [summary["undated_records"]],
             "listing_rule": [0],
             "other": [0],
         }
@@ -366,15 +367,17 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
         said,
         facts,
         source="US Consolidated Screening List as generated on July 31, 2026 (trade.gov)",
-        data=data[["year", "entries", "listing_rule", "other", "status"]],
+        data=data[["year", "entries", "records", "listing_rule", "other", "status"]],
         draw=draw,
         columns={
             "year": "Year of first citation",
             "entries": "China entries still listed",
+            "records": "Their records on the list",
             "listing_rule": "Of them, from the Oct. 9, 2019 rule",
         },
         description=(
-            f"Column chart of {summary['china']:,} entries with an address in China on the list, "
+            f"Column chart of {summary['china']:,} entries with an address in China on the list "
+            f"({summary['china_records']:,} records), "
             f"by year of first citation, {summary['first_year']} to {summary['last_year']}; "
             f"{summary['undated']} give no year."
         ),
@@ -506,7 +509,12 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             "date": "Date",
             "rule": "Rule",
             "china_entries": "China entries stated",
-            "still_listed": "Still listed in 2026",
+            # Without the list (as of a day before it) there is no column about it.
+            **(
+                {"still_listed": "Still listed in 2026"}
+                if data["still_listed"].notna().any()
+                else {}
+            ),
             "count_status": "How the count is known",
             "source_url": "Source",
         },

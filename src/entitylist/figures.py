@@ -176,12 +176,48 @@ def named_entries(
 
 
 # ---------------------------------------------------------------------------------------
-# The official list: entries still listed
+# The official list: entries, not records
+
+# A record that is a part of another entry: "<entry>. Affiliated Entity: <part>" (Huawei's
+# affiliates) or "<entry>. Subordinate Institution - <part>" (the 2018 academies' institutes).
+SUB_ROW = re.compile(
+    r"^(?P<entry>.+?)\.\s+(?:Affiliated Entity|Subordinate Institution)\s*[:\-]\s*(?P<part>.+)$"
+)
+# A bracket that ends a name, and the short forms of a name such a bracket may give.
+LAST_BRACKET = re.compile(r"^(?P<name>.*\S)\s*\((?P<short>[^()]+)\)$")
+ABBREVIATION = re.compile(r"^[A-Z0-9][A-Z0-9&\- ]*$")
+END_PUNCTUATION = " .,;:"
 
 
-def china_entries(entity_list: pd.DataFrame) -> pd.DataFrame:
-    """Entries of the list with an address in mainland China."""
-    return entity_list[entity_list["china"]].reset_index(drop=True)
+def entry_name(name: str) -> str:
+    """The name of the entry a record belongs to, as the list writes it (a sub-row's parent)."""
+    found = SUB_ROW.match(name)
+    return found["entry"] if found else name
+
+
+def entry_key(name: str) -> str:
+    """The identity of the list entry a record belongs to: records with equal keys are one entry.
+
+    The rule. A sub-row ("Huawei Technologies Co., Ltd. (Huawei). Affiliated Entity: Huawei
+    Marine Networks Co., Ltd."; "... Second Academy. Subordinate Institution - 204th Research
+    Institute") is a part of its parent entry, the name before the marker, never an entry of
+    its own. Names are compared after folding case, runs of spaces and doubled punctuation
+    ("Co.., Ltd.") and dropping punctuation at the end. A bracket that ends a name is dropped
+    when it is a short form of that name, an abbreviation in capitals ("(CGTC)", "(CETC 13)")
+    or one of the name's own words ("(Huawei)"): "Huawei Technologies Co., Ltd. (Huawei)" and
+    "Huawei Technologies Co., Ltd." are one entry. The list carries that company twice (once
+    more with a Hong Kong address, both first cited in May 2019); two would count one company
+    twice in that rule's floor. Any other bracket is part of the name: "ACM Research
+    (Shanghai)" is not "ACM Research", and merging them would be a guess.
+    """
+    name = " ".join(entry_name(name).split())
+    name = re.sub(r"([.,;:])\1+", r"\1", name).rstrip(END_PUNCTUATION)
+    found = LAST_BRACKET.match(name)
+    if found:
+        short, rest = found["short"].strip(), found["name"].rstrip(END_PUNCTUATION)
+        if ABBREVIATION.match(short) or short.casefold() in re.findall(r"\w+", rest.casefold()):
+            name = rest
+    return name.casefold()
 
 
 def listing_rule_names(entries: pd.DataFrame) -> set[str]:
@@ -190,7 +226,7 @@ def listing_rule_names(entries: pd.DataFrame) -> set[str]:
 
 
 def wrong_citation(entity_list: pd.DataFrame) -> pd.Series:
-    """Entries whose first citation the desk knows to be wrong (84 FR 54004)."""
+    """Records whose first citation the desk knows to be wrong (84 FR 54004)."""
     keys = zip(entity_list["first_volume"], entity_list["first_page"], strict=True)
     return pd.Series(
         [pd.notna(v) and pd.notna(p) and (int(v), int(p)) in BAD_CITATIONS for v, p in keys],
@@ -199,9 +235,9 @@ def wrong_citation(entity_list: pd.DataFrame) -> pd.Series:
 
 
 def first_year(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Series:
-    """The year each entry was first cited, where the list's citation can be trusted.
+    """The year each record was first cited, where the list's citation can be trusted.
 
-    An entry citing 84 FR 54004 gets its year only when it is one of the Oct. 9, 2019 rule's
+    A record citing 84 FR 54004 gets its year only when it is one of the Oct. 9, 2019 rule's
     entries (known by name from the desk's table); the others' year stays unknown.
     """
     ours = entity_list["name"].isin(listing_rule_names(entries))
@@ -212,72 +248,203 @@ def first_year(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Series:
     return year
 
 
+def record_citations(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """Each record's first citation: as (volume, page) with variants merged, and as text.
+
+    The Oct. 9, 2019 entries count under that rule's citation even where the list cites a
+    wrong page; other records with a wrong citation, or none, have none.
+    """
+    ours = entity_list["name"].isin(listing_rule_names(entries))
+    rows = zip(
+        entity_list["first_volume"],
+        entity_list["first_page"],
+        entity_list["first_citation"],
+        ours,
+        strict=True,
+    )
+    keys, texts = [], []
+    for volume, page, text, own in rows:
+        key = (int(volume), int(page)) if pd.notna(volume) and pd.notna(page) else None
+        if own and key in BAD_CITATIONS:
+            key, text = LISTING_CITATION, "{} FR {}".format(*LISTING_CITATION)
+        elif key in BAD_CITATIONS:
+            key, text = None, None
+        keys.append(CITATION_VARIANTS.get(key, key))
+        texts.append(text if key is not None else None)
+    return pd.DataFrame(
+        {"key": pd.Series(keys, dtype="object"), "text": texts}, index=entity_list.index
+    )
+
+
+def joined(values: pd.Series) -> object:
+    """Distinct '; '-separated values of a column, in order, or missing when there are none."""
+    seen = dict.fromkeys(
+        part.strip() for value in values.dropna() for part in str(value).split(";")
+    )
+    seen.pop("", None)
+    return "; ".join(seen) if seen else pd.NA
+
+
+def list_entries(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """One row per entry of the list (entry_key), from its records: name, parts, first citation.
+
+    An entry's first citation is the earliest its records give, and its year the earliest
+    year; `records` counts its records, `parts` names its sub-rows, `miscited` marks an entry
+    whose year is unknown because its records cite only what the desk knows to be wrong.
+    """
+    cited = record_citations(entity_list, entries)
+    records = pd.DataFrame(
+        {
+            "key": entity_list["name"].map(entry_key),
+            "name": entity_list["name"].map(entry_name),
+            "part": entity_list["name"].str.extract(SUB_ROW)["part"],
+            # A sub-row's aliases are its part's, not the entry's.
+            "aliases": entity_list["aliases"].where(~entity_list["name"].str.match(SUB_ROW)),
+            "countries": entity_list["countries"],
+            "china": entity_list["china"],
+            "hong_kong": entity_list["hong_kong"],
+            "first": cited["key"],
+            "order": cited["key"].map(lambda k: pd.NA if k is None else k[0] * 10**7 + k[1]),
+            "first_citation": cited["text"],
+            "year": first_year(entity_list, entries),
+            "wrong": wrong_citation(entity_list),
+            "listing_rule": entity_list["name"].isin(listing_rule_names(entries)),
+        }
+    )
+    # The earliest citation first, and an entry's own record before its sub-rows.
+    records = records.assign(
+        is_part=records["part"].notna(), order=records["order"].astype("Int64")
+    )
+    earliest = records.sort_values(["key", "order"], kind="stable", na_position="last")
+    grouped = earliest.groupby("key", sort=True)
+    table = pd.DataFrame(
+        {
+            "name": records.sort_values(["key", "is_part"], kind="stable")
+            .groupby("key")["name"]
+            .first(),
+            "records": grouped.size(),
+            "china_records": grouped["china"].sum(),
+            "first": grouped["first"].first(),
+            "first_citation": grouped["first_citation"].first(),
+            "year": grouped["year"].min(),
+            "china": grouped["china"].any(),
+            "hong_kong": grouped["hong_kong"].any(),
+            "listing_rule": grouped["listing_rule"].any(),
+            "miscited": grouped["wrong"].any() & ~grouped["listing_rule"].any(),
+        }
+    )
+    several = table.index[table["records"] > 1]
+    for column in ("part", "aliases", "countries"):
+        values = grouped[column].first()
+        many = earliest[earliest["key"].isin(several)].groupby("key")[column].agg(joined)
+        table[column] = values.where(~values.index.isin(several), many.reindex(values.index))
+    table = table.rename(columns={"part": "parts"}).rename_axis("key").reset_index()
+    table["year"] = table["year"].astype("Int64")
+    table["first"] = table["first"].astype("object").where(table["first"].notna(), None)
+    return table[
+        [
+            "key",
+            "name",
+            "parts",
+            "aliases",
+            "countries",
+            "china",
+            "hong_kong",
+            "records",
+            "china_records",
+            "first",
+            "first_citation",
+            "year",
+            "listing_rule",
+            "miscited",
+        ]
+    ]
+
+
+def china_records(entity_list: pd.DataFrame) -> pd.DataFrame:
+    """Records of the list with an address in mainland China (not entries: see list_entries)."""
+    return entity_list[entity_list["china"]].reset_index(drop=True)
+
+
+def china_entries(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """Entries of the list any of whose records gives an address in mainland China."""
+    table = list_entries(entity_list, entries)
+    return table[table["china"]].reset_index(drop=True)
+
+
 def still_listed_by_year(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
     """Entries with an address in China still listed, by year of first citation.
 
-    `listing_rule` counts the entries of the Oct. 9, 2019 rule among them; entries whose
-    year is unknown (no citation, or one the desk knows is wrong) are left out here and
-    counted by still_listed_summary.
+    `records` counts their records with a China address, `listing_rule` the entries of the
+    Oct. 9, 2019 rule among them; entries whose year is unknown (no citation, or one the desk
+    knows is wrong) are left out here and counted by still_listed_summary.
     """
-    china = china_entries(entity_list)
-    ours = china["name"].isin(listing_rule_names(entries))
+    china = china_entries(entity_list, entries)
     table = (
-        pd.DataFrame({"year": first_year(china, entries), "listing_rule": ours})
-        .groupby("year", dropna=True)
-        .agg(entries=("listing_rule", "size"), listing_rule=("listing_rule", "sum"))
+        china.groupby("year", dropna=True)
+        .agg(
+            entries=("key", "size"),
+            records=("china_records", "sum"),
+            listing_rule=("listing_rule", "sum"),
+        )
         .reset_index()
     )
-    table["year"] = table["year"].astype("int64")
-    table["listing_rule"] = table["listing_rule"].astype("int64")
+    table = table.astype({"year": "int64", "records": "int64", "listing_rule": "int64"})
     table["other"] = table["entries"] - table["listing_rule"]
-    return table
+    return table[["year", "entries", "records", "listing_rule", "other"]]
 
 
 def still_listed_summary(entity_list: pd.DataFrame, entries: pd.DataFrame) -> dict[str, object]:
-    """Numbers the prose uses about the list: totals, the leading year if the unknowns allow."""
-    china = china_entries(entity_list)
+    """Numbers the prose uses about the list: entries and records, the leading year if the
+    unknowns allow."""
+    every = list_entries(entity_list, entries)
+    china = every[every["china"]]
     by_year = still_listed_by_year(entity_list, entries).set_index("year")["entries"]
-    years = first_year(china, entries)
-    no_year = int(years.isna().sum())
+    no_year = int(china["year"].isna().sum())
     top = leader(by_year, by_year + no_year)
+    china_rows = china_records(entity_list)
     return {
-        "entries": len(entity_list),
+        "entries": len(every),
+        "records": len(entity_list),
         "china": len(china),
-        "hong_kong": int(entity_list["hong_kong"].sum()),
+        "china_records": len(china_rows),
+        "china_parts": int(china_rows["name"].str.match(SUB_ROW).sum()),
+        "hong_kong": int(every["hong_kong"].sum()),
         "undated": no_year,
-        "uncited": int(china["first_year"].isna().sum()),
-        "miscited": int((wrong_citation(china) & years.isna()).sum()),
+        "undated_records": int(china.loc[china["year"].isna(), "china_records"].sum()),
+        "uncited": int((china["year"].isna() & ~china["miscited"]).sum()),
+        "uncited_records": int(china_rows["first_year"].isna().sum()),
+        "miscited": int((china["year"].isna() & china["miscited"]).sum()),
         "first_year": int(by_year.index.min()) if len(by_year) else None,
         "last_year": int(by_year.index.max()) if len(by_year) else None,
         "leading_year": None if top is None else str(int(top)),
         "leading_count": None if top is None else int(by_year[top]),
-        "listing_rule": int(china["name"].isin(listing_rule_names(entries)).sum()),
+        "listing_rule": int(china["listing_rule"].sum()),
     }
 
 
 def china_directory(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
-    """Every China entry on the list, by year of first citation, the Oct. 2019 ones marked.
+    """Every China entry on the list, once, by year of first citation, the Oct. 2019 ones marked.
 
-    A citation the desk knows to be wrong is never shown: the rule's own citation stands in
-    for the two bureaus of Oct. 9, 2019, and the others show none.
+    An entry's sub-rows are named as its parts. A citation the desk knows to be wrong is never
+    shown: the rule's own citation stands in for the two bureaus of Oct. 9, 2019, and the
+    others show none.
     """
-    china = china_entries(entity_list)
-    ours = china["name"].isin(listing_rule_names(entries))
-    wrong = wrong_citation(china)
-    rule_citation = entries["citation"].mode().iloc[0] if len(entries) else None
-    cited = china["first_citation"].where(~wrong)
-    cited[wrong & ours] = rule_citation
-    year = first_year(china, entries)
+    china = china_entries(entity_list, entries)
     return (
         pd.DataFrame(
             {
-                "year": year.map(lambda y: str(int(y)) if pd.notna(y) else "Year not known"),
-                "sort": year.fillna(9999),
+                "year": china["year"].map(
+                    lambda y: str(int(y)) if pd.notna(y) else "Year not known"
+                ),
+                "sort": china["year"].fillna(9999),
                 "name": china["name"],
+                "parts": china["parts"],
                 "aliases": china["aliases"],
                 "countries": china["countries"],
-                "first_citation": cited,
-                "listing_rule": ours,
+                "first_citation": china["first_citation"],
+                "records": china["china_records"],
+                "listing_rule": china["listing_rule"],
             }
         )
         .sort_values(["sort", "name"], kind="stable")
@@ -287,23 +454,9 @@ def china_directory(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Data
 
 
 def first_citations(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Series:
-    """Each China entry's first citation as (volume, page), variants merged.
-
-    The Oct. 9, 2019 entries count under that rule's citation even where the list cites a
-    wrong page; other entries with a wrong citation count under none.
-    """
-    china = china_entries(entity_list)
-    ours = china["name"].isin(listing_rule_names(entries))
-    keys = []
-    for volume, page, own in zip(china["first_volume"], china["first_page"], ours, strict=True):
-        key = (int(volume), int(page)) if pd.notna(volume) and pd.notna(page) else None
-        key = CITATION_VARIANTS.get(key, key)
-        if own:
-            key = LISTING_CITATION
-        elif key in BAD_CITATIONS:
-            key = None
-        keys.append(key)
-    return pd.Series(keys, index=china.index, dtype="object")
+    """Each China entry's first citation as (volume, page), variants merged, by entry key."""
+    china = china_entries(entity_list, entries)
+    return pd.Series(list(china["first"]), index=china["key"], dtype="object")
 
 
 def rule_of_entries(
@@ -313,41 +466,52 @@ def rule_of_entries(
 
     The list cites the page where a rule's entity table begins, a few pages into the rule
     (0 to 7 in the rules whose counts the sources state), so an entry belongs to the rule of
-    the desk's table that starts nearest before its page in the same volume, within
-    PAGE_WINDOW pages. Pages no rule of the table covers stay unmatched.
+    the desk's table that starts nearest before its first citation's page in the same volume,
+    within PAGE_WINDOW pages. Pages no rule of the table covers stay unmatched. An entry
+    belongs to one rule only, that of its first citation: a later rule citing it (adding a
+    part or an address, or revising it) never counts it again.
     """
     starts = sorted({key for key in rules["citation"].map(citation_key) if key is not None})
-    found = []
-    for key in first_citations(entity_list, entries):
+    found = {}
+    for entry, key in first_citations(entity_list, entries).items():
         candidates = [s for s in starts if key and s[0] == key[0] and s[1] <= key[1]]
         nearest = max(candidates) if candidates else None
-        found.append(nearest if nearest and key[1] - nearest[1] < PAGE_WINDOW else None)
-    return pd.Series(found, index=china_entries(entity_list).index, dtype="object")
+        found[entry] = nearest if nearest and key[1] - nearest[1] < PAGE_WINDOW else None
+    return pd.Series(found, dtype="object")
 
 
 def rules_still_listed(
     rules: pd.DataFrame, entity_list: pd.DataFrame, entries: pd.DataFrame
 ) -> pd.DataFrame:
-    """For each rule of the desk's table: China entries it added that are still listed.
+    """For each rule of the desk's table: distinct China entries it added that are still listed.
 
-    Missing where the rule has no citation, and where the entries matched to it outnumber
-    every entry the rule added (its stated total): the pages then belong to a rule the desk's
-    table lacks, and no count is claimed.
+    `matched` counts the entries whose first citation falls to the rule (rule_of_entries).
+    `still_listed`, the floor a page may print as "at least N", is that count only where it
+    can be one: missing where the rule has no citation, and where the matches outnumber the
+    China entries the rule stated (or, stating none, every entry it added): the pages then
+    belong to entries of a rule the desk's table lacks, and no count is claimed. Without a
+    list (an as-of day before it) both are missing.
     """
-    matched = rule_of_entries(entity_list, entries, rules).dropna().value_counts()
     cited = rules["citation"].map(citation_key)
-    still = cited.map(lambda key: pd.NA if key is None else int(matched.get(key, 0)))
-    still = still.astype("Int64")
-    impossible = (still > rules["total_entries"]).fillna(False)
-    return rules.assign(still_listed=still.mask(impossible))
+    if entity_list.empty:
+        # No list (an as-of day before the desk's copy): nothing is known still listed, not 0.
+        count = pd.Series(pd.NA, index=rules.index, dtype="Int64")
+        return rules.assign(matched=count, still_listed=count)
+    matched = rule_of_entries(entity_list, entries, rules).dropna().value_counts()
+    count = cited.map(lambda key: pd.NA if key is None else int(matched.get(key, 0)))
+    count = count.astype("Int64")
+    ceiling = rules["china_entries"].fillna(rules["total_entries"])
+    impossible = (count > ceiling).fillna(False)
+    return rules.assign(matched=count, still_listed=count.mask(impossible))
 
 
 def count_disagreements(rules: pd.DataFrame) -> pd.DataFrame:
-    """Rules whose stated China count and still-listed count differ (needs rules_still_listed)."""
-    both = rules[rules["china_entries"].notna() & rules["still_listed"].notna()]
-    differ = both[both["china_entries"] != both["still_listed"]]
+    """Rules whose stated China count and entries matched on the list differ (needs
+    rules_still_listed); `still_listed` is missing where the matches exceed the stated count."""
+    both = rules[rules["china_entries"].notna() & rules["matched"].notna()]
+    differ = both[both["china_entries"] != both["matched"]]
     return differ[
-        ["date", "citation", "title", "china_entries", "still_listed", "source_url"]
+        ["date", "citation", "title", "china_entries", "matched", "still_listed", "source_url"]
     ].reset_index(drop=True)
 
 

@@ -125,13 +125,21 @@ def entries(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def disagreements(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rules whose stated and still-listed China counts differ, for the data page."""
+    """Rules whose stated China count and entries matched on the list differ, for the data
+    page: fewer matched is a floor below the count; more matched is no count at all."""
     return pd.DataFrame(
         {
             "Rule": frame["citation"],
             "Published": frame["date"],
             "China entries stated": frame["china_entries"],
-            "Of them still listed in 2026": frame["still_listed"],
+            "Entries matched on the 2026 list": frame["matched"],
+            "What the pages show": [
+                "the stated count; more entries matched than it stated, so the matches "
+                "count nothing"
+                if pd.isna(floor)
+                else "the stated count; fewer are on the list today"
+                for floor in frame["still_listed"]
+            ],
             "Source": frame["source_url"].map(source_link),
         }
     )

@@ -386,6 +386,7 @@ def directory(frame: pd.DataFrame, marked_label: str = "the Oct. 9, 2019 rule") 
             {
                 "name": row["name"],
                 "aliases": None if words.is_missing(row["aliases"]) else row["aliases"],
+                "parts": None if words.is_missing(row.get("parts")) else row["parts"],
                 "countries": row["countries"],
                 "citation": None
                 if words.is_missing(row["first_citation"])
