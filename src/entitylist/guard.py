@@ -5,6 +5,9 @@ pages, chart files and downloads alike (a download is a publication). It refuses
 - a value the source pack marks unverified or candidate (a candidate name, a figure whose
   only source is unverified), found as text, or as a company, period and value together;
 - a citation the desk knows to be wrong (84 FR 54004);
+- a source host graded unpublishable in publishers.yaml, linked or named;
+- a claim the pack searched for and did not find (notebooks/not-found.yaml), and names the
+  pack's own rows doubt ("brief cites ...");
 - in an as-of render, any date after the as-of day;
 - prose (a paragraph, list item, heading, caption) with a sentence that starts with a numeral.
 """
@@ -15,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from entitylist import paths
+from entitylist import config, paths
 from entitylist.errors import GuardError
 from entitylist.figures import WRONG_CITATION
 
@@ -52,12 +55,15 @@ class Withheld:
     why: str
     text: str | None = None
     together: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
 
     def found_in(self, unit: str) -> bool:
         """Whether one unit of text (a row, a sentence, a label) shows the value."""
         low = unit.lower()
         if self.text is not None:
             return self.text.lower() in low
+        if any(re.search(part, unit, re.IGNORECASE) for part in self.unless):
+            return False
         return all(re.search(part, unit, re.IGNORECASE) for part in self.together)
 
 
@@ -74,6 +80,7 @@ def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
     for guess in entries["candidate_name"].dropna():
         if guess not in published:
             found.append(Withheld(guess, "a candidate name the list does not confirm", text=guess))
+    found += doubted_names(snapshot.table(sources.RULES))
     revenue = snapshot.table(sources.REVENUE)
     flagged = revenue[revenue["notes"].fillna("").str.contains("UNVERIFIED", regex=False)]
     for row in flagged.itertuples():
@@ -94,6 +101,53 @@ def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
                         ),
                     )
                 )
+    found += [
+        Withheld(
+            claim.claim,
+            f"not found in any source: {claim.reason}",
+            None,
+            tuple(claim.patterns),
+            tuple(claim.unless),
+        )
+        for claim in config.not_found()
+    ]
+    return found
+
+
+def doubted_names(rules) -> list[Withheld]:
+    """The names the pack's rules table doubts ("brief cites Sugon, Higon"): the doubt as
+    written, and each name beside its rule's document number (a row of rules.csv)."""
+    from entitylist.cleaning import DOUBT, DOUBTED_NAMES
+
+    found = []
+    for row in rules.itertuples():
+        notable = row.notable_entities if isinstance(row.notable_entities, str) else ""
+        for doubt in DOUBTED_NAMES.findall(notable):
+            inner = doubt.strip().strip("()")
+            found.append(Withheld(inner, "names the source pack does not verify", text=inner))
+            cited = re.split(r"\bbrief cites\b", inner, flags=re.IGNORECASE)[1:]
+            names = [n.strip() for part in cited for n in re.split(r"[,;]", part)]
+            for name in (n for n in names if n and not DOUBT.search(n)):
+                if isinstance(row.document_number, str):
+                    together = (rf"\b{re.escape(name)}\b", re.escape(row.document_number))
+                    found.append(
+                        Withheld(name, "a name the source pack does not verify", None, together)
+                    )
+    return found
+
+
+def unpublishable_hosts() -> dict[str, re.Pattern]:
+    """Each host no file may cite (publishers.yaml), as a pattern that finds it in text."""
+    from entitylist import publishers
+
+    found = {}
+    for key in publishers.unpublishable_hosts():
+        domain = re.escape(key.removeprefix("*."))
+        # The host (any host under it, for "*."), as a whole host name, in a URL or bare.
+        under = "+" if key.startswith("*.") else "*"
+        found[key] = re.compile(
+            rf"(?<![\w.-])(?:[\w-]+\.){under}{domain}(?!\.?[\w-])", re.IGNORECASE
+        )
     return found
 
 
@@ -153,6 +207,14 @@ def check_file(path: Path, site: Path, withheld: list[Withheld], as_of: dt.date 
     if found:
         msg = f"site/{name}: shows {found.group(0)!r}, a citation the list gives wrongly"
         raise GuardError(msg)
+    for key, pattern in unpublishable_hosts().items():
+        cites = pattern.search(text)
+        if cites:
+            msg = (
+                f"site/{name}: cites {cites.group(0)!r}, a host graded unpublishable ({key} in "
+                "notebooks/publishers.yaml)"
+            )
+            raise GuardError(msg)
     pieces = units(text, path.suffix)
     for value in withheld:
         for unit in pieces:
