@@ -214,3 +214,40 @@ def test_names_the_pack_doubts_are_refused_and_the_same_names_elsewhere_pass(tmp
     # NetPosa is on the list in its own right: its row of the list is published.
     (site / "data" / "rules.csv").write_text("entry_id,name\n3179,NetPosa\n", encoding="utf-8")
     assert guard.check_site(site) == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "found"),
+    [
+        # entity_list.csv as published before issue 15: the text masked, the rest kept.
+        (
+            "3171,Nanjing FiberHome Starrysky Communication Development Co.,"
+            "[citation withheld: wrong on the list],84,54004,2019\n",
+            "row 2 gives volume 84 and page 54004",
+        ),
+        ("3179,NetPosa,[citation withheld: wrong on the list],,,2019\n", "row 2 dates 'NetPosa'"),
+        ("3171,1,[citation withheld],84.0,54004.0,2019\n", "row 2 gives volume 84"),
+    ],
+    ids=["volume and page", "year of a miscited entry", "as floats"],
+)
+def test_the_wrong_citation_in_columns_of_its_own_is_refused(tmp_path: Path, row, found):
+    header = "entry_id,name,first_citation,first_volume,first_page,first_year\n"
+    site = site_with(tmp_path, "data/entity_list.csv", header + row)
+    with pytest.raises(GuardError, match=rf"site/data/entity_list\.csv: {found}"):
+        guard.check_site(site)
+
+
+def test_the_rules_own_entries_keep_their_year_and_other_entries_theirs(tmp_path: Path):
+    rows = (
+        "entry_id,name,first_citation,first_volume,first_page,first_year\n"
+        "2882,Altay Municipality Public Security Bureau,84 FR 54002,84,54002,2019\n"
+        "3179,NetPosa,[citation withheld: wrong on the list],,,\n"
+        "3050,FiberHome Technologies Group,85 FR 34505,85,34505,2020\n"
+    )
+    site = site_with(tmp_path, "data/entity_list.csv", rows)
+    assert guard.check_site(site) == 2
+    assert guard.miscited_names() == {
+        "Nanjing FiberHome Starrysky Communication Development Co.",
+        "NetPosa",
+        "SenseNets",
+    }
