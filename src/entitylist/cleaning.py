@@ -98,9 +98,8 @@ def cited(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if cells and all(pd.isna(kept.at[index, c]) for c in cells):
             withheld.append({"index": index, "reason": "; ".join(reasons)})
     dropped = pd.DataFrame(withheld, columns=["index", "reason"]).set_index("index")
-    return kept.drop(index=dropped.index), frame.loc[dropped.index].assign(
-        reason=dropped["reason"]
-    )
+    held = frame.loc[dropped.index].assign(reason=dropped["reason"])
+    return kept.drop(index=dropped.index).reset_index(drop=True), held
 
 
 def raise_unparseable(frame: pd.DataFrame, column: str, bad: pd.Series, want: str):
