@@ -125,3 +125,29 @@ def contrast(foreground: tuple[float, ...], background: tuple[float, ...], alpha
     blended = [f * alpha + b * (1 - alpha) for f, b in zip(foreground, background, strict=False)]
     lighter, darker = sorted((luminance(blended), luminance(background)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.fixture(scope="session")
+def as_of_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site as it stood on Oct. 9, 2019, rendered once for every test that reads it."""
+    from entitylist import render
+
+    base = tmp_path_factory.mktemp("as-of-2019-10-09")
+    saved = paths.BUILD
+    paths.BUILD = base / "build"  # a private render state, never the checkout's
+    try:
+        result = render.render(as_of="2019-10-09", output_root=base / "out", quiet=True)
+    finally:
+        paths.BUILD = saved
+    assert result.published
+    return base / "out" / paths.SITE_NAME
+
+
+def visible_text(page: Path) -> str:
+    """A page's visible text: scripts, styles and drawings dropped, tags removed, spaces folded."""
+    import html
+    import re
+
+    markup = page.read_text(encoding="utf-8")
+    markup = re.sub(r"<(svg|style)\b.*?</\1>", " ", markup, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())

@@ -40,7 +40,7 @@ def test_figures_first_published_in_2021_are_left_out(then):
     megvii_2018 = financials.query(
         "company == 'megvii' and period == 'FY 2018' and metric == 'total_revenue'"
     )
-    assert list(megvii_2018["definition"]) == ["total revenue, Hong Kong prospectus basis"]
+    assert list(megvii_2018["definition"]) == ["hk_prospectus"]
 
 
 def test_megvii_prospectus_figures_of_august_2019_are_in(then):

@@ -129,10 +129,7 @@ def test_hikvision_overseas_definitions_stay_separate(tables):
     h1_2024 = tables["financials"].query(
         "company == 'hikvision' and period == 'H1 2024' and metric == 'overseas_share'"
     )
-    assert set(h1_2024["definition"]) == {
-        "overseas regions (regional split)",
-        "overseas main business (excludes innovative businesses)",
-    }
+    assert set(h1_2024["definition"]) == {"regional", "main_business"}
 
 
 def test_megvii_prospectus_bases_are_not_spliced(tables):
@@ -243,7 +240,25 @@ def test_unnamed_suppliers_are_not_counted_as_named(tables):
             "date",
             "2019-10-32",
             RawDataError,
-            r"events\.csv: row 12, column 'date': '2019-10-32' is not a date",
+            r"events\.csv: row 12, column 'date': '2019-10-32' is not a day: "
+            r"October 2019 has 31 days",
+        ),
+        (
+            "events.csv",
+            12,
+            "date",
+            "2019-09-31",
+            RawDataError,
+            r"events\.csv: row 12, column 'date': '2019-09-31' is not a day: "
+            r"September 2019 has 30 days",
+        ),
+        (
+            "events.csv",
+            12,
+            "date",
+            "2019-10-9",
+            RawDataError,
+            r"events\.csv: row 12, column 'date': '2019-10-9' is not written YYYY-MM-DD",
         ),
         (
             "fr_rules_china.csv",
@@ -283,11 +298,13 @@ def test_unnamed_suppliers_are_not_counted_as_named(tables):
             "publication_date",
             "2015-12-31",
             SchemaError,
-            r"fr_rules_china\.csv -> rules: row 1, column 'date'",
+            r"fr_rules_china\.csv -> rules: row 1, column 'publication_date'",
         ),
     ],
     ids=[
         "bad-date",
+        "not-a-day",
+        "malformed-date",
         "text-count",
         "negative-revenue",
         "duplicate-key",

@@ -93,7 +93,7 @@ def test_a_notebook_run_in_jupyterlab_writes_to_scratch_not_the_published_output
         assert path.read_bytes() == twin.read_bytes()
 
 
-def test_the_scratch_root_is_seeded_once_with_copies_a_lab_write_cannot_reach(
+def test_the_scratch_root_is_a_copy_a_lab_write_cannot_reach_made_again_after_a_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     repo = tmp_path / "repo"
@@ -110,11 +110,15 @@ def test_the_scratch_root_is_seeded_once_with_copies_a_lab_write_cannot_reach(
     assert rules.read_text() == "rule\n"
     assert (paths.charts_dir() / "chart.svg").read_text() == "<svg/>"
     # Written in place, as pandas to_csv does: the repository's own file is untouched, and
-    # a second call keeps what runs wrote since.
+    # while the published outputs stay as they are a second call keeps what runs wrote.
     rules.write_text("edited in the lab\n")
-    (repo / paths.CHARTS_NAME / "new.svg").write_text("<svg/>")
     assert paths.processed_dir().joinpath("rules.csv").read_text() == "edited in the lab\n"
-    assert not (paths.charts_dir() / "new.svg").exists()
     assert (repo / paths.PROCESSED_NAME / "rules.csv").read_text() == "rule\n"
+    # A render publishes new outputs: the lab reads them at its next run, not stale copies.
+    (repo / paths.PROCESSED_NAME / "rules.csv").write_text("rule\n84 FR 54002\n")
+    (repo / paths.CHARTS_NAME / "new.svg").write_text("<svg/>")
+    assert paths.processed_dir().joinpath("rules.csv").read_text() == "rule\n84 FR 54002\n"
+    assert (paths.charts_dir() / "new.svg").exists()
+    assert not list((repo / "build").glob(".scratch-*"))  # no half copy left behind
     # A render names its output root, and gets it.
     assert paths.output_root(tmp_path / "out") == tmp_path / "out"

@@ -382,3 +382,55 @@ def test_a_charts_links_stay_relative_to_the_site(tables):
     links = re.findall(r'href="([^"]*)"', drawn)
     assert "company-hikvision.html" in links
     assert not [link for link in links if "://" in link]
+
+
+PAGE = "<html><head><title>t</title></head><body><main>{}</main></body></html>"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<section><h2>University ties</h2></section>",
+        '<section><h2>University ties</h2><p class="empty"></p></section>',
+        "<section><h2>University ties</h2>  \n </section>",
+    ],
+)
+def test_a_section_with_nothing_under_its_heading_is_refused(body):
+    with pytest.raises(RenderError, match=r"p\.html: the section 'University ties' has nothing"):
+        pages.check("p.html", PAGE.format(body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<section><h2>Ties</h2><p>None in the desk's sources.</p></section>",
+        "<section><h2>Revenue</h2><figure><svg></svg></figure></section>",
+        "<section><h2>After</h2><ol><li>Oct. 9, 2019</li></ol></section>",
+    ],
+)
+def test_a_section_with_something_to_show_passes(body):
+    pages.check("p.html", PAGE.format(body))
+
+
+def test_a_link_to_a_page_the_site_lacks_is_refused(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "timeline.html").write_text(PAGE.format('<a href="story.html#top">s</a>'))
+    (tmp_path / "story.html").write_text(
+        PAGE.format(
+            '<a href="timeline.html">t</a> <a href="https://example.org/x.html">x</a> '
+            '<a href="#methods">m</a> <a href="mailto:desk@example.org">d</a>'
+        )
+    )
+    pages.check_site_files(tmp_path)  # every link resolves
+    (tmp_path / "story.html").write_text(PAGE.format('<a href="entities.html">every entry</a>'))
+    with pytest.raises(RenderError, match=r"lacks: story\.html -> entities\.html"):
+        pages.check_site_files(tmp_path)
+
+
+def test_a_download_with_no_rows_is_refused(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rules.csv").write_text("date,rule\n2019-10-09,84 FR 54002\n")
+    pages.check_site_files(tmp_path)
+    (tmp_path / "data" / "entity_list.csv").write_text("name,first_year\n")
+    with pytest.raises(RenderError, match=r"no rows: data/entity_list\.csv"):
+        pages.check_site_files(tmp_path)

@@ -199,3 +199,18 @@ def test_a_halved_table_with_its_hash_updated_by_hand_is_not_published(raw_copy:
     with pytest.raises(RemovalError, match=r"financials\.csv lost \d+ row\(s\).*--allow-removals"):
         render.guard_removals(report, allow=False, confirmed=render.confirmed_in_manifest)
     render.guard_removals(report, allow=True, confirmed=None)
+
+
+@pytest.mark.parametrize(
+    ("value", "cause"),
+    [("2019-10-9", "is not written YYYY-MM-DD"), ("2019-09-31", "is not a day")],
+)
+def test_a_mistyped_date_in_an_update_is_reported_as_a_date_not_a_removal(
+    raw_copy: Path, pack_copy: Path, value: str, cause: str
+):
+    edit_cell(pack_copy / "events.csv", 12, "date", value)
+    before = (raw_copy / "manifest.json").read_bytes()
+    with pytest.raises(RawDataError, match=rf"row 12, column 'date': '{value}' {cause}") as err:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-04")
+    assert "allow-removals" not in str(err.value)
+    assert (raw_copy / "manifest.json").read_bytes() == before

@@ -190,7 +190,9 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
                     "y": y + (i // columns) * step,
                     "text": entry.company if isinstance(entry.company, str) else "",
                     "entry_no": entry.entry_no,
-                    "label": entry.name if isinstance(entry.name, str) else "name not public then",
+                    "label": entry.name
+                    if isinstance(entry.name, str)
+                    else "name not in the desk's sources of this date",
                     "href": entry.profile if isinstance(entry.profile, str) else None,
                 }
             )
@@ -590,7 +592,8 @@ def share_label(row: pd.Series) -> str:
     if pd.isna(row["share_pct"]):
         return "no figure in the desk's sources"
     flag = "" if row["confidence"] in figures.FIRM else f", {row['confidence']}"
-    return f"{words.share(row['share_pct'])} ({row['period']}{flag})"
+    value = words.approximately(words.share(row["share_pct"]), row["qualifier"])
+    return f"{value} ({row['period']}{flag})"
 
 
 def listing_snapshot(
@@ -668,7 +671,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
     dash pattern per definition of 'overseas', estimates hollow, full years joined only to
     full years of the same definition."""
     data = figures.overseas_shares(financials, companies)
-    data["overseas"] = data["definition"].map(figures.short_definition)
+    data["overseas"] = data["definition_code"].map(figures.short_definition)
     hikvision = data[data["company"] == "Hikvision"]
     named = list(dict.fromkeys(data["company"]))
     facts = {
@@ -707,7 +710,8 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
             .encode(x, alt.X2("period_end:T"), y, dash, description="aria:N")
             .transform_calculate(
                 aria=aria(
-                    "datum.company + ', ' + datum.period + ': ' + datum.share_pct + '%'",
+                    "datum.company + ', ' + datum.period + ': ' + "
+                    "(datum.qualifier ? datum.qualifier + ' ' : '') + datum.share_pct + '%'",
                     "' (' + datum.overseas + '; ' + datum.confidence + ')'",
                 )
             )
@@ -778,6 +782,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
                 "period_end",
                 "period_middle",
                 "share_pct",
+                "qualifier",
                 "definition",
                 "overseas",
                 "series",
@@ -791,6 +796,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
             "company": "Company",
             "period": "Period",
             "share_pct": "Overseas share (%)",
+            "qualifier": "Approximate (the source's word)",
             "definition": "What overseas means",
             "confidence": "How firm",
             "source_url": "Source",
@@ -836,11 +842,14 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
         said,
         facts,
         source=source_line("Reports compiled by the desk", suppliers["source_url"]),
-        data=data[["name", "named_us_suppliers", "suppliers", "label", "hollow", "color"]],
+        data=data[
+            ["name", "named_us_suppliers", "suppliers", "sources", "label", "hollow", "color"]
+        ],
         columns={
             "name": "Company",
             "named_us_suppliers": "US suppliers named",
             "suppliers": "Which",
+            "sources": "Sources",
         },
         draw=lambda d, width: horizontal_bars(
             d.assign(
@@ -874,6 +883,8 @@ def revenue_history(
         return None
     bases = list(dict.fromkeys(data["basis"]))
     data["color"] = data["basis"].map(dict(zip(bases, theme.CATEGORY, strict=False)))
+    # An estimate is outlined in its series' colour, a firm figure filled (house style).
+    data["fill"] = data["color"].where(data["confidence"].isin(figures.FIRM), theme.BACKGROUND)
     clash = data[data.duplicated("year", keep=False)]
     series = data[data["basis"] == data.iloc[-1]["basis"]]
     first, last = series.iloc[0], series.iloc[-1]
@@ -888,6 +899,7 @@ def revenue_history(
         "clash_year": int(clash["year"].iloc[0]) if len(clash) else None,
         "clash_amounts": [words.money(v) for v in clash["revenue_cny_m"]],
         "colours": [theme.COLOUR_NAMES[c] for c in theme.CATEGORY[: len(bases)]],
+        "estimates": int((~data["confidence"].isin(figures.FIRM)).sum()),
     }
 
     def draw(d: pd.DataFrame, width: int) -> alt.Chart:
@@ -896,17 +908,19 @@ def revenue_history(
         shown = [y for y in years if (y - years[0]) % step == 0]
         return (
             alt.Chart(d)
-            .mark_bar()
+            .mark_bar(strokeWidth=1.5)
             .encode(
                 alt.X("year:O").title(None).axis(labelAngle=0, values=shown),
                 alt.XOffset("basis:N"),
                 alt.Y("revenue_cny_m:Q").title("Revenue (CNY million)").scale(zero=True),
-                alt.Color("color:N").scale(None).legend(None),
+                alt.Fill("fill:N").scale(None).legend(None),
+                alt.Stroke("color:N").scale(None).legend(None),
                 description="aria:N",
             )
             .transform_calculate(
                 aria=aria(
-                    "datum.year + ': CNY ' + format(datum.revenue_cny_m, ',.0f') + 'm'",
+                    "datum.year + ': ' + (datum.qualifier ? datum.qualifier + ' ' : '') + "
+                    "'CNY ' + format(datum.revenue_cny_m, ',.0f') + 'm'",
                     "' (' + datum.basis + ', ' + datum.confidence + ')'",
                 )
             )
@@ -922,6 +936,7 @@ def revenue_history(
         columns={
             "year": "Year",
             "revenue_cny_m": "Revenue (CNY million)",
+            "qualifier": "Approximate (the source's word)",
             "basis": "Basis",
             "confidence": "How firm",
             "source_url": "Source",

@@ -7,6 +7,7 @@ nothing here fills an unknown with a zero or a guess. Figures the pack marks unv
 enter a processed table; `withheld` records that they exist, without their values.
 """
 
+import calendar
 import json
 import re
 from collections.abc import Callable
@@ -110,12 +111,30 @@ def raise_unparseable(frame: pd.DataFrame, column: str, bad: pd.Series, want: st
     raise RawDataError(msg)
 
 
+def not_a_day(text: str) -> str:
+    """Why a date written YYYY-MM-DD names no day: 'September 2019 has 30 days'."""
+    year, month, _ = (int(part) for part in text.split("-"))
+    if not 1 <= month <= 12:
+        return "a day: there is no month " + str(month)
+    last = calendar.monthrange(year, month)[1]
+    return f"a day: {calendar.month_name[month]} {year} has {last} days"
+
+
 def parse_dates(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Parse an ISO date column; blanks stay missing, anything else unparseable is an error."""
-    parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
-    bad = frame.loc[frame[column].notna() & parsed.isna(), column]
+    """Parse a date column written YYYY-MM-DD; blanks stay missing.
+
+    A date in another form ('2019-10-9') and one that names no day ('2019-09-31') are
+    errors, each said as what it is, naming the file, row and column.
+    """
+    text = frame[column]
+    shaped = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    misshapen = frame.loc[text.notna() & ~shaped, column]
+    if len(misshapen):
+        raise_unparseable(frame, column, misshapen, "written YYYY-MM-DD (e.g. 2019-10-09)")
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = frame.loc[text.notna() & parsed.isna(), column]
     if len(bad):
-        raise_unparseable(frame, column, bad, "a date as YYYY-MM-DD")
+        raise_unparseable(frame, column, bad, not_a_day(bad.iloc[0]))
     return parsed
 
 
@@ -238,11 +257,13 @@ def clean_rules(snapshot: Snapshot) -> pd.DataFrame:
     status = pd.Series("unknown", index=frame.index, dtype="str")
     status[counts["china"].notna()] = "stated"
     status[frame["document_number"].isin(TALLIED_CHINA_COUNTS)] = "tallied"
-    # Three rows have no publication date; the effective date then places the rule.
-    date = publication.fillna(effective)
+    # A rule is dated by when it took effect (Huawei's: May 16, 2019, published May 21); the
+    # publication date stands in where no effective date is stated. Public from the earlier.
+    date = effective.fillna(publication)
     date_basis = pd.Series(pd.NA, index=frame.index, dtype="str")
-    date_basis[publication.notna()] = "publication"
-    date_basis[publication.isna() & effective.notna()] = "effective (publication not stated)"
+    date_basis[effective.notna()] = "effective"
+    date_basis[effective.isna() & publication.notna()] = "publication (effective date not stated)"
+    public = pd.concat([effective, publication], axis=1).min(axis=1)
     rule_id = (
         frame["document_number"]
         .fillna(frame["citation"])
@@ -267,7 +288,7 @@ def clean_rules(snapshot: Snapshot) -> pd.DataFrame:
             "stated_reason": frame["stated_reason"],
             "source_url": first_url(frame["source_url"]),
             "source_urls": frame["source_url"],
-            "known_since": date,
+            "known_since": public,
             "raw_file": frame["raw_file"],
             "raw_row": frame["raw_row"],
         }
@@ -464,29 +485,51 @@ def parse_periods(period: pd.Series) -> pd.DataFrame:
 
 
 def overseas_definition(notes: pd.Series) -> pd.Series:
-    """Name which 'overseas' a figure measures; Hikvision reports two (see the pack README)."""
-    text = notes.fillna("").str.lower()
-    definition = pd.Series("overseas, definition not stated", index=notes.index, dtype="str")
-    definition[text.str.contains("region")] = "overseas regions (regional split)"
-    definition[text.str.contains(r"main[ -]business", regex=True)] = (
-        "overseas main business (excludes innovative businesses)"
-    )
-    definition[text.str.contains("total minus mainland", regex=False)] = (
-        "outside mainland China (includes Hong Kong)"
-    )
+    """Code which 'overseas' a figure measures; Hikvision reports two (see the pack README).
+
+    Codes, not words: figures.OVERSEAS_DEFINITIONS gives each its reader's words. A definition
+    a note rules out ("NOT 'overseas main business'") says nothing of the figure's own.
+    """
+    text = notes.fillna("").str.lower().str.replace(r"\bnot '[^']*'", "", regex=True)
+    definition = pd.Series("not_stated", index=notes.index, dtype="str")
+    definition[text.str.contains("region")] = "regional"
+    definition[text.str.contains(r"main[ -]business", regex=True)] = "main_business"
+    definition[text.str.contains("total minus mainland", regex=False)] = "outside_mainland"
     return definition
 
 
 def revenue_definition(notes: pd.Series) -> pd.Series:
-    """Name the basis of a total-revenue figure; Megvii's two prospectuses must not splice."""
-    definition = pd.Series("total revenue as reported", index=notes.index, dtype="str")
-    definition[notes.fillna("").str.contains("HK prospectus", regex=False)] = (
-        "total revenue, Hong Kong prospectus basis"
-    )
-    definition[notes.fillna("").str.contains("STAR Market", regex=False)] = (
-        "total revenue, Shanghai STAR prospectus basis"
-    )
+    """Code the basis of a total-revenue figure; Megvii's two prospectuses must not splice."""
+    definition = pd.Series("as_reported", index=notes.index, dtype="str")
+    definition[notes.fillna("").str.contains("HK prospectus", regex=False)] = "hk_prospectus"
+    definition[notes.fillna("").str.contains("STAR Market", regex=False)] = "star_prospectus"
     return definition
+
+
+# The pack flags a row's own approximations: "APPROXIMATE: 'nearly 30 per cent'", "Figures are
+# rounded ('approximately')". Lower-case "approximate" describes other rows ("replaces the
+# approximate 'nearly 30%' wire rows") and flags nothing.
+APPROXIMATE_FLAG = re.compile(r"APPROXIMATE|\bare rounded\b")
+APPROXIMATE_WORD = re.compile(
+    r"(?:APPROXIMATE|\bare rounded)\W*(?P<word>nearly|almost|about|around|approximately)\b"
+)
+
+
+def qualifier(notes: pd.Series, metric: str) -> pd.Series:
+    """The source's own word for an approximate figure ('nearly' 30%), or missing when exact.
+
+    A share keeps the source's word; an amount the source rounds reads 'about'. "Figures are
+    rounded" concerns the amounts of its row, not a percentage stated to two decimals.
+    """
+    text = notes.fillna("")
+    word = text.str.extract(APPROXIMATE_WORD)["word"]
+    flagged = text.str.contains(APPROXIMATE_FLAG)
+    if metric == "overseas_share":
+        flagged &= text.str.contains("APPROXIMATE", regex=False)
+        chosen = word.fillna("about").where(flagged)
+    else:
+        chosen = pd.Series("about", index=notes.index, dtype="object").where(flagged)
+    return chosen.replace({"approximately": "about"}).astype("str").where(chosen.notna())
 
 
 def confidence(
@@ -502,7 +545,7 @@ def confidence(
         flagged &= ~text.str.contains(r"INFERRED: overseas", regex=True)
     level = pd.Series("stated", index=notes.index, dtype="str")
     level[computed] = "computed"
-    level[text.str.contains("APPROXIMATE", regex=False)] = "approximate"
+    level[qualifier(notes, metric).notna()] = "approximate"
     level[inferred | flagged] = "inferred"
     level[text.str.contains("UNVERIFIED", regex=False)] = "unverified"
     return level
@@ -645,6 +688,7 @@ def long_financials(snapshot: Snapshot) -> pd.DataFrame:
                 "value": values[metric],
                 "unit": unit,
                 "definition": definition,
+                "qualifier": qualifier(frame["notes"], metric),
                 "confidence": confidence(
                     frame["notes"], periods["period_inferred"], computed, metric
                 ),
@@ -757,6 +801,13 @@ def supplier_key(supplier: pd.Series) -> pd.Series:
     return bare.str.replace(r"\s+(Technology|Inc\.?|Corp\.?)$", "", regex=True).astype("str")
 
 
+def supplier_relation(component: pd.Series) -> pd.Series:
+    """'benchmark' where the source names the product only as a yardstick ("A800 used as
+    benchmark"), which says nothing of supply; else 'supplier'."""
+    benchmark = component.fillna("").str.contains(r"\bbenchmark", case=False, regex=True)
+    return pd.Series("supplier", index=component.index, dtype="str").mask(benchmark, "benchmark")
+
+
 def clean_suppliers(snapshot: Snapshot) -> pd.DataFrame:
     """Suppliers named for each company, with country as stated, how it is known, component."""
     frame = with_source(snapshot.table(sources.SUPPLIERS), snapshot, sources.SUPPLIERS)
@@ -769,6 +820,7 @@ def clean_suppliers(snapshot: Snapshot) -> pd.DataFrame:
             "named": ~frame["supplier"].str.startswith("unnamed"),
             **country_and_basis(frame["supplier_country"], frame["notes"]),
             "component": frame["component"],
+            "relation": supplier_relation(frame["component"]),
             "reported_by": reported,
             "source_url": first_url(frame["source_url"]),
             "known_since": reported,
@@ -802,6 +854,38 @@ def outcome(status_change: pd.Series) -> pd.Series:
     return result.fillna("other")
 
 
+def institutions_of(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Resolve each tie's partner to an institution (notebooks/institutions.yaml).
+
+    A partner the file calls unnamed has no institution; one the file does not know stops the
+    cleaning, naming the row: a new spelling is the desk's call, never a guess.
+    """
+    registry = config.institutions()
+    ids = {p: i.id for i in registry.institutions for p in i.partners}
+    names = {i.id: i.name for i in registry.institutions}
+    ties = frame[~own_presence(frame["relationship_type"])]
+    unknown = ties[~ties["partner"].isin([*ids, *registry.unnamed])]
+    if len(unknown):
+        row = unknown.iloc[0]
+        msg = (
+            f"{where}: row {row['raw_row']}: partner {row['partner']!r} is not in "
+            "notebooks/institutions.yaml; add it to an institution's partners, or to unnamed"
+        )
+        raise RawDataError(msg)
+    institution = frame["partner"].map(ids).where(~own_presence(frame["relationship_type"]))
+    return pd.DataFrame(
+        {
+            "institution": institution.astype("str").where(institution.notna()),
+            "institution_name": institution.map(names),
+        }
+    )
+
+
+def own_presence(relationship_type: pd.Series) -> pd.Series:
+    """True for a company's own offices abroad, listed beside ties but not ties."""
+    return relationship_type.fillna("").str.startswith("own ")
+
+
 def clean_partnerships(snapshot: Snapshot) -> pd.DataFrame:
     """University and institution ties, and what became of each, one row per reported status."""
     frame = with_source(snapshot.table(sources.PARTNERSHIPS), snapshot, sources.PARTNERSHIPS)
@@ -810,12 +894,13 @@ def clean_partnerships(snapshot: Snapshot) -> pd.DataFrame:
         {
             "company": company_slugs(frame),
             "partner": frame["partner"],
+            **institutions_of(frame, snapshot.where(sources.PARTNERSHIPS)),
             "partner_country": frame["partner_country"],
             "started": frame["started"],
             "status_change": frame["status_change"],
             "outcome": outcome(frame["status_change"]),
             "relationship_type": frame["relationship_type"],
-            "is_partnership": ~frame["relationship_type"].fillna("").str.startswith("own "),
+            "is_partnership": ~own_presence(frame["relationship_type"]),
             "reported_by": reported,
             "source_url": first_url(frame["source_url"]),
             "known_since": reported,

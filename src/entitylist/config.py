@@ -215,3 +215,45 @@ class NotFound(BaseModel):
 def not_found(path: Path = NOT_FOUND) -> list[Claim]:
     """The claims never to be printed as fact, validated."""
     return load(path, NotFound).claims
+
+
+INSTITUTIONS = paths.NOTEBOOKS / "institutions.yaml"
+
+
+class Institution(BaseModel):
+    """A university or institution, with every spelling the sources use for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+    name: Annotated[str, Field(min_length=1)]
+    partners: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+class Institutions(BaseModel):
+    """The institutions file: each spelling resolves to one institution, or is unnamed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    institutions: list[Institution]
+    unnamed: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+
+    @field_validator("unnamed")
+    @classmethod
+    def resolved_once(cls, value: list[str], info) -> list[str]:
+        """A spelling names one institution, or none: never two."""
+        seen = [p for i in info.data.get("institutions", []) for p in i.partners] + value
+        twice = sorted({p for p in seen if seen.count(p) > 1})
+        if twice:
+            msg = f"partner {twice[0]!r} is listed more than once"
+            raise ValueError(msg)
+        ids = [i.id for i in info.data.get("institutions", [])]
+        if len(set(ids)) < len(ids):
+            msg = "an institution id is given twice"
+            raise ValueError(msg)
+        return value
+
+
+def institutions(path: Path = INSTITUTIONS) -> Institutions:
+    """The institutions of the desk's university ties, validated."""
+    return load(path, Institutions)

@@ -48,10 +48,14 @@ TRACE = ["raw_file", "raw_row"]
 def tables(
     published: dict[str, pd.DataFrame], output_root: str | None, as_of: str | None = None
 ) -> list[Link]:
-    """Write every processed table as the page's date knows it; return the links."""
+    """Write every processed table that has rows on the page's date; return the links.
+
+    A table with no rows that day is not offered: an empty download says nothing.
+    """
     return [
         write(frame.drop(columns=TRACE, errors="ignore") if as_of else frame, name, output_root)
         for name, frame in corrected(published).items()
+        if len(frame)
     ]
 
 

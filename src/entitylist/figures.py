@@ -158,8 +158,8 @@ def named_entries(
     bureaus = int((entries["kind_detail"] == bureau).sum())
     unnamed = entries["kind_detail"].map(
         {
-            bureau: f"One of the {bureaus} subordinate public security bureaus (named on the "
-            "list the desk holds, of a later date)",
+            bureau: f"One of the {bureaus} subordinate public security bureaus (its name is "
+            "not in the desk's sources of this date)",
         }
     )
     return pd.DataFrame(
@@ -452,6 +452,7 @@ def milestone_dates(rules: pd.DataFrame) -> dict[str, object]:
         "zte_total": int(zte["total_entries"].iloc[0]) if len(zte) else None,
         "zte_removed": zte_removed["date"].min() if len(zte_removed) else None,
         "huawei_added": huawei["date"].min() if len(huawei) else None,
+        "huawei_published": huawei["publication_date"].min() if len(huawei) else None,
     }
 
 
@@ -496,16 +497,32 @@ def latest_figure(figures: pd.DataFrame) -> pd.Series | None:
     return best_first(latest).iloc[0]
 
 
-def short_definition(definition: str) -> str:
-    """'overseas regions (regional split)' -> 'overseas regions', for a key or a label."""
-    inner = (
-        definition[definition.find("(") + 1 : definition.rfind(")")] if "(" in definition else ""
-    )
-    return {
-        "regional split": "overseas regions",
-        "excludes innovative businesses": "overseas main business",
-        "includes Hong Kong": "outside mainland China",
-    }.get(inner, "definition not stated")
+# What each definition code of an overseas share means: a short name for keys and labels, and
+# the full words for tables. Cleaning writes the codes; only these words reach a reader.
+OVERSEAS_DEFINITIONS = {
+    "regional": ("overseas regions", "overseas regions (regional split)"),
+    "main_business": (
+        "overseas main business",
+        "overseas main business (excludes innovative businesses)",
+    ),
+    "outside_mainland": ("outside mainland China", "outside mainland China (includes Hong Kong)"),
+    "not_stated": ("definition not stated", "overseas, definition not stated"),
+}
+REVENUE_BASES = {
+    "as_reported": "total revenue as reported",
+    "hk_prospectus": "total revenue, Hong Kong prospectus basis",
+    "star_prospectus": "total revenue, Shanghai STAR prospectus basis",
+}
+
+
+def short_definition(code: str) -> str:
+    """'regional' -> 'overseas regions', for a key or a label."""
+    return OVERSEAS_DEFINITIONS[code][0]
+
+
+def definition_words(code: str) -> str:
+    """'regional' -> 'overseas regions (regional split)', for a table."""
+    return OVERSEAS_DEFINITIONS[code][1]
 
 
 def overseas_definitions(financials: pd.DataFrame, company: str) -> int:
@@ -513,12 +530,26 @@ def overseas_definitions(financials: pd.DataFrame, company: str) -> int:
     shares = financials[
         (financials["company"] == company) & (financials["metric"] == "overseas_share")
     ]
-    return shares["definition"].map(short_definition).nunique()
+    return shares["definition"].nunique()
+
+
+def superseded(figures: pd.DataFrame) -> pd.Series:
+    """Estimates of a period that a firm figure of the same period replaces.
+
+    A stated value from the annual report beats a wire's "nearly 30%" of it: where a company has
+    a stated or computed figure of a metric for a period, its approximate and inferred figures of
+    that period are not drawn (they stay in the data, marked as they are).
+    """
+    firm = figures["confidence"].isin(FIRM)
+    keys = ["company", "metric", "period"]
+    has_firm = firm.groupby([figures[k] for k in keys]).transform("any")
+    return ~firm & has_firm
 
 
 def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     """Every overseas share, one series per company, definition and kind of period."""
     shares = financials[financials["metric"] == "overseas_share"]
+    shares = shares[~superseded(shares)]
     names = companies.set_index("company")["name"]
     middle = shares["period_start"] + (shares["period_end"] - shares["period_start"]) / 2
     return (
@@ -531,8 +562,12 @@ def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.Dat
                 "period_end": shares["period_end"],
                 "period_middle": middle.dt.normalize(),
                 "share_pct": shares["value"],
-                "definition": shares["definition"],
-                "series": shares["company"].map(names) + ", " + shares["definition"],
+                "qualifier": shares["qualifier"],
+                "definition": shares["definition"].map(definition_words),
+                "definition_code": shares["definition"],
+                "series": shares["company"].map(names)
+                + ", "
+                + shares["definition"].map(definition_words),
                 "confidence": shares["confidence"],
                 "firm": shares["confidence"].isin(FIRM),
                 "source_url": shares["source_url"],
@@ -559,8 +594,9 @@ def snapshot_at(
             {
                 "company": name,
                 "share_pct": best["value"] if known else pd.NA,
+                "qualifier": best["qualifier"] if known else pd.NA,
                 "period": best["period"] if known else pd.NA,
-                "definition": best["definition"] if known else pd.NA,
+                "definition": definition_words(best["definition"]) if known else pd.NA,
                 "confidence": best["confidence"] if known else pd.NA,
                 "source_url": best["source_url"] if known else pd.NA,
             }
@@ -572,8 +608,13 @@ def snapshot_at(
 
 def us_suppliers(suppliers: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     """US suppliers named in the desk's sources per company, and unnamed ones mentioned."""
-    us = suppliers[suppliers["supplier_country"] == "US"]
+    us = suppliers[(suppliers["supplier_country"] == "US") & (suppliers["relation"] == "supplier")]
     named = us[us["named"]].groupby("company")["supplier_key"].agg(lambda s: sorted(set(s)))
+    sources = (
+        us[us["named"]]
+        .groupby("company")["source_url"]
+        .agg(lambda s: "; ".join(sorted(set(s.dropna()))))
+    )
     unnamed = us[~us["named"]].groupby("company").size()
     table = pd.DataFrame({"company": companies["company"], "name": companies["name"]})
     found = table["company"].map(named)
@@ -582,6 +623,7 @@ def us_suppliers(suppliers: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFra
     ).astype("Int64")
     table["suppliers"] = found.map(lambda f: words.and_list(f) if isinstance(f, list) else pd.NA)
     table["unnamed_us_mentioned"] = table["company"].isin(unnamed.index)
+    table["sources"] = table["company"].map(sources)
     return table
 
 
@@ -596,17 +638,35 @@ def domestic_suppliers(suppliers: pd.DataFrame, company: str) -> pd.DataFrame:
 
 
 def ties(partnerships: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
-    """University and institution ties (not the companies' own offices), latest status last."""
+    """University and institution ties (not the companies' own offices), latest status last.
+
+    Ties are ordered by institution, so every spelling of one institution (MIT, MIT CSAIL) sits
+    together; a partner the source leaves unnamed keeps its own row.
+    """
     names = companies.set_index("company")["name"]
     real = partnerships[partnerships["is_partnership"]]
-    ordered = real.sort_values(["company", "partner", "reported_by"], na_position="first")
+    real = real.assign(_with=real["institution"].fillna(real["partner"]))
+    ordered = real.sort_values(["company", "_with", "reported_by"], na_position="first")
+    ordered = ordered.drop(columns="_with")
     return ordered.assign(company_name=ordered["company"].map(names)).reset_index(drop=True)
 
 
 def latest_status(partnerships: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
-    """The latest reported status of each university tie."""
+    """The latest reported status of each tie: one row per company and institution."""
     ordered = ties(partnerships, companies)
-    return ordered.drop_duplicates(["company", "partner"], keep="last").reset_index(drop=True)
+    tie = ordered["institution"].fillna(ordered["partner"])
+    return ordered[~pd.DataFrame({"c": ordered["company"], "t": tie}).duplicated(keep="last")]
+
+
+def institutions(ties_frame: pd.DataFrame) -> list[str]:
+    """The institutions a set of ties is with, each once however the sources spell it."""
+    named = ties_frame.dropna(subset=["institution"]).drop_duplicates("institution")
+    return list(named["institution_name"])
+
+
+def unnamed_ties(ties_frame: pd.DataFrame) -> pd.DataFrame:
+    """Ties whose partner the source does not name: shown, never counted as institutions."""
+    return ties_frame[ties_frame["institution"].isna()]
 
 
 def exposure_comparison(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -628,6 +688,7 @@ def exposure_comparison(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "name": company.name,
                 "name_zh": company.name_zh,
                 "share_pct": None if share is None else share["value"],
+                "share_qualifier": None if share is None else share["qualifier"],
                 "share_period": None if share is None else share["period"],
                 "share_definition": None if share is None else share["definition"],
                 "share_confidence": None if share is None else share["confidence"],
@@ -635,8 +696,9 @@ def exposure_comparison(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "revenue": None if revenue is None else revenue["value"],
                 "revenue_period": None if revenue is None else revenue["period"],
                 "us_suppliers": suppliers.at[company.company, "suppliers"],
-                "ties": len(mine),
+                "institutions": institutions(mine),
                 "ties_ended": int((mine["outcome"] == "ended").sum()),
+                "unnamed_ties": len(unnamed_ties(mine)),
             }
         )
     return pd.DataFrame(rows)
@@ -655,7 +717,8 @@ def revenue_series(financials: pd.DataFrame, company: str) -> pd.DataFrame:
             {
                 "year": own["year"].astype("int64"),
                 "revenue_cny_m": own["value"].astype("float64"),
-                "basis": own["definition"],
+                "basis": own["definition"].map(REVENUE_BASES),
+                "qualifier": own["qualifier"],
                 "confidence": own["confidence"],
                 "source_url": own["source_url"],
             }
@@ -688,21 +751,95 @@ def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:
         else None,
         "entry_no": int(row["entry_no"]),
         "listed_on": listing_day,
+        "list_day": tables["entity_list"]["known_since"].max()
+        if len(tables["entity_list"])
+        else None,
         "suppliers": tables["suppliers"][tables["suppliers"]["company"] == company],
         "ties": ties(tables["partnerships"], tables["companies"]).query("company == @company"),
         "comparison": exposure_comparison(tables).query("company == @company"),
     }
 
 
+# How long after publication the story gathers reactions: the companies' own statements came
+# over the following week (Megvii's chief executive wrote to staff five days later).
+REACTION_DAYS = 7
+REACTION_CATEGORIES = ["us_reaction", "china_response", "company", "academia", "trade_talks"]
+
+
 def week_of_listing(events: pd.DataFrame, announced: object, published: object) -> pd.DataFrame:
-    """Reactions from the announcement to two days after publication: China, firms, academia,
-    trade talks (the US actions themselves are in the lede)."""
-    last = pd.Timestamp(published) + pd.Timedelta(days=2)
-    return between(
-        events,
-        announced,
-        last,
-        categories=["china_response", "company", "academia", "trade_talks"],
+    """Reactions from the announcement to a week after publication: the US outside government,
+    China, the firms, academia, trade talks (the US actions themselves are in the lede)."""
+    last = pd.Timestamp(published) + pd.Timedelta(days=REACTION_DAYS)
+    return between(events, announced, last, categories=REACTION_CATEGORIES)
+
+
+def actor_names(events: pd.DataFrame) -> list[str]:
+    """Who acted, once each, as a reader names them: 'Freedom House', not its spokesperson;
+    co-signers of one statement ('Rep. James McGovern; Sen. Marco Rubio') each by name."""
+    bare = events["actor"].str.replace(r"\s*\(.*\)$", "", regex=True)
+    return list(dict.fromkeys(name for joined in bare for name in joined.split("; ")))
+
+
+def reactions(week: pd.DataFrame, companies: pd.DataFrame) -> dict[str, object]:
+    """Who answered the listing, by side: US groups and lawmakers, Beijing, the companies."""
+    spoke = week.loc[week["category"] == "company", "companies"].dropna()
+    slugs = {slug for joined in spoke for slug in joined.split(";")}
+    names = companies.set_index("company")["name"]
+    return {
+        "us": actor_names(week[week["category"] == "us_reaction"]),
+        "china": actor_names(week[week["category"] == "china_response"]),
+        "not_tied": week[week["category"] == "trade_talks"],
+        "companies_spoke": [names[s] for s in companies["company"] if s in slugs],
+        "companies_silent": [names[s] for s in companies["company"] if s not in slugs],
+    }
+
+
+def us_market(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each US-market share the sources give, with the share of revenue it implies.
+
+    A share of overseas revenue times the firmest overseas share of the same period is a share
+    of total revenue, computed from two figures and labelled so; missing when no overseas share
+    of that period is known.
+    """
+    us, financials = tables["us_share"], tables["financials"]
+    names = tables["companies"].set_index("company")["name"]
+    shares = financials[financials["metric"] == "overseas_share"]
+    rows = []
+    for row in us.itertuples():
+        base = latest_figure(
+            shares[(shares["company"] == row.company) & (shares["period"] == row.period)]
+        )
+        of_overseas = row.share_of == "overseas revenue" and base is not None
+        rows.append(
+            {
+                "company": row.company,
+                "name": names.get(row.company),
+                "period": row.period,
+                "year": row.year,
+                "market": row.market,
+                "share_pct": row.share_pct,
+                "share_of": row.share_of,
+                "overseas_pct": base["value"] if of_overseas else pd.NA,
+                "overseas_source": base["source_url"] if of_overseas else pd.NA,
+                "of_revenue_pct": row.share_pct * base["value"] / 100 if of_overseas else pd.NA,
+                "source_url": row.source_url,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "company",
+            "name",
+            "period",
+            "year",
+            "market",
+            "share_pct",
+            "share_of",
+            "overseas_pct",
+            "overseas_source",
+            "of_revenue_pct",
+            "source_url",
+        ],
     )
 
 
@@ -724,22 +861,30 @@ def story_facts(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
         else None
     )
     domestic = domestic_suppliers(tables["suppliers"], "hikvision")
+    unnamed_us = tables["suppliers"][
+        (tables["suppliers"]["supplier_country"] == "US") & ~tables["suppliers"]["named"]
+    ].assign(name=lambda d: d["company"].map(names))
     return {
         **rule_summary(entries),
         **rule,
         "company_names": sorted(companies["name"], key=str.lower),
         "requirement": entries["license_requirement"].mode().iloc[0] if len(entries) else None,
         "week": week,
-        "reactions": week[week["category"] != "trade_talks"],
+        "reacted": reactions(week, companies),
         "talks_start": talks["date"].min() if len(talks) else None,
         "known_shares": snapshot[snapshot["share_pct"].notna()],
         "later_shares": sorted(
             set(tables["financials"].query("metric == 'overseas_share'")["company"].map(names))
             - set(snapshot.loc[snapshot["share_pct"].notna(), "company"])
         ),
+        "us_market": us_market(tables),
         "suppliers": suppliers[suppliers["named_us_suppliers"].notna()],
+        "unnamed_us": unnamed_us,
         "hikvision_domestic": domestic,
         "ties": status,
+        "institutions": institutions(status),
+        "unnamed_ties": unnamed_ties(status),
+        "tie_companies": list(dict.fromkeys(status["company_name"])),
         "ties_ended": status[status["outcome"] == "ended"],
         "timeline": timeline_summary(tables["rules"]),
         "milestones": milestone_dates(tables["rules"]),

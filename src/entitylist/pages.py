@@ -370,6 +370,61 @@ def page_problem(tree: object) -> str | None:
     return None
 
 
+def empty_section(tree: object) -> str | None:
+    """The heading of the first section with nothing under it, else None."""
+    for section in tree.iter("section"):
+        headings = [h for h in section if h.tag in {"h2", "h3"}]
+        shown = section.text_content()
+        for heading in headings:
+            shown = shown.replace(heading.text_content(), "", 1)
+        drawn = section.xpath(".//figure|.//table|.//svg|.//img|.//li")
+        if headings and not shown.strip() and not drawn:
+            return headings[0].text_content().strip()
+    return None
+
+
+def missing_links(site: Path) -> list[str]:
+    """Links between a site's files that point at a file the site lacks: 'story.html ->
+    entities.html'. External and in-page links are not the site's to check."""
+    import lxml.html
+
+    found = []
+    for page in sorted(site.glob("*.html")):
+        tree = lxml.html.document_fromstring(page.read_text(encoding="utf-8"))
+        for _, attribute, link, _ in tree.iterlinks():
+            target = link.split("#", 1)[0].split("?", 1)[0]
+            if attribute not in {"href", "src"} or not target or URL.match(link):
+                continue
+            if REMOTE.search(link) or ":" in target.split("/", 1)[0]:
+                continue
+            if not (page.parent / target).exists():
+                found.append(f"{page.name} -> {target}")
+    return found
+
+
+def empty_downloads(site: Path) -> list[str]:
+    """Downloads with a header and no rows: an empty download says nothing to a reader."""
+    data = site / "data"
+    return [
+        f"data/{f.name}"
+        for f in sorted(data.glob("*.csv"))
+        if len(f.read_text(encoding="utf-8").strip().splitlines()) < 2
+    ]
+
+
+def check_site_files(site: Path) -> None:
+    """Refuse a site with a link to a file it lacks, or a download with no rows."""
+    for problem, found in (
+        ("links to a file the site lacks", missing_links(site)),
+        ("offers a download with no rows", empty_downloads(site)),
+    ):
+        if found:
+            msg = f"the site {problem}: {found[0]}" + (
+                f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            )
+            raise RenderError(msg)
+
+
 def check(name: str, text: str) -> None:
     """Refuse a page that fetches from another host, or shows code, tracebacks or paths."""
     import lxml.html
@@ -381,6 +436,10 @@ def check(name: str, text: str) -> None:
     problem = page_problem(tree)
     if problem:
         msg = f"{name}: {problem}"
+        raise RenderError(msg)
+    heading = empty_section(tree)
+    if heading is not None:
+        msg = f"{name}: the section {heading!r} has nothing under its heading; leave it out"
         raise RenderError(msg)
     for bad in tree.xpath("//style"):
         bad.drop_tree()

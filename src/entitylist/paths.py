@@ -1,5 +1,6 @@
 """Where things live, anchored to the repository rather than the working directory."""
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -37,24 +38,51 @@ def output_root(override: str | os.PathLike | None = None) -> Path:
     return Path(chosen).resolve() if chosen else scratch_root()
 
 
-def scratch_root() -> Path:
-    """Return build/scratch, seeded once from the published data/processed and charts.
+# In the scratch root: the fingerprint of the published outputs it was copied from.
+SEEDED_FROM = ".seeded-from"
 
-    The seed is a real copy (a few MB), not hard links: a reporter's cell may write a file
-    in place (pandas to_csv), which through a hard link would change the published file.
+
+def published_fingerprint() -> str:
+    """A hash of the published data/processed and charts: names and bytes (a few MB)."""
+    digest = hashlib.sha256()
+    for name in (PROCESSED_NAME, Path(CHARTS_NAME)):
+        for file in sorted((ROOT / name).rglob("*")) if (ROOT / name).is_dir() else []:
+            if file.is_file():
+                digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0")
+                digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def scratch_root() -> Path:
+    """Return build/scratch: a copy of the published data/processed and charts, made again
+    whenever a render has published new ones, so JupyterLab reads what the site shows.
+
+    The copy is real (a few MB), not hard links: a reporter's cell may write a file in place
+    (pandas to_csv), which through a hard link would change the published file. While the
+    published outputs stay as they are, what lab runs wrote to the copy is kept.
     """
     scratch = BUILD / SCRATCH_NAME
-    if not scratch.exists():
-        BUILD.mkdir(parents=True, exist_ok=True)
-        seed = Path(tempfile.mkdtemp(dir=BUILD, prefix=".scratch-"))
-        for name in (PROCESSED_NAME, Path(CHARTS_NAME)):
-            if (ROOT / name).is_dir():
-                shutil.copytree(ROOT / name, seed / name)
-        try:
-            seed.rename(scratch)
-        except OSError:
-            # Another kernel seeded it first; keep theirs.
-            shutil.rmtree(seed)
+    wanted = published_fingerprint()
+    stamp = scratch / SEEDED_FROM
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == wanted:
+        return scratch
+    BUILD.mkdir(parents=True, exist_ok=True)
+    seed = Path(tempfile.mkdtemp(dir=BUILD, prefix=".scratch-"))
+    for name in (PROCESSED_NAME, Path(CHARTS_NAME)):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, seed / name)
+    (seed / SEEDED_FROM).write_text(wanted, encoding="utf-8")
+    # The new copy takes the old one's place in two renames: a kernel reading it sees the
+    # old copy or the new one, never a half-made folder.
+    old = BUILD / f".scratch-old-{os.getpid()}"
+    try:
+        if scratch.exists():
+            scratch.rename(old)
+        seed.rename(scratch)
+    except OSError:
+        # Another kernel refreshed it first; keep theirs.
+        shutil.rmtree(seed, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
     return scratch
 
 

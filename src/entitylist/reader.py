@@ -8,7 +8,12 @@ with them, and sources as links that name their publisher (a copy labelled as a 
 import pandas as pd
 
 from entitylist import words
-from entitylist.figures import FIRM, display_name, profile_page, short_definition
+from entitylist.figures import (
+    FIRM,
+    display_name,
+    profile_page,
+    short_definition,
+)
 from entitylist.story import Link, source_link
 
 NOT_FOUND = "not in the desk's sources"
@@ -26,7 +31,8 @@ def share_text(row: pd.Series) -> str:
     firm = row["share_confidence"] in FIRM
     flag = "" if firm else f"; {row['share_confidence']}"
     definition = short_definition(row["share_definition"])
-    return f"{words.share(row['share_pct'])} ({row['share_period']}; {definition}{flag})"
+    value = words.approximately(words.share(row["share_pct"]), row["share_qualifier"])
+    return f"{value} ({row['share_period']}; {definition}{flag})"
 
 
 def revenue_text(row: pd.Series) -> str:
@@ -48,12 +54,27 @@ def comparison(frame: pd.DataFrame) -> pd.DataFrame:
             "Revenue": frame.apply(revenue_text, axis=1),
             "US suppliers named": frame["us_suppliers"].fillna("none named"),
             "University ties": [
-                f"{n}, {e} ended" if n else "none in the desk's sources"
-                for n, e in zip(frame["ties"], frame["ties_ended"], strict=True)
+                ties_text(named, ended, unnamed)
+                for named, ended, unnamed in zip(
+                    frame["institutions"], frame["ties_ended"], frame["unnamed_ties"], strict=True
+                )
             ],
             "Share source": frame["share_source"].map(source_link),
         }
     )
+
+
+def ties_text(named: list[str], ended: int, unnamed: int) -> str:
+    """'MIT and York University (one ended); also universities the source does not name'."""
+    if not named and not unnamed:
+        return "none in the desk's sources"
+    text = words.and_list(named) if named else ""
+    if named and ended:
+        text += f" ({words.number(ended)} ended)"
+    if unnamed:
+        other = "universities a source does not name"
+        text = f"{text}; also {other}" if text else other.capitalize()
+    return text
 
 
 def ties(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +82,8 @@ def ties(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Company": frame["company_name"],
-            "Partner": frame["partner"],
+            "Institution": frame["institution_name"].fillna("not named by the source"),
+            "Partner, as the source names it": frame["partner"],
             "Country": frame["partner_country"],
             "Began": frame["started"].fillna("not stated"),
             "Status reported": frame["status_change"],

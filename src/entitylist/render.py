@@ -72,6 +72,7 @@ def check_pages(site: Path) -> None:
 
     for file in sorted(site.glob("*.html")):
         pages.check(file.name, file.read_text(encoding="utf-8"))
+    pages.check_site_files(site)
 
 
 def check_guard(site: Path, as_of: str | None) -> None:

@@ -98,10 +98,14 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "rule_id": text("Document number, else the citation, else 'dated' + date"),
             "document_number": text("Federal Register document number", nullable=True),
             "citation": text("Federal Register citation, e.g. 84 FR 54002", nullable=True),
-            "date": date("Publication date, or effective date where none stated", nullable=True),
+            "date": date(
+                "The day the rule took effect, or its publication date where no effective date "
+                "is stated",
+                nullable=True,
+            ),
             "date_basis": category(
                 "Which date 'date' is",
-                ["publication", "effective (publication not stated)"],
+                ["effective", "publication (effective date not stated)"],
                 nullable=True,
             ),
             "publication_date": date("Federal Register publication date", nullable=True),
@@ -238,7 +242,24 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 description="The stated (or computed) figure",
             ),
             "unit": category("Unit of value", ["CNY million", "percent"]),
-            "definition": text("What the figure measures; 'overseas' has several definitions"),
+            "definition": category(
+                "What the figure measures, as a code (figures.OVERSEAS_DEFINITIONS and "
+                "REVENUE_BASES give the words); 'overseas' has several definitions",
+                [
+                    "regional",
+                    "main_business",
+                    "outside_mainland",
+                    "not_stated",
+                    "as_reported",
+                    "hk_prospectus",
+                    "star_prospectus",
+                ],
+            ),
+            "qualifier": category(
+                "The source's own word for an approximate figure ('nearly 30%'); blank when exact",
+                ["nearly", "almost", "about", "around"],
+                nullable=True,
+            ),
             "confidence": category(
                 "How firm the figure is (unverified figures are never kept)",
                 ["stated", "computed", "approximate", "inferred"],
@@ -309,6 +330,11 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 ],
             ),
             "component": text("What it supplies, as the source says", nullable=True),
+            "relation": category(
+                "What the source says of the company and the supplier: 'supplier' (it supplies "
+                "the company), 'benchmark' (its product is named only as a yardstick)",
+                ["supplier", "benchmark"],
+            ),
             "reported_by": date(
                 "Latest date the report can be from, read from the pack's notes "
                 "('Oct 2019' -> 2019-10-31); blank when the notes give none",
@@ -326,7 +352,13 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "partnerships": pa.DataFrameSchema(
         {
             "company": category("Company slug", COMPANY_SLUGS),
-            "partner": text("University or institution"),
+            "partner": text("University or institution, as the source writes it"),
+            "institution": text(
+                "The institution the partner is (notebooks/institutions.yaml); blank when the "
+                "source does not name it, and for the company's own offices",
+                nullable=True,
+            ),
+            "institution_name": text("The institution as pages name it", nullable=True),
             "partner_country": text("Partner's country or countries"),
             "started": text("When the tie began, as the source says", nullable=True),
             "status_change": text("Status reported by this source"),

@@ -114,6 +114,11 @@ def share(value: float) -> str:
     return percent(value, 1 if value < 10 and not float(value).is_integer() else 0)
 
 
+def approximately(value: str, word: object = None) -> str:
+    """A figure as firm as its source: '30%' stays '30%'; with 'nearly' it reads 'nearly 30%'."""
+    return f"{word} {value}" if isinstance(word, str) and word else value
+
+
 def lower_first(value: str) -> str:
     """Lower-case the first letter only ('For all items subject to the EAR' -> 'for all …')."""
     return value[:1].lower() + value[1:]
@@ -173,6 +178,7 @@ FILTERS = {
     "digits": digits,
     "percent": percent,
     "share": share,
+    "approximately": approximately,
     "lower_first": lower_first,
     "money": money,
     "and_list": and_list,
