@@ -2,6 +2,7 @@
 (issue 9) checked on the rendered pages themselves. `make test` renders site/ first."""
 
 import csv
+import html
 import re
 
 import pytest
@@ -76,10 +77,19 @@ def test_claims_are_no_stronger_than_the_sources(story):
 
 
 def test_a_copy_is_credited_to_its_original_publisher():
-    page = text("exposure.html")
-    assert "Reuters, via NDTV Profit" in page
-    assert "Associated Press, via Design Development Today" in page
-    assert "copy of a" not in page
+    from entitylist import publishers
+
+    credited = set()
+    for page in sorted(SITE.glob("*.html")):
+        markup = page.read_text(encoding="utf-8")
+        for href, shown in re.findall(r'<a href="(https?://[^"]+)"[^>]*>([^<]*)</a>', markup):
+            found = publishers.publisher(html.unescape(href))
+            if found.kind in publishers.COPIES:
+                # The original first, then the copy's host: "Reuters, via Business Fast".
+                assert html.unescape(shown).startswith(f"{found.original}, via "), (page, shown)
+                credited.add(found.original)
+        assert "(copy of a" not in visible_text(page), page.name
+    assert {"Reuters", "Associated Press", "Federal Register"} <= credited
     # State media keep their label where they speak for themselves or their state.
     assert "Global Times (state media)" in text("timeline.html")
 
