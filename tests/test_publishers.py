@@ -148,3 +148,15 @@ def test_a_host_graded_twice_is_refused(tmp_path: Path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="theepochtimes.com is listed twice"):
         config.publishers(path)
+
+
+def test_a_withheld_row_is_listed_only_from_its_own_day(tables):
+    from entitylist import tables as loaded
+
+    def listed(day: str) -> set[int]:
+        held = loaded.as_of_filter(tables, day)["withheld"]
+        return set(held.loc[held["table"] == "events", "raw_row"])
+
+    # The Global Times row is of Oct. 8, 2019: an as-of view of the day before is silent.
+    assert listed("2019-10-07") == set()
+    assert listed("2019-10-09") == {21}

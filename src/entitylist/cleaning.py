@@ -732,6 +732,7 @@ def clean_withheld(snapshot: Snapshot) -> pd.DataFrame:
             + " "
             + held["metric"].str.replace("_", " "),
             "reason": "marked unverified in the source pack (source: " + held["source"] + ")",
+            "known_since": held["known_since"],
             "raw_file": held["raw_file"],
             "raw_row": held["raw_row"],
         }
@@ -762,12 +763,14 @@ def uncited(snapshot: Snapshot) -> pd.DataFrame:
                     "table": table,
                     "what": f"a row of {raw} (" + about.agg(", ".join, axis=1) + ")",
                     "reason": "no source it cites may carry it (" + held["reason"] + ")",
+                    # An event is known from its day; other rows' dates need their cleaner.
+                    "known_since": pd.to_datetime(held.get("date"), errors="coerce"),
                     "raw_file": held["raw_file"],
                     "raw_row": held["raw_row"],
                 }
             )
         )
-    columns = ["table", "what", "reason", "raw_file", "raw_row"]
+    columns = ["table", "what", "reason", "known_since", "raw_file", "raw_row"]
     return pd.concat([pd.DataFrame(columns=columns), *found], ignore_index=True)
 
 
