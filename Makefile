@@ -88,8 +88,8 @@ lock: $(STAMP) ## re-pin requirements.txt and requirements-lab.txt (with hashes)
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
 		--output-file requirements-lab.txt requirements-lab.in
 
-bench: $(STAMP) ## run the benchmark on a scratch copy (bench/), write bench/results.{json,md}
-	$(BIN)/python -m bench
+bench: $(STAMP) ## run the benchmark on a scratch copy; results in build/bench (ARGS=--record: bench/)
+	$(BIN)/python -m bench $(ARGS)
 
 update: $(STAMP) ## take in a changed source pack: make update PACK=../shared/data [ARGS=--allow-removals]
 	@test -n "$(PACK)" || { echo "usage: make update PACK=<folder of the source pack>"; exit 2; }

@@ -1,4 +1,4 @@
-"""Run the benchmark and write bench/results.json and bench/results.md.
+"""Run the benchmark and write build/bench/results.{json,md} (bench/ with --record).
 
 Everything is measured side by side in one run. Renders and edits happen in a scratch copy
 of the repository (its package, notebooks and raw data, imported through PYTHONPATH), so
@@ -15,6 +15,7 @@ Wall time is what the targets mean. The machine may be shared, so CPU time (user
 of the measured process and everything it waited for) and the load average are kept too.
 """
 
+import argparse
 import contextlib
 import json
 import os
@@ -418,8 +419,20 @@ def table(results: dict) -> str:
     return head + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(results)) + "\n"
 
 
-def main() -> None:
-    """Run every measurement and write the results."""
+def out_dir(record: bool) -> Path:
+    """Where results go: build/bench, or bench/ (tracked, for the README) when recording."""
+    return HERE if record else paths.BUILD / "bench"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run every measurement and write the results (to the tracked files only with --record)."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write bench/results.{json,md}, the tracked results the README quotes",
+    )
+    record = parser.parse_args(argv).record
     results = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="entitylist-bench-") as scratch:
         repo = Repo(Path(scratch) / "repo")
@@ -430,9 +443,11 @@ def main() -> None:
         results |= prose_preview(repo)
         results |= chart_word_edit(repo)
     results |= cleaning_scale()
-    (HERE / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    (HERE / "results.md").write_text(table(results))
-    sys.stdout.write(table(results))
+    target = out_dir(record)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    (target / "results.md").write_text(table(results))
+    sys.stdout.write(table(results) + f"\nwrote {paths.shown(target)}/results.json and .md\n")
 
 
 if __name__ == "__main__":

@@ -99,3 +99,37 @@ def test_report_is_written_as_json_and_text(tmp_path: Path):
     as_json, as_text = changes.write(report, tmp_path)
     assert json.loads(as_json.read_text()) == report
     assert as_text.read_text() == "no change in the published data, charts or pages\n"
+
+
+def test_no_table_is_keyed_by_where_the_desk_keeps_a_row():
+    from entitylist.schemas import SCHEMAS
+
+    for name, schema in SCHEMAS.items():
+        assert not {"raw_file", "raw_row"} & set(schema.unique or []), name
+
+
+def test_a_withheld_row_moved_to_a_new_snapshot_folder_is_not_a_loss(tables):
+    old = tables["withheld"]
+    assert len(old)
+    moved = old.assign(raw_file=old["raw_file"].str.replace("pack/", "pack/2099-01-01/"))
+    change = changes.compare_table("withheld", old.astype(str), moved.astype(str))
+    assert change["removed"] == []
+    assert change["added"] == []
+
+
+def test_the_summary_shows_a_changed_value_not_where_rows_moved(tables, tmp_path: Path):
+    tables["financials"].to_csv(tmp_path / "old.csv", index=False)
+    old = changes.read_table(tmp_path / "old.csv")
+    new = old.assign(raw_file="pack/2099-01-01/revenue_by_region.csv")
+    row = new.index[(new["company"] == "megvii") & (new["metric"] == "total_revenue")][-1]
+    was = new.at[row, "value"]
+    new.loc[row, "value"] = "1445.0"
+    report = {
+        "tables": {"financials": changes.compare_table("financials", old, new)},
+        "charts": {},
+        "pages": {},
+    }
+    text = changes.summary(report)
+    assert text.splitlines()[0] == "financials: 1 changed"
+    assert f"value {was} -> 1445.0" in text
+    assert "raw_file" not in text

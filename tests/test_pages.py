@@ -434,3 +434,13 @@ def test_a_download_with_no_rows_is_refused(tmp_path):
     (tmp_path / "data" / "entity_list.csv").write_text("name,first_year\n")
     with pytest.raises(RenderError, match=r"no rows: data/entity_list\.csv"):
         pages.check_site_files(tmp_path)
+
+
+def test_make_font_without_the_source_fonts_says_what_to_install(tmp_path, monkeypatch):
+    from entitylist.errors import ConfigError
+
+    monkeypatch.setattr(fonts, "NOTO", tmp_path)
+    monkeypatch.setattr(fonts, "FONT_DIR", tmp_path / "out")
+    with pytest.raises(ConfigError, match=r"NotoSansCJK-Regular\.ttc is missing.*fonts-noto-cjk"):
+        fonts.build({"海"})
+    assert not (tmp_path / "out").exists()

@@ -66,11 +66,41 @@ def test_a_changed_cell_is_reported_by_key_and_column(raw_copy: Path, pack_copy:
     edit_cell(pack_copy / "us_suppliers.csv", 3, "component", "image processing chips")
     report = sources.update(pack_copy, raw_dir=raw_copy, dry_run=True)
     (change,) = report.changes
-    assert change.changed == {
+    key = (
         "Hikvision | Ambarella | https://ndtvprofit.com/business/us-adds-eight-chinese-firms-"
-        "to-trade-blacklist-2113636": ["component"]
+        "to-trade-blacklist-2113636"
+    )
+    assert change.changed == {
+        key: {"component": ("not specified in source", "image processing chips")}
     }
+    # The terminal shows the value's move, not only the column's name.
+    assert f"  ~ {key}: component not specified in source -> image processing chips" in (
+        report.text().splitlines()
+    )
     assert report.written == []
+
+
+def test_a_pack_of_only_the_changed_tables_carries_the_others_over(
+    raw_copy: Path, pack_copy: Path
+):
+    edit_cell(pack_copy / "us_suppliers.csv", 3, "component", "image processing chips")
+    for table in sources.RAW_TABLES.values():
+        if table.name != sources.SUPPLIERS:
+            (pack_copy / table.in_pack).unlink()
+    report = sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-04")
+    assert [c.table for c in report.changes] == [sources.SUPPLIERS]
+    assert set(report.carried) == set(manifest.current_files(raw_copy)) - {sources.SUPPLIERS}
+    assert [p.name for p in report.written] == [sources.SUPPLIERS]
+    # The carried tables' current files are the ones they were.
+    current = manifest.current_files(raw_copy)
+    assert current[sources.EVENTS].startswith("pack/2026-12-03/")
+
+
+def test_a_pack_with_no_known_table_is_refused(raw_copy: Path, tmp_path: Path):
+    empty = tmp_path / "empty-pack"
+    empty.mkdir()
+    with pytest.raises(RawDataError, match=r"empty-pack: no table of the source pack is there"):
+        sources.update(empty, raw_dir=raw_copy)
 
 
 def test_a_table_cut_to_half_its_rows_is_refused_without_the_flag(raw_copy: Path, pack_copy: Path):

@@ -15,9 +15,10 @@ from entitylist import atomic, paths
 from entitylist.manifest import sha256
 
 SHOWN = 5  # rows listed per table and kind in the text summary
-# A row's line number in its raw file moves whenever a row above it is added or removed:
-# that is not a change of the row.
-UNCOMPARED = {"raw_row"}
+# A row's line number in its raw file moves whenever a row above it is added or removed, and
+# its file whenever an update brings a new snapshot folder: neither is a change of the row,
+# and listing them would bury the values that did change.
+UNCOMPARED = {"raw_row", "raw_file"}
 
 
 def read_table(path: Path) -> pd.DataFrame:

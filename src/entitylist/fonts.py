@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from entitylist import paths
+from entitylist.errors import ConfigError
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FAMILY = "Noto Sans CJK SC"
@@ -65,6 +66,13 @@ def build(characters: set[str]) -> list[Path]:
     """Subset Noto Sans CJK SC to Latin plus the characters, as OpenType and WOFF2."""
     from fontTools import subset
 
+    missing = [name for name in WEIGHTS.values() if not (NOTO / name).is_file()]
+    if missing:
+        msg = (
+            f"{NOTO / missing[0]} is missing: make font builds the subsets from Debian's "
+            "fonts-noto-cjk (apt-get install fonts-noto-cjk)"
+        )
+        raise ConfigError(msg)
     written = []
     text = "".join(sorted(characters | latin_characters()))
     for weight, collection in WEIGHTS.items():
@@ -95,5 +103,9 @@ def register() -> None:
 
 
 if __name__ == "__main__":
-    for path in build(data_characters()):
-        print(f"wrote {path.relative_to(paths.ROOT)}")
+    try:
+        for path in build(data_characters()):
+            print(f"wrote {path.relative_to(paths.ROOT)}")
+    except ConfigError as exc:
+        msg = f"error: {exc}"
+        raise SystemExit(msg) from None

@@ -309,7 +309,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
-        unique=["raw_file", "raw_row", "what"],
+        # Keyed by what is withheld, never by where the desk keeps it: a row that moves to a
+        # new snapshot folder is the same row, not a loss.
+        unique=["table", "what", "reason"],
         strict=True,
         name="withheld",
     ),

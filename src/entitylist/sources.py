@@ -367,18 +367,31 @@ class TableChange:
     after: int
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    changed: dict[str, list[str]] = field(default_factory=dict)
+    # For each changed row: each changed column, from its old value to its new one.
+    changed: dict[str, dict[str, tuple[object, object]]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        """The change as a reporter reads it."""
+        """The change as a reporter reads it: a changed value as old -> new."""
         head = f"{self.table}: {self.before} -> {self.after} rows"
         if self.removed:
             head += f"; {len(self.removed)} of {self.before} rows REMOVED"
         out = [head]
         out += [f"  + {key}" for key in self.added]
         out += [f"  - {key}" for key in self.removed]
-        out += [f"  ~ {key}: {', '.join(cols)}" for key, cols in self.changed.items()]
+        out += [
+            f"  ~ {key}: {column} {shown(old)} -> {shown(new)}"
+            for key, columns in self.changed.items()
+            for column, (old, new) in columns.items()
+        ]
         return out
+
+
+def shown(value: object) -> str:
+    """A cell's value as a change report prints it: blanks as '(blank)', long text cut."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return "(blank)"
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def compare_rows(table: RawTable, old: bytes | None, new: bytes) -> TableChange:
@@ -392,11 +405,17 @@ def compare_rows(table: RawTable, old: bytes | None, new: bytes) -> TableChange:
     shared = [k for k in after.index if k in before.index]
     common = [c for c in after.columns if c in before.columns]
     changed = {}
+    added_columns = [c for c in after.columns if c not in before.columns]
     for key in shared:
         a, b = before.loc[key, common], after.loc[key, common]
-        differs = [c for c in common if not (pd.isna(a[c]) and pd.isna(b[c])) and a[c] != b[c]]
-        added_columns = [c for c in after.columns if c not in before.columns]
-        differs += [c for c in added_columns if pd.notna(after.loc[key, c])]
+        differs = {
+            c: (a[c], b[c])
+            for c in common
+            if not (pd.isna(a[c]) and pd.isna(b[c])) and a[c] != b[c]
+        }
+        differs |= {
+            c: (None, after.loc[key, c]) for c in added_columns if pd.notna(after.loc[key, c])
+        }
         if differs:
             changed[key] = differs
     return TableChange(
@@ -444,13 +463,16 @@ class UpdateReport:
 
     changes: list[TableChange] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    carried: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
 
     def text(self) -> str:
-        """Several lines: one block per changed table, then the unchanged ones."""
+        """Several lines: one block per changed table, then the unchanged and carried ones."""
         lines = [line for change in self.changes for line in change.lines()]
         if self.unchanged:
             lines.append(f"unchanged: {', '.join(self.unchanged)}")
+        if self.carried:
+            lines.append(f"not in the pack, kept as they are: {', '.join(self.carried)}")
         return "\n".join(lines) or "nothing to update"
 
 
@@ -473,9 +495,18 @@ def update(
     verify_manifest(raw_dir)
     snapshot = Snapshot(raw_dir)
     report, candidates = UpdateReport(), {}
-    for table in RAW_TABLES.values():
+    current = manifest.current_files(raw_dir)
+    # A pack may hold only the tables that changed: the others are carried over as they are.
+    present = [t for t in RAW_TABLES.values() if (Path(pack_dir) / t.in_pack).exists()]
+    if not present:
+        msg = f"{pack_dir}: no table of the source pack is there (expected e.g. {EVENTS})"
+        raise RawDataError(msg)
+    report.carried = [
+        t.name for t in RAW_TABLES.values() if t not in present and t.name in current
+    ]
+    for table in present:
         data = received(table, pack_dir)
-        old = snapshot.data(table.name) if table.name in manifest.current_files(raw_dir) else None
+        old = snapshot.data(table.name) if table.name in current else None
         if data == old:
             report.unchanged.append(table.name)
             continue
