@@ -71,36 +71,41 @@ def cited(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     or state media cited for someone else's words, is dropped from the row, and a row with no
     source left is withheld (returned apart, with the reason), never published on its word.
     """
-    from entitylist import publishers
-
-    kept, withheld = frame.copy(), []
+    kept, withheld = frame.copy(), {}
     actors = frame["actor"] if "actor" in frame else pd.Series(None, index=frame.index)
     for index, row in frame.iterrows():
         cells = {c: split_urls(v) for c, v in row.items() if c != "raw_file" and split_urls(v)}
         reasons = []
         for column, urls in cells.items():
-            usable = []
-            for url in urls:
-                found = publishers.publisher(url)
-                if found.kind == "ungraded":
-                    msg = (
-                        f"data/raw/{row['raw_file']}: row {row['raw_row']}, column {column!r}: "
-                        f"host {publishers.host(url)!r} is not graded; add it to "
-                        f"{publishers.WHERE}"
-                    )
-                    raise RawDataError(msg)
-                reason = found.may_carry(actors[index])
-                if reason:
-                    reasons.append(reason)
-                else:
-                    usable.append(url)
-            if len(usable) < len(urls):
+            where = f"data/raw/{row['raw_file']}: row {row['raw_row']}, column {column!r}"
+            usable, why = usable_sources(urls, actors[index], where)
+            reasons += why
+            if why:
                 kept.at[index, column] = "; ".join(usable) if usable else pd.NA
         if cells and all(pd.isna(kept.at[index, c]) for c in cells):
-            withheld.append({"index": index, "reason": "; ".join(reasons)})
-    dropped = pd.DataFrame(withheld, columns=["index", "reason"]).set_index("index")
-    held = frame.loc[dropped.index].assign(reason=dropped["reason"])
-    return kept.drop(index=dropped.index).reset_index(drop=True), held
+            withheld[index] = "; ".join(reasons)
+    held = frame.loc[list(withheld)].assign(reason=pd.Series(withheld, dtype="object"))
+    return kept.drop(index=list(withheld)).reset_index(drop=True), held
+
+
+def usable_sources(urls: list[str], actor: object, where: str) -> tuple[list[str], list[str]]:
+    """The URLs that may carry a row whose actor is `actor`, and why the others may not; a
+    host the registry does not grade stops the cleaning, naming where it is cited."""
+    from entitylist import publishers
+
+    usable, reasons = [], []
+    for url in urls:
+        found = publishers.publisher(url)
+        if found.kind == "ungraded":
+            host = publishers.host(url)
+            msg = f"{where}: host {host!r} is not graded; add it to {publishers.WHERE}"
+            raise RawDataError(msg)
+        reason = found.may_carry(actor)
+        if reason:
+            reasons.append(reason)
+        else:
+            usable.append(url)
+    return usable, reasons
 
 
 def raise_unparseable(frame: pd.DataFrame, column: str, bad: pd.Series, want: str):
