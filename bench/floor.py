@@ -58,6 +58,21 @@ def compute(out: Path, save: Callable[["charts.Figure", Path], object] = publish
         save(figure, out / "charts")
 
 
+def uncovered(published_dir: Path, drawn_dir: Path) -> list[str]:
+    """Published charts the floor did not draw into drawn_dir (a reporter's new chart, until
+    the floor is taught it): the benchmark reports them beside the ratio they flatter."""
+    drawn = {p.name for p in drawn_dir.iterdir()}
+    published = {p.name for p in published_dir.iterdir()} if published_dir.is_dir() else set()
+    return sorted({name.split(".")[0] for name in published - drawn})
+
+
+def coverage(published_dir: Path) -> list[str]:
+    """Compute the floor into a scratch folder; return the published charts it leaves out."""
+    with tempfile.TemporaryDirectory() as scratch:
+        compute(Path(scratch))
+        return uncovered(published_dir, Path(scratch) / "charts")
+
+
 def main() -> None:
     """Compute the published files into a scratch folder."""
     with tempfile.TemporaryDirectory() as scratch:

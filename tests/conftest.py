@@ -151,3 +151,18 @@ def visible_text(page: Path) -> str:
     markup = page.read_text(encoding="utf-8")
     markup = re.sub(r"<(svg|style)\b.*?</\1>", " ", markup, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+def paragraph_with(page: Path, *facts: str) -> str:
+    """The one paragraph of a page that states all the given facts (names, numbers, dates):
+    tests find prose by what it says, never by the reporter's wording."""
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(page.read_text(encoding="utf-8"))
+    found = [
+        " ".join(p.text_content().split())
+        for p in tree.iter("p")
+        if all(fact in " ".join(p.text_content().split()) for fact in facts)
+    ]
+    assert len(found) == 1, (facts, len(found))
+    return found[0]

@@ -17,14 +17,12 @@ def publish(raw: Path, root: Path) -> None:
 
 def test_report_lists_added_removed_and_changed(raw_copy: Path, tmp_path: Path):
     publish(raw_copy, tmp_path / "old")
+    # A new rule, made from the newest one under a new document number; and the newest event
+    # dropped. Which rows those are is read from the data, whatever the pack holds.
     rules = current_file(raw_copy, "fr_rules_china.csv")
-    last = rules.read_text(encoding="utf-8").splitlines()[-1]
-    rules.write_text(
-        rules.read_text(encoding="utf-8")
-        + last.replace("2025-19858", "2025-99999").replace("2025-11-12", "2025-11-20")
-        + "\n",
-        encoding="utf-8",
-    )
+    table = pd.read_csv(rules, dtype=str, keep_default_na=False)
+    newest = table.iloc[[-1]].assign(document_number="2099-99999")
+    pd.concat([table, newest]).to_csv(rules, index=False, lineterminator="\n")
     # Megvii's H1 2019 overseas share, 4.9 in the source.
     revenue = current_file(raw_copy, "revenue_by_region.csv")
     lines = revenue.read_text(encoding="utf-8").splitlines()
@@ -35,11 +33,13 @@ def test_report_lists_added_removed_and_changed(raw_copy: Path, tmp_path: Path):
     events = current_file(raw_copy, "events.csv")
     lines = events.read_text(encoding="utf-8").splitlines()
     events.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    published = changes.read_table(tmp_path / "old" / paths.PROCESSED_NAME / "events.csv")
+    (dropped,) = published.loc[published["raw_row"] == str(len(lines) - 1), "event_id"]
     publish(raw_copy, tmp_path / "new")
 
     report = changes.compare(tmp_path / "old", tmp_path / "new")
-    assert report["tables"]["rules"]["added"] == ["2025-99999"]
-    assert report["tables"]["events"]["removed"] == ["2023-02-06-1"]
+    assert report["tables"]["rules"]["added"] == ["2099-99999"]
+    assert report["tables"]["events"]["removed"] == [dropped]
     changed = report["tables"]["financials"]["changed"]
     assert len(changed) == 1
     assert changed[0]["key"].startswith("megvii | H1 2019 | overseas_share")
@@ -51,11 +51,11 @@ def test_report_lists_added_removed_and_changed(raw_copy: Path, tmp_path: Path):
         == report["tables"]["entries_2019"]["changed"]
         == []
     )
-    assert changes.removals(report) == {"events": ["2023-02-06-1"]}
+    assert changes.removals(report) == {"events": [dropped]}
 
     text = changes.summary(report)
     assert "rules: 1 added" in text
-    assert "+ 2025-99999" in text
+    assert "+ 2099-99999" in text
     assert "events: 1 removed" in text
     assert "~ megvii | H1 2019 | overseas_share" in text
     assert "value 4.9 -> 5.1" in text

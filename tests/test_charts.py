@@ -10,7 +10,7 @@ import pytest
 
 from conftest import contrast
 from entitylist import charts, figures, publish, tables, theme
-from entitylist.errors import WordsError
+from entitylist.errors import RenderError, WordsError
 
 HOUSE_STYLE = Path(__file__).resolve().parents[1] / "docs" / "house-style.md"
 WORDS = charts.Words("Headline with {{ missing|default('no') }} facts", "A dek")
@@ -163,3 +163,57 @@ def test_chart_files_are_byte_identical_across_runs(tables, tmp_path: Path):
     assert names == sorted(f"{figure.name}{s}" for s in suffixes)
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def reporters_chart(tables, headline: str, legend: bool, described: bool) -> charts.Figure:
+    """Megvii's revenue by year as a reporter first drew it (issue 19): the real rows."""
+    data = figures.revenue_series(tables["financials"], "megvii")
+    data["basis"] = data["basis"] + " (as each prospectus reports it, in CNY million)"
+
+    def draw(d: pd.DataFrame, width: int) -> alt.Chart:
+        colour = alt.Color("basis:N").legend(orient="bottom", labelLimit=120 if legend else 0)
+        marks = alt.Chart(d).mark_bar().encode(alt.X("year:O"), alt.Y("revenue_cny_m:Q"), colour)
+        if described:
+            marks = marks.encode(description="said:N").transform_calculate(
+                said="datum.year + ': CNY ' + datum.revenue_cny_m + 'm'"
+            )
+        return marks.properties(width=width - 120, height=200)
+
+    return charts.compose(
+        "revenue-megvii-by-year",
+        charts.Words(headline, "Full-year revenue, CNY million"),
+        {"first": int(data["year"].min()), "last": int(data["year"].max())},
+        source="Company filings",
+        data=data,
+        draw=draw,
+        description="Megvii's revenue by year",
+        columns={"year": "Year", "revenue_cny_m": "Revenue (CNY million)"},
+    )
+
+
+def faults_of(figure: charts.Figure) -> list[str]:
+    """The house-style faults publish.save would refuse the chart for."""
+    drawings = {
+        "web": publish.svg(publish.spec(figure, theme.ARTICLE_WIDTH)),
+        "phone": publish.svg(publish.spec(figure, theme.PHONE_WIDTH)),
+    }
+    return publish.house_style_faults(figure, drawings)
+
+
+def test_a_reporters_chart_with_house_style_faults_is_refused_naming_each(tables, tmp_path):
+    wrong = reporters_chart(tables, "Megvii's revenue, {{ first }} to {{ last }}", True, False)
+    faults = faults_of(wrong)
+    assert all(f.startswith("chart revenue-megvii-by-year: ") for f in faults)
+    assert any("headline prints a year as a quantity ('2,016')" in f for f in faults)
+    assert any("is cut" in f for f in faults)
+    assert any("tooltips name data fields" in f for f in faults)
+    with pytest.raises(RenderError, match=r"chart revenue-megvii-by-year: its headline"):
+        publish.save(wrong, tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing of a refused chart is written
+
+
+def test_the_same_chart_in_house_style_passes(tables):
+    right = reporters_chart(
+        tables, "Megvii's revenue, {{ first|year }} to {{ last|year }}", False, True
+    )
+    assert faults_of(right) == []

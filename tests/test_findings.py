@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import visible_text
+from conftest import paragraph_with, visible_text
 from entitylist import paths, words
 
 SITE = paths.ROOT / paths.SITE_NAME
@@ -32,21 +32,6 @@ def pages(site: Path) -> list[Path]:
 def story() -> str:
     """The story page's visible text."""
     return visible_text(SITE / "story.html")
-
-
-def paragraph_with(page: Path, *facts: str) -> str:
-    """The one paragraph of a page that states all the given facts (names, numbers, dates):
-    tests find prose by what it says, never by the reporter's wording."""
-    import lxml.html
-
-    tree = lxml.html.document_fromstring(page.read_text(encoding="utf-8"))
-    found = [
-        " ".join(p.text_content().split())
-        for p in tree.iter("p")
-        if all(fact in " ".join(p.text_content().split()) for fact in facts)
-    ]
-    assert len(found) == 1, (facts, len(found))
-    return found[0]
 
 
 # Identity before counting -----------------------------------------------------------------

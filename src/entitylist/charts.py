@@ -875,9 +875,13 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
 
 
 def revenue_history(
-    financials: pd.DataFrame, company: str, name: str, said: Words
+    financials: pd.DataFrame, company: str, name: str, said: Words, chart: str | None = None
 ) -> Figure | None:
-    """A company's full-year revenue, one colour per basis, side by side, never joined."""
+    """A company's full-year revenue, one colour per basis, side by side, never joined.
+
+    `chart` names its files (default revenue-<company>, the profile's): another page that
+    shows the same figures publishes them under a name of its own, since a file has one writer.
+    """
     data = figures.revenue_series(financials, company)
     if data.empty:
         return None
@@ -928,7 +932,7 @@ def revenue_history(
         )
 
     return compose(
-        f"revenue-{company}",
+        chart or f"revenue-{company}",
         said,
         facts,
         source=source_line("Company filings and reports compiled by the desk", data["source_url"]),

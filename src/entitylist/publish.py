@@ -9,6 +9,7 @@ with its description, so hovering (or a long press) shows it without any JavaScr
 import functools
 import io
 import json
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,46 @@ def with_tooltips(svg_text: str, description: str) -> str:
             title.text = element.get("aria-label")
             element.insert(0, title)
     return etree.tostring(root, encoding="unicode")
+
+
+# A year printed through the thousands filter: '2,016'.
+YEAR_AS_QUANTITY = re.compile(r"\b(?:1,99\d|2,0\d\d)\b")
+# What vl-convert puts where it cut a label or legend entry too long for its room.
+CUT = "\u2026"
+# Vega's own description of a mark when the chart gives none: 'year: 2016; basis: …'.
+FIELD_PAIR = re.compile(r"(?:^|; )([^:;]+): ")
+
+
+def house_style_faults(figure: "Figure", drawings: dict[str, str]) -> list[str]:
+    """What in a chart breaks the house style in a way a reader sees, each naming the chart
+    and what to change; empty when it may be published."""
+    faults = []
+    for part in ("headline", "dek", "note", "description"):
+        found = YEAR_AS_QUANTITY.search(getattr(figure, part) or "")
+        if found:
+            faults.append(
+                f"its {part} prints a year as a quantity ({found.group(0)!r}); "
+                "write the year with |year"
+            )
+    columns = set(figure.data.columns)
+    for width, text in drawings.items():
+        root = etree.fromstring(text.encode("utf-8"))
+        cut = [t for t in root.iter(f"{{{SVG_NS}}}text") if CUT in "".join(t.itertext())]
+        if cut:
+            faults.append(
+                f"a label of its {width} drawing is cut ({''.join(cut[0].itertext())!r}); "
+                "shorten it"
+            )
+        for element in root.iter():
+            if isinstance(element.tag, str) and is_data_mark(element):
+                named = FIELD_PAIR.findall(element.get("aria-label"))
+                if len(named) >= 2 and set(named) <= columns:
+                    faults.append(
+                        f"its tooltips name data fields ({element.get('aria-label')[:60]!r}); "
+                        "give its marks a description in words"
+                    )
+                    break
+    return [f"chart {figure.name}: {fault}" for fault in dict.fromkeys(faults)]
 
 
 def svg(chart_spec: dict) -> str:
@@ -199,6 +240,9 @@ def save(figure: "Figure", charts_dir: Path, csv_prefix: str = "charts/") -> Pub
     desktop = spec(figure, theme.ARTICLE_WIDTH)
     desktop_svg = svg(desktop)
     phone_svg = svg(spec(figure, theme.PHONE_WIDTH))
+    faults = house_style_faults(figure, {"web": desktop_svg, "phone": phone_svg})
+    if faults:
+        raise RenderError("; ".join(faults))
     csv = atomic.csv_text(figure.reader_data())
     stem = charts_dir / figure.name
     atomic.write_text(stem.with_suffix(".vl.json"), json.dumps(desktop, indent=2, sort_keys=True))
