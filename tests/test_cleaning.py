@@ -153,7 +153,7 @@ def test_the_unverified_figure_is_withheld_and_described_without_its_value(table
         .query("company == 'hikvision' and period == 'H1 2019' and metric == 'overseas_share'")
         .empty
     )
-    (row,) = tables["withheld"].itertuples()
+    (row,) = tables["withheld"].query("table == 'financials'").itertuples()
     assert row.what == "Hikvision's H1 2019 overseas share"
     assert "unverified" in row.reason
     assert "30" not in row.what + row.reason

@@ -51,7 +51,7 @@ def test_broken_yaml_names_the_line(tmp_path: Path):
 def test_a_host_classified_twice_is_refused(tmp_path: Path):
     path = tmp_path / "publishers.yaml"
     text = config.PUBLISHERS.read_text(encoding="utf-8").replace(
-        "names:\n", "names:\n  federalregister.gov: FR again\n", 1
+        "originals:\n", "originals:\n  federalregister.gov: FR again\n", 1
     )
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="federalregister.gov is listed twice"):
@@ -60,9 +60,9 @@ def test_a_host_classified_twice_is_refused(tmp_path: Path):
 
 def test_a_copy_names_its_original_and_originals_come_first():
     reuters = publishers.publisher("https://ndtvprofit.com/business/x")
-    assert (reuters.name, reuters.note) == ("NDTV Profit", "copy of a Reuters report")
+    assert (reuters.name, reuters.note) == ("Reuters, via NDTV Profit", None)
     rule = publishers.publisher("https://docslib.org/doc/243735/x")
-    assert rule.note == "copy of a Federal Register document"
+    assert (rule.name, rule.kind) == ("Federal Register, via Docslib", "document copy")
     ordered = publishers.primary_first(
         ["https://www.mondaq.com/a", "https://docslib.org/b", "https://www.federalregister.gov/c"]
     )

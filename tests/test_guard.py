@@ -1,6 +1,7 @@
 """The publication guard refuses, in any file bound for site/, what may not be published."""
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,11 @@ def test_the_pack_marks_what_is_withheld():
     # The pack's three guesses that the list does not confirm (shared/data/README.md).
     assert "Kizilsu Kyrgyz Autonomous Prefecture Public Security Bureau" in names
     assert "Xinjiang Production and Construction Corps Public Security Bureau" in names
-    figures = [w.what for w in withheld if w.together]
+    figures = [w.what for w in withheld if w.why == "a figure the source pack marks unverified"]
     assert figures == ["Hikvision H1-2019 overseas_share_pct 30"]
+    # The names the rules table doubts, beside their rules.
+    doubted = [w.what for w in withheld if w.why == "a name the source pack does not verify"]
+    assert doubted == ["Sugon", "Higon", "NetPosa"]
 
 
 def test_a_candidate_name_in_a_download_is_refused(tmp_path: Path):
@@ -107,3 +111,143 @@ def test_a_date_or_another_figure_is_not_taken_for_the_withheld_value(tmp_path: 
     row = "hikvision,H1 2019,H1,2019,2019-01-01,2019-06-30,total_revenue,23923.0\n"
     site = site_with(tmp_path, "data/financials.csv", "company,period\n" + row)
     assert guard.check_site(site) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "host"),
+    [
+        (
+            "story.html",
+            '<p>A <a href="https://diagram-homepage-test-a.netlify.app/x">mirror</a> said so.</p>',
+            "*.netlify.app",
+        ),
+        (
+            "data/suppliers.csv",
+            "company,source_url\nhikvision,https://w.owiki.org/wiki/Movidius\n",
+            "w.owiki.org",
+        ),
+        (
+            "data/rules.csv",
+            "rule_id,source_urls\n2025-05426,https://www.americanfaith.com/x\n",
+            "americanfaith.com",
+        ),
+        (
+            "charts/x.csv",
+            "source\nwordp-appli-1.ap-south-1.elb.amazonaws.com/x\n",
+            "*.elb.amazonaws.com",
+        ),
+    ],
+    ids=["linked in a page", "named in a download", "a partisan outlet", "bare in a chart file"],
+)
+def test_a_file_citing_an_unpublishable_host_is_refused(tmp_path: Path, name, text, host):
+    (tmp_path / "site" / "charts").mkdir(parents=True)
+    site = site_with(tmp_path, name, text)
+    with pytest.raises(
+        GuardError, match=rf"site/{name}: cites .*unpublishable \({re.escape(host)}"
+    ):
+        guard.check_site(site)
+
+
+def test_a_host_that_only_resembles_an_unpublishable_one_passes(tmp_path: Path):
+    text = (
+        "<p>The Epoch Times is not cited; see <a href='https://www.notw.owiki.org.example/'>x"
+        "</a> and https://netlify.app.example.com/.</p>"
+    )
+    site = site_with(tmp_path, "p.html", text)
+    assert guard.check_site(site) == 2
+
+
+# Claims the pack's README lists as not found, each as a page or a download might print it.
+NOT_FOUND = [
+    "<p>Geng called the US claims fact-distorting gibberish.</p>",
+    "<p>Sen. Ted Cruz called the listing an excellent step forward.</p>",
+    "<p>Yitu said it would appeal to the Commerce Department.</p>",
+    "<p>Megvii said the listing was a misunderstanding.</p>",
+    "<li>Rutgers University ended its partnership with iFlytek.</li>",
+    "<p>MIT began reviewing its iFlytek ties in June 2019.</p>",
+    "<p>Hikvision made about 30 per cent of its sales abroad in the first half of 2019.</p>",
+]
+# Legitimate sentences near each claim (from the pack's own rows): they must pass.
+LEGITIMATE = [
+    "<p>Geng said the US accusations were 'distorting black and white, utter nonsense'.</p>",
+    "<p>Sen. Marco Rubio backed the additions.</p>",
+    "<p>Yitu's STAR Market IPO review is suspended because its financial information expired.</p>",
+    "<p>Hikvision and SenseTime called it a misunderstanding; Megvii said it lacks any basis.</p>",
+    "<p>The claim that Rutgers cut ties with iFlytek was not found in any source.</p>",
+    "<p>MIT says it will review all relationships with newly listed organisations.</p>"
+    "<p>Reuters reported on June 13, 2019 that MIT had research partnerships with iFlytek.</p>",
+    "<p>Hikvision's overseas share was nearly 30% in FY 2018.</p>",
+]
+
+
+@pytest.mark.parametrize("prose", NOT_FOUND, ids=[f"claim-{i}" for i in range(len(NOT_FOUND))])
+def test_a_claim_no_source_carries_is_refused(tmp_path: Path, prose: str):
+    site = site_with(tmp_path, "story.html", prose)
+    with pytest.raises(GuardError, match=r"site/story\.html: shows .*not found in any source"):
+        guard.check_site(site)
+
+
+@pytest.mark.parametrize("prose", LEGITIMATE, ids=[f"legit-{i}" for i in range(len(LEGITIMATE))])
+def test_legitimate_text_near_a_claim_passes(tmp_path: Path, prose: str):
+    site = site_with(tmp_path, "story.html", prose)
+    assert guard.check_site(site) == 2
+
+
+def test_every_claim_of_the_list_is_tested_both_ways():
+    from entitylist import config
+
+    claims = [c.claim for c in config.not_found()]
+    assert len(claims) == len(NOT_FOUND) == len(LEGITIMATE)
+    withheld = {w.what for w in guard.withheld_values()}
+    assert set(claims) <= withheld
+
+
+def test_names_the_pack_doubts_are_refused_and_the_same_names_elsewhere_pass(tmp_path: Path):
+    row = "rule_id,notable_entities\n2019-13245,five supercomputing entities (brief cites Sugon)\n"
+    site = site_with(tmp_path, "data/rules.csv", row)
+    with pytest.raises(GuardError, match="site/data/rules.csv: shows .*does not verify"):
+        guard.check_site(site)
+    row = "rule_id,notable_entities\n2020-10868,eight Chinese companies; NetPosa\n"
+    (site / "data" / "rules.csv").write_text(row, encoding="utf-8")
+    with pytest.raises(GuardError, match="shows 'NetPosa' .*does not verify"):
+        guard.check_site(site)
+    # NetPosa is on the list in its own right: its row of the list is published.
+    (site / "data" / "rules.csv").write_text("entry_id,name\n3179,NetPosa\n", encoding="utf-8")
+    assert guard.check_site(site) == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "found"),
+    [
+        # entity_list.csv as published before issue 15: the text masked, the rest kept.
+        (
+            "3171,Nanjing FiberHome Starrysky Communication Development Co.,"
+            "[citation withheld: wrong on the list],84,54004,2019\n",
+            "row 2 gives volume 84 and page 54004",
+        ),
+        ("3179,NetPosa,[citation withheld: wrong on the list],,,2019\n", "row 2 dates 'NetPosa'"),
+        ("3171,1,[citation withheld],84.0,54004.0,2019\n", "row 2 gives volume 84"),
+    ],
+    ids=["volume and page", "year of a miscited entry", "as floats"],
+)
+def test_the_wrong_citation_in_columns_of_its_own_is_refused(tmp_path: Path, row, found):
+    header = "entry_id,name,first_citation,first_volume,first_page,first_year\n"
+    site = site_with(tmp_path, "data/entity_list.csv", header + row)
+    with pytest.raises(GuardError, match=rf"site/data/entity_list\.csv: {found}"):
+        guard.check_site(site)
+
+
+def test_the_rules_own_entries_keep_their_year_and_other_entries_theirs(tmp_path: Path):
+    rows = (
+        "entry_id,name,first_citation,first_volume,first_page,first_year\n"
+        "2882,Altay Municipality Public Security Bureau,84 FR 54002,84,54002,2019\n"
+        "3179,NetPosa,[citation withheld: wrong on the list],,,\n"
+        "3050,FiberHome Technologies Group,85 FR 34505,85,34505,2020\n"
+    )
+    site = site_with(tmp_path, "data/entity_list.csv", rows)
+    assert guard.check_site(site) == 2
+    assert guard.miscited_names() == {
+        "Nanjing FiberHome Starrysky Communication Development Co.",
+        "NetPosa",
+        "SenseNets",
+    }

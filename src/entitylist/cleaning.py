@@ -58,9 +58,54 @@ DATE_IN_TEXT = re.compile(
 
 
 def with_source(frame: pd.DataFrame, snapshot: Snapshot, table: str) -> pd.DataFrame:
-    """Add raw_file (the current file of the table) and raw_row (1-based data row)."""
+    """Add raw_file (the current file of the table) and raw_row (1-based data row), keeping
+    only the sources a page may cite (see cited)."""
     where = snapshot.where(table).removeprefix("data/raw/")
-    return frame.assign(raw_file=where, raw_row=range(1, len(frame) + 1))
+    return cited(frame.assign(raw_file=where, raw_row=range(1, len(frame) + 1)))[0]
+
+
+def cited(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows with only the sources a page may cite, and the rows left with none.
+
+    Every host a row cites must be graded in publishers.yaml; a source graded unpublishable,
+    or state media cited for someone else's words, is dropped from the row, and a row with no
+    source left is withheld (returned apart, with the reason), never published on its word.
+    """
+    kept, withheld = frame.copy(), {}
+    actors = frame["actor"] if "actor" in frame else pd.Series(None, index=frame.index)
+    for index, row in frame.iterrows():
+        cells = {c: split_urls(v) for c, v in row.items() if c != "raw_file" and split_urls(v)}
+        reasons = []
+        for column, urls in cells.items():
+            where = f"data/raw/{row['raw_file']}: row {row['raw_row']}, column {column!r}"
+            usable, why = usable_sources(urls, actors[index], where)
+            reasons += why
+            if why:
+                kept.at[index, column] = "; ".join(usable) if usable else pd.NA
+        if cells and all(pd.isna(kept.at[index, c]) for c in cells):
+            withheld[index] = "; ".join(reasons)
+    held = frame.loc[list(withheld)].assign(reason=pd.Series(withheld, dtype="object"))
+    return kept.drop(index=list(withheld)).reset_index(drop=True), held
+
+
+def usable_sources(urls: list[str], actor: object, where: str) -> tuple[list[str], list[str]]:
+    """The URLs that may carry a row whose actor is `actor`, and why the others may not; a
+    host the registry does not grade stops the cleaning, naming where it is cited."""
+    from entitylist import publishers
+
+    usable, reasons = [], []
+    for url in urls:
+        found = publishers.publisher(url)
+        if found.kind == "ungraded":
+            host = publishers.host(url)
+            msg = f"{where}: host {host!r} is not graded; add it to {publishers.WHERE}"
+            raise RawDataError(msg)
+        reason = found.may_carry(actor)
+        if reason:
+            reasons.append(reason)
+        else:
+            usable.append(url)
+    return usable, reasons
 
 
 def raise_unparseable(frame: pd.DataFrame, column: str, bad: pd.Series, want: str):
@@ -181,6 +226,28 @@ def reported_by(
 # Rules
 
 
+# The pack's own doubt about names it gives, in brackets: "(brief cites NetPosa; not
+# verified)". Such names are never published; the words outside the brackets are.
+DOUBT = re.compile(r"\b(?:brief cites|not verified|unverified)\b", re.IGNORECASE)
+DOUBTED_NAMES = re.compile(rf"\s*\((?=[^()]*{DOUBT.pattern})[^()]*\)", re.IGNORECASE)
+
+
+def verified_names(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A names column without the bracketed names the pack doubts; a doubt outside brackets
+    cannot be cut cleanly, so it stops the cleaning."""
+    kept = frame[column].str.replace(DOUBTED_NAMES, "", regex=True)
+    left = kept.fillna("").str.contains(DOUBT)
+    if left.any():
+        row = frame.loc[left, "raw_row"].iloc[0]
+        msg = (
+            f"data/raw/{frame.loc[left, 'raw_file'].iloc[0]}: row {row}, column {column!r}: "
+            f"{frame.loc[left, column].iloc[0]!r} doubts a name outside brackets; put the "
+            "doubted names in brackets so they can be left out"
+        )
+        raise RawDataError(msg)
+    return kept
+
+
 def clean_rules(snapshot: Snapshot) -> pd.DataFrame:
     """Federal Register rules under China: dates, action, counts and their count status."""
     frame = with_source(snapshot.table(sources.RULES), snapshot, sources.RULES)
@@ -222,7 +289,7 @@ def clean_rules(snapshot: Snapshot) -> pd.DataFrame:
             "china_count_status": status,
             "hong_kong_entries": counts["hong_kong"],
             "total_entries": counts["total"],
-            "notable_entities": frame["notable_entities"],
+            "notable_entities": verified_names(frame, "notable_entities"),
             "stated_reason": frame["stated_reason"],
             "source_url": first_url(frame["source_url"]),
             "source_urls": frame["source_url"],
@@ -670,11 +737,46 @@ def clean_withheld(snapshot: Snapshot) -> pd.DataFrame:
             + " "
             + held["metric"].str.replace("_", " "),
             "reason": "marked unverified in the source pack (source: " + held["source"] + ")",
+            "known_since": held["known_since"],
             "raw_file": held["raw_file"],
             "raw_row": held["raw_row"],
         }
-    ).reset_index(drop=True)
+    )
+    withheld = pd.concat([withheld, uncited(snapshot)], ignore_index=True)
     return schemas.validate("withheld", withheld, snapshot.where(sources.REVENUE))
+
+
+# What a row is about, by the columns that name it (never its figures).
+ABOUT = ("company", "date", "period", "actor", "supplier", "partner", "document_number")
+
+
+def uncited(snapshot: Snapshot) -> pd.DataFrame:
+    """Rows of every pack table withheld because no source they cite may carry them."""
+    found = []
+    for table, raw in ((t, r) for t, names in RAW_SOURCES.items() for r in names):
+        if table in {"withheld", "companies"} or not sources.RAW_TABLES[raw].csv:
+            continue
+        frame = snapshot.table(raw)
+        where = snapshot.where(raw).removeprefix("data/raw/")
+        _, held = cited(frame.assign(raw_file=where, raw_row=range(1, len(frame) + 1)))
+        if held.empty:
+            continue
+        about = held[[c for c in ABOUT if c in held]].astype("string").fillna("")
+        found.append(
+            pd.DataFrame(
+                {
+                    "table": table,
+                    "what": f"a row of {raw} (" + about.agg(", ".join, axis=1) + ")",
+                    "reason": "no source it cites may carry it (" + held["reason"] + ")",
+                    # An event is known from its day; other rows' dates need their cleaner.
+                    "known_since": pd.to_datetime(held.get("date"), errors="coerce"),
+                    "raw_file": held["raw_file"],
+                    "raw_row": held["raw_row"],
+                }
+            )
+        )
+    columns = ["table", "what", "reason", "known_since", "raw_file", "raw_row"]
+    return pd.concat([pd.DataFrame(columns=columns), *found], ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------

@@ -9,12 +9,33 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from entitylist import paths
 from entitylist.errors import ConfigError
 
 COMPANIES = paths.NOTEBOOKS / "companies.yaml"
+
+
+def compiled(value: str) -> str:
+    """A pattern that compiles as a regular expression, or a ValueError saying why not."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        msg = f"not a valid regular expression ({exc})"
+        raise ValueError(msg) from None
+    return value
+
+
+Pattern = Annotated[str, Field(min_length=1), AfterValidator(compiled)]
 
 
 class Company(BaseModel):
@@ -32,12 +53,7 @@ class Company(BaseModel):
     @classmethod
     def compiles(cls, value: str) -> str:
         """The match pattern must be a valid regular expression."""
-        try:
-            re.compile(value)
-        except re.error as exc:
-            msg = f"not a valid regular expression ({exc})"
-            raise ValueError(msg) from None
-        return value
+        return compiled(value)
 
 
 class Companies(BaseModel):
@@ -103,7 +119,9 @@ def companies(path: Path = COMPANIES) -> list[Company]:
 
 
 PUBLISHERS = paths.NOTEBOOKS / "publishers.yaml"
-Host = Annotated[str, Field(pattern=r"^[a-z0-9.-]+$")]
+# A host, or every host under a domain ("*.netlify.app").
+Host = Annotated[str, Field(pattern=r"^(\*\.)?[a-z0-9.-]+$")]
+Text = Annotated[str, Field(min_length=1)]
 
 
 class Copy(BaseModel):
@@ -111,39 +129,92 @@ class Copy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[str, Field(min_length=1)]
-    original: Annotated[str, Field(min_length=1)]
+    name: Text
+    original: Text
     document: bool = False
 
 
+class StateMedia(BaseModel):
+    """A state outlet: cited only for the views of those it speaks for, never as a sole
+    source of other facts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Text
+    original: str | None = None
+    speaks_for: Annotated[list[Text], Field(min_length=1)]
+
+
+class Unpublishable(BaseModel):
+    """A host no page or download may cite, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Text
+    why: Text
+
+
 class Publishers(BaseModel):
-    """The publisher registry: original documents, copies, aggregators, names."""
+    """The publisher registry: every host the data cites, graded once."""
 
     model_config = ConfigDict(extra="forbid")
 
     primary: dict[Host, str]
+    originals: dict[Host, str]
     copies: dict[Host, Copy]
     aggregators: dict[Host, str]
-    names: dict[Host, str]
+    state_media: dict[Host, StateMedia] = Field(default_factory=dict)
+    unpublishable: dict[Host, Unpublishable] = Field(default_factory=dict)
     pages: dict[str, Copy] = Field(default_factory=dict)
 
-    @field_validator("names")
-    @classmethod
-    def once(cls, value: dict[str, str], info) -> dict[str, str]:
-        """A host is classified once."""
-        earlier = {
-            h for part in ("primary", "copies", "aggregators") for h in info.data.get(part, {})
-        }
-        twice = sorted(earlier & set(value))
-        if twice:
-            msg = f"{twice[0]} is listed twice"
-            raise ValueError(msg)
-        return value
+    @model_validator(mode="after")
+    def once(self) -> "Publishers":
+        """A host is graded once."""
+        seen: set[str] = set()
+        for part in GRADES:
+            hosts = set(getattr(self, part))
+            twice = sorted(seen & hosts)
+            if twice:
+                msg = f"{twice[0]} is listed twice"
+                raise ValueError(msg)
+            seen |= hosts
+        return self
+
+
+# The sections of the registry that grade a host, in the order a reader should follow them.
+GRADES = ("primary", "originals", "copies", "aggregators", "state_media", "unpublishable")
 
 
 def publishers(path: Path = PUBLISHERS) -> Publishers:
     """The publisher registry, validated."""
     return load(path, Publishers)
+
+
+NOT_FOUND = paths.NOTEBOOKS / "not-found.yaml"
+
+
+class Claim(BaseModel):
+    """A claim no source carries: how to recognise it in one sentence or row, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    claim: Text
+    reason: Text
+    patterns: Annotated[list[Pattern], Field(min_length=1)]
+    unless: list[Pattern] = Field(default_factory=list)
+
+
+class NotFound(BaseModel):
+    """The claims the source pack searched for and did not find."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    claims: list[Claim]
+
+
+def not_found(path: Path = NOT_FOUND) -> list[Claim]:
+    """The claims never to be printed as fact, validated."""
+    return load(path, NotFound).claims
 
 
 INSTITUTIONS = paths.NOTEBOOKS / "institutions.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from entitylist import atomic, paths
+from entitylist import atomic, figures, paths
 from entitylist.figures import WRONG_CITATION
 from entitylist.story import Link
 
@@ -54,6 +54,74 @@ def tables(
     """
     return [
         write(frame.drop(columns=TRACE, errors="ignore") if as_of else frame, name, output_root)
-        for name, frame in published.items()
+        for name, frame in corrected(published).items()
         if len(frame)
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# A wrong citation is more than its text: its volume, page and year say the same thing.
+
+
+def corrected(published: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables with every part of a wrong citation (text, volume, page, year) masked, or
+    set right where the desk knows the right one (the Oct. 9, 2019 rule's own entries)."""
+    entries = published.get("entries_2019")
+    fixed = dict(published)
+    if entries is None:
+        return fixed
+    if "entity_list" in fixed:
+        fixed["entity_list"] = corrected_entries(fixed["entity_list"], entries)
+    if "entity_citations" in fixed and "entity_list" in published:
+        fixed["entity_citations"] = corrected_citations(
+            fixed["entity_citations"], published["entity_list"], entries
+        )
+    return fixed
+
+
+def rule_citation() -> tuple[str, int, int]:
+    """The Oct. 9, 2019 rule's own citation: text, volume, page."""
+    volume, page = figures.LISTING_CITATION
+    return f"{volume} FR {page}", volume, page
+
+
+def corrected_entries(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """The list with each wrong first citation set right (the rule's own entries) or masked."""
+    wrong = figures.wrong_citation(entity_list)
+    ours = wrong & entity_list["name"].isin(figures.listing_rule_names(entries))
+    text, volume, page = rule_citation()
+    fixed = entity_list.copy()
+    fixed["first_year"] = figures.first_year(entity_list, entries).astype(
+        fixed["first_year"].dtype
+    )
+    fixed.loc[wrong & ~ours, ["first_volume", "first_page"]] = pd.NA
+    fixed.loc[wrong & ~ours, "first_citation"] = MASK
+    fixed.loc[ours, ["first_citation", "first_volume", "first_page"]] = [text, volume, page]
+    fixed.loc[ours, "fr_text"] = fixed.loc[ours, "fr_text"].str.replace(
+        WRONG_CITATION, text, regex=True
+    )
+    return fixed
+
+
+def corrected_citations(
+    citations: pd.DataFrame, entity_list: pd.DataFrame, entries: pd.DataFrame
+) -> pd.DataFrame:
+    """Each citation of the list, a wrong one set right (the rule's own entries) or masked."""
+    cited = citations.rename(columns={"volume": "first_volume", "page": "first_page"})
+    wrong = figures.wrong_citation(cited)
+    names = citations["entry_id"].map(entity_list.set_index("entry_id")["name"])
+    ours = wrong & names.isin(figures.listing_rule_names(entries))
+    text, volume, page = rule_citation()
+    fixed = citations.copy()
+    fixed.loc[wrong & ~ours, ["volume", "page", "year"]] = pd.NA
+    fixed.loc[wrong & ~ours, ["citation", "piece"]] = MASK
+    fixed.loc[ours, ["citation", "volume", "page", "year"]] = [
+        text,
+        volume,
+        page,
+        figures.LISTING_DATE.year,
+    ]
+    fixed.loc[ours, "piece"] = fixed.loc[ours, "piece"].str.replace(
+        WRONG_CITATION, text, regex=True
+    )
+    return fixed

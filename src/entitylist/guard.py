@@ -4,20 +4,28 @@ It runs at every render, after the pages are built and before anything is publis
 pages, chart files and downloads alike (a download is a publication). It refuses:
 - a value the source pack marks unverified or candidate (a candidate name, a figure whose
   only source is unverified), found as text, or as a company, period and value together;
-- a citation the desk knows to be wrong (84 FR 54004);
+- a citation the desk knows to be wrong (84 FR 54004), as text, as a CSV row's volume and
+  page, or as the year of an entry it miscites;
+- a source host graded unpublishable in publishers.yaml, linked or named;
+- a claim the pack searched for and did not find (notebooks/not-found.yaml), and names the
+  pack's own rows doubt ("brief cites ...");
 - in an as-of render, any date after the as-of day;
 - prose (a paragraph, list item, heading, caption) with a sentence that starts with a numeral.
 """
 
+import csv
 import datetime as dt
+import functools
+import hashlib
 import html
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from entitylist import paths
+from entitylist import config, figures, paths
 from entitylist.errors import GuardError
-from entitylist.figures import WRONG_CITATION
+from entitylist.figures import BAD_CITATIONS, WRONG_CITATION
 
 CHECKED = {".html", ".csv", ".json", ".svg", ".txt"}
 MONTHS = {
@@ -52,12 +60,15 @@ class Withheld:
     why: str
     text: str | None = None
     together: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
 
     def found_in(self, unit: str) -> bool:
         """Whether one unit of text (a row, a sentence, a label) shows the value."""
         low = unit.lower()
         if self.text is not None:
             return self.text.lower() in low
+        if any(re.search(part, unit, re.IGNORECASE) for part in self.unless):
+            return False
         return all(re.search(part, unit, re.IGNORECASE) for part in self.together)
 
 
@@ -74,6 +85,7 @@ def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
     for guess in entries["candidate_name"].dropna():
         if guess not in published:
             found.append(Withheld(guess, "a candidate name the list does not confirm", text=guess))
+    found += doubted_names(snapshot.table(sources.RULES))
     revenue = snapshot.table(sources.REVENUE)
     flagged = revenue[revenue["notes"].fillna("").str.contains("UNVERIFIED", regex=False)]
     for row in flagged.itertuples():
@@ -94,6 +106,53 @@ def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
                         ),
                     )
                 )
+    found += [
+        Withheld(
+            claim.claim,
+            f"not found in any source: {claim.reason}",
+            None,
+            tuple(claim.patterns),
+            tuple(claim.unless),
+        )
+        for claim in config.not_found()
+    ]
+    return found
+
+
+def doubted_names(rules) -> list[Withheld]:
+    """The names the pack's rules table doubts ("brief cites Sugon, Higon"): the doubt as
+    written, and each name beside its rule's document number (a row of rules.csv)."""
+    from entitylist.cleaning import DOUBT, DOUBTED_NAMES
+
+    found = []
+    for row in rules.itertuples():
+        notable = row.notable_entities if isinstance(row.notable_entities, str) else ""
+        for doubt in DOUBTED_NAMES.findall(notable):
+            inner = doubt.strip().strip("()")
+            found.append(Withheld(inner, "names the source pack does not verify", text=inner))
+            cited = re.split(r"\bbrief cites\b", inner, flags=re.IGNORECASE)[1:]
+            names = [n.strip() for part in cited for n in re.split(r"[,;]", part)]
+            for name in (n for n in names if n and not DOUBT.search(n)):
+                if isinstance(row.document_number, str):
+                    together = (rf"\b{re.escape(name)}\b", re.escape(row.document_number))
+                    found.append(
+                        Withheld(name, "a name the source pack does not verify", None, together)
+                    )
+    return found
+
+
+def unpublishable_hosts() -> dict[str, re.Pattern]:
+    """Each host no file may cite (publishers.yaml), as a pattern that finds it in text."""
+    from entitylist import publishers
+
+    found = {}
+    for key in publishers.unpublishable_hosts():
+        domain = re.escape(key.removeprefix("*."))
+        # The host (any host under it, for "*."), as a whole host name, in a URL or bare.
+        under = "+" if key.startswith("*.") else "*"
+        found[key] = re.compile(
+            rf"(?<![\w.-])(?:[\w-]+\.){under}{domain}(?!\.?[\w-])", re.IGNORECASE
+        )
     return found
 
 
@@ -145,7 +204,51 @@ def sentence_numerals(text: str) -> list[str]:
     return bad
 
 
-def check_file(path: Path, site: Path, withheld: list[Withheld], as_of: dt.date | None) -> None:
+def miscited_names(raw_dir: Path = paths.RAW) -> frozenset[str]:
+    """Entries of the list whose only first citation is wrong (84 FR 54004) and whose right
+    one the desk does not know: not the Oct. 9, 2019 rule's own entries."""
+    from entitylist import manifest
+
+    # The manifest holds every raw file's hash: the same manifest, the same answer.
+    listing = manifest.manifest_path(raw_dir).read_bytes()
+    return miscited_in(Path(raw_dir), hashlib.sha256(listing).hexdigest())
+
+
+@functools.lru_cache(maxsize=4)
+def miscited_in(raw_dir: Path, listing: str) -> frozenset[str]:
+    """miscited_names for one state of the raw snapshot (cleaning the list takes a while)."""
+    from entitylist import cleaning, sources
+
+    snapshot = sources.Snapshot(raw_dir)
+    listed = cleaning.clean_entity_list(snapshot)
+    own = set(snapshot.table(sources.ENTRIES)["csl_name"].dropna())
+    wrong = figures.wrong_citation(listed) & ~listed["name"].isin(own)
+    return frozenset(listed.loc[wrong, "name"])
+
+
+def wrong_citation_row(text: str, miscited: frozenset[str]) -> str | None:
+    """The first row of a CSV giving a wrong citation in columns of its own (its volume and
+    page), or a miscited entry with the wrong citation's year; None if there is none."""
+    # Volume 1 of the Federal Register is 1936's: volume 84 is 2019.
+    years = {str(volume + 1935) for volume, _ in BAD_CITATIONS}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = {cell.strip().removesuffix(".0") for cell in row}
+        for volume, page in BAD_CITATIONS:
+            if {str(volume), str(page)} <= cells:
+                return f"row {number} gives volume {volume} and page {page}"
+        named = sorted(cells & miscited)
+        if named and cells & years:
+            return f"row {number} dates {named[0]!r} by the wrong citation's year"
+    return None
+
+
+def check_file(
+    path: Path,
+    site: Path,
+    withheld: list[Withheld],
+    as_of: dt.date | None,
+    miscited: frozenset[str] = frozenset(),
+) -> None:
     """Refuse one file: a withheld value, a wrong citation, a later date, a numeral opening."""
     name = path.relative_to(site).as_posix()
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -153,6 +256,18 @@ def check_file(path: Path, site: Path, withheld: list[Withheld], as_of: dt.date 
     if found:
         msg = f"site/{name}: shows {found.group(0)!r}, a citation the list gives wrongly"
         raise GuardError(msg)
+    where = wrong_citation_row(text, miscited) if path.suffix == ".csv" else None
+    if where:
+        msg = f"site/{name}: {where}, a citation the list gives wrongly (84 FR 54004)"
+        raise GuardError(msg)
+    for key, pattern in unpublishable_hosts().items():
+        cites = pattern.search(text)
+        if cites:
+            msg = (
+                f"site/{name}: cites {cites.group(0)!r}, a host graded unpublishable ({key} in "
+                "notebooks/publishers.yaml)"
+            )
+            raise GuardError(msg)
     pieces = units(text, path.suffix)
     for value in withheld:
         for unit in pieces:
@@ -177,8 +292,8 @@ def check_file(path: Path, site: Path, withheld: list[Withheld], as_of: dt.date 
 
 def check_site(site: Path, as_of: dt.date | None = None, raw_dir: Path = paths.RAW) -> int:
     """Check every file bound for site/; return how many were checked."""
-    withheld = withheld_values(raw_dir)
+    withheld, miscited = withheld_values(raw_dir), miscited_names(raw_dir)
     files = sorted(p for p in Path(site).rglob("*") if p.is_file() and p.suffix in CHECKED)
     for path in files:
-        check_file(path, Path(site), withheld, as_of)
+        check_file(path, Path(site), withheld, as_of, miscited)
     return len(files)

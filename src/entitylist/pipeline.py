@@ -241,11 +241,15 @@ def tree(root: Path, folders: Iterable[str]) -> dict[str, str]:
 
 def code_hash() -> str:
     """Hash what every page depends on: the package's code, templates, styles and fonts, the
-    pinned dependencies, the site settings and the site's address."""
+    pinned dependencies, the site settings, the publisher registry (every source link's
+    words) and the guard's list of claims no source carries, and the site's address."""
     digest = hashlib.sha256()
     kinds = {".py", ".j2", ".css", ".json", ".ttf", ".otf", ".woff2"}
     files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in kinds)
-    settings = [paths.ROOT / "requirements.txt", paths.NOTEBOOKS / "site.yaml"]
+    settings = [paths.ROOT / "requirements.txt"]
+    settings += [
+        paths.NOTEBOOKS / name for name in ("site.yaml", "publishers.yaml", "not-found.yaml")
+    ]
     for file in [*files, *(f for f in settings if f.exists())]:
         digest.update(file.relative_to(paths.ROOT).as_posix().encode())
         digest.update(file.read_bytes())

@@ -303,6 +303,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "table": text("The processed table the row would have joined"),
             "what": text("What the withheld row is about, without its value"),
             "reason": text("Why it is not published"),
+            "known_since": known(
+                "; blank where the row gives no date (an as-of view then leaves it out)", True
+            ),
             "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
