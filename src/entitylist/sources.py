@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import pandas as pd
 
-from entitylist import atomic, manifest, paths
+from entitylist import atomic, characters, manifest, paths
 from entitylist.errors import DeskError, ManifestError, RawDataError
 from entitylist.manifest import add_to_manifest, verify_manifest  # noqa: F401  (re-exported)
 
@@ -207,12 +207,15 @@ def check_shape(text: str, where: str) -> int:
     if not text.strip():
         msg = f"{where}: the file is empty"
         raise RawDataError(msg)
+    reader = csv.reader(io.StringIO(text))
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(reader)
     except csv.Error as exc:
-        msg = f"{where}: malformed CSV ({exc})"
+        # A lone CR in an unquoted cell lands here too: csv reads it as a line break.
+        msg = f"{where}: line {reader.line_num}: malformed CSV ({exc})"
         raise RawDataError(msg) from exc
     header, body = rows[0], [row for row in rows[1:] if row]
+    characters.refuse(characters.rows(header, body), where, RawDataError)
     if not body:
         msg = f"{where}: only a header, no data rows"
         raise RawDataError(msg)
