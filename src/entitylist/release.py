@@ -155,7 +155,9 @@ def generations_dir(runs: Path) -> Path:
     return runs / "generations"
 
 
-def new_generation(runs: Path, out_root: Path) -> tuple[str, Path]:
+def new_generation(
+    runs: Path, out_root: Path, warn: Callable[[str], None] = lambda _: None
+) -> tuple[str, Path]:
     """Start a generation as a copy of the live outputs, so steps that are skipped keep theirs.
 
     A real copy, not hard links: a notebook that writes a file in place (pandas to_csv,
@@ -166,10 +168,24 @@ def new_generation(runs: Path, out_root: Path) -> tuple[str, Path]:
     for name in (*FOLDERS, paths.SITE_NAME):
         live = out_root / name
         if live.is_dir():
-            shutil.copytree(live, target / name, symlinks=True)
+            shutil.copytree(live, target / name, symlinks=True, ignore=no_links(out_root, warn))
         else:
             (target / name).mkdir(parents=True)
     return generation, target
+
+
+def no_links(out_root: Path, warn: Callable[[str], None]) -> Callable[[str, list[str]], set]:
+    """A copytree filter that leaves out symbolic links, naming each: nothing the render
+    made is one, and one could show a reader any file on the machine."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        links = {n for n in names if (Path(folder) / n).is_symlink()}
+        for name in sorted(links):
+            shown = os.path.relpath(Path(folder) / name, out_root)
+            warn(f"{shown}: a symbolic link the render did not make; left out of the new site")
+        return links
+
+    return ignore
 
 
 def preflight(out_root: Path) -> None:

@@ -311,7 +311,7 @@ def render(
             return result
         from entitylist import changes, pages
 
-        generation, generation_dir = release.new_generation(runs, out_root)
+        generation, generation_dir = release.new_generation(runs, out_root, warn)
         try:
             records, page_meta = run_stages(run, generation_dir, runs / "executed", result)
             copy_downloads(generation_dir)
