@@ -245,3 +245,19 @@ def test_only_runs_the_named_notebook(out: Path):
     assert result.ran == ["25-other"]
     with pytest.raises(ParameterError, match="no such notebook"):
         run(out, only=["99-nothing"])
+
+
+def test_a_symbolic_link_in_the_live_site_is_never_carried_into_a_new_one(out: Path, capsys):
+    run(out)
+    (out / "site/etc").symlink_to("/etc")
+    (out / "site/passwd.html").symlink_to("/etc/passwd")
+    (out / "data/processed/input.csv").write_text("changed\n")
+    capsys.readouterr()
+    assert run(out).ran == ["10-make", "20-read"]
+    site = out / "site"
+    assert not (site / "etc").is_symlink()
+    assert not (site / "passwd.html").is_symlink()
+    assert [p for p in site.rglob("*") if p.is_symlink()] == []
+    err = capsys.readouterr().err
+    assert "warning: site/etc: a symbolic link the render did not make" in err
+    assert "warning: site/passwd.html: a symbolic link" in err
