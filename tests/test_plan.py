@@ -115,7 +115,6 @@ def test_record_lists_exactly_what_a_step_reads_and_writes():
         "data/processed/datapackage.json",
         "data/processed/README.md",
         *(f"site/data/{t}.csv" for t in TABLES),
-        "site/data/china-entries.csv",
         "site/data.html",
     }
     dahua = plan.record(next(s for s in STEPS if s.id == "50-profile-dahua"), WORLD)
@@ -306,3 +305,28 @@ def test_a_chart_moved_to_another_notebook_is_not_cleared_by_its_old_writer():
     # Had no step taken it over, it would go: a file nobody writes any more.
     others = [s for s in STEPS if s.id != "30-timeline"]
     assert set(plan.disowned(story, others, records)) >= set(lede)
+
+
+def test_two_notebooks_that_can_write_the_same_file_are_refused_naming_both(tmp_path: Path):
+    # pipeline.yaml as it stood: 10-clean's site/data/* met 35-entities' china-entries.csv.
+    text = paths.PIPELINE.read_text(encoding="utf-8")
+    start = text.index("    writes:\n      - data/processed/*")
+    end = text.index("  - notebook: 20-exposure")
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(text[:start] + "    writes: [data/processed/*, site/data/*]\n" + text[end:])
+    with pytest.raises(
+        RenderError,
+        match=r"10-clean writes site/data/\* and 35-entities writes site/data/china-entries\.csv",
+    ):
+        load_pipeline(pipeline)
+
+
+def test_the_pipelines_writes_never_meet():
+    owners = {
+        path: [s.id for s in STEPS if any(plan.matches(w, path) for w in s.outputs)]
+        for path in WORLD.files
+        if not path.startswith(("data/raw", "notebooks/"))
+    }
+    assert {path: ids for path, ids in owners.items() if len(ids) > 1} == {}
+    assert owners["site/data/china-entries.csv"] == ["35-entities"]
+    assert owners["site/data/entity_list.csv"] == ["10-clean"]

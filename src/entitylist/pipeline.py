@@ -94,9 +94,23 @@ def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
 
 
 def check_stages(steps: list[Step], path: Path) -> None:
-    """Refuse a pipeline in which a step reads what another step of its own stage writes."""
+    """Refuse a pipeline in which a step reads what another step of its own stage writes, or
+    two steps can write the same file."""
     from entitylist.plan import overlaps
 
+    for number, step in enumerate(steps):
+        for other in steps[number + 1 :]:
+            both = next(
+                ((a, b) for a in step.outputs for b in other.outputs if overlaps(a, b)), None
+            )
+            if both:
+                # Each would rebuild, clear or skip the other's file: an incremental render
+                # could publish what a clean one would not.
+                msg = (
+                    f"{path.name}: {step.id} writes {both[0]} and {other.id} writes {both[1]}, "
+                    "which can name the same file; give each file to one notebook"
+                )
+                raise RenderError(msg)
     for step in steps:
         for other in steps:
             if other.stage != step.stage or other is step:
