@@ -313,7 +313,8 @@ def test_two_notebooks_that_can_write_the_same_file_are_refused_naming_both(tmp_
     start = text.index("    writes:\n      - data/processed/*")
     end = text.index("  - notebook: 20-exposure")
     pipeline = tmp_path / "pipeline.yaml"
-    pipeline.write_text(text[:start] + "    writes: [data/processed/*, site/data/*]\n" + text[end:])
+    old = "    writes: [data/processed/*, site/data/*]\n"
+    pipeline.write_text(text[:start] + old + text[end:])
     with pytest.raises(
         RenderError,
         match=r"10-clean writes site/data/\* and 35-entities writes site/data/china-entries\.csv",
