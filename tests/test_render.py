@@ -261,3 +261,23 @@ def test_a_symbolic_link_in_the_live_site_is_never_carried_into_a_new_one(out: P
     err = capsys.readouterr().err
     assert "warning: site/etc: a symbolic link the render did not make" in err
     assert "warning: site/passwd.html: a symbolic link" in err
+
+
+def test_a_hand_edit_to_the_sites_own_files_is_rebuilt_with_a_warning(out: Path, capsys):
+    run(out)
+    before = site_bytes(out)
+    site = out / "site"
+    (site / "index.html").write_text("<p>edited by hand</p>")
+    assets = sorted(p for p in (site / "static").rglob("*") if p.is_file())
+    assets[0].write_bytes(b"/* edited */")
+    (site / "charts/planted.svg").write_text("<svg/>")
+    capsys.readouterr()
+    result = run(out)
+    assert result.ran == []
+    assert result.published
+    assert site_bytes(out) == before
+    err = capsys.readouterr().err
+    for name in ("site/index.html edited by hand", "site/charts/planted.svg was not made"):
+        assert f"warning: {name}" in err
+    assert f"warning: {assets[0].relative_to(out).as_posix()} edited by hand" in err
+    assert run(out).published is False

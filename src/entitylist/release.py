@@ -62,6 +62,7 @@ def valid_state(data: object) -> bool:
         and data.get("version") == STATE_VERSION
         and isinstance(data.get("steps"), dict)
         and isinstance(data.get("pages"), dict)
+        and isinstance(data.get("site", {}), dict)
         and all(isinstance(v, dict) and "outputs" in v for v in data["steps"].values())
     )
 

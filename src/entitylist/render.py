@@ -152,6 +152,40 @@ def describe(decisions: list[Decision]) -> str:
     return "\n".join(f"  {d.step:<{width}}  {d.action:<7}  {d.reason}" for d in decisions)
 
 
+def render_made(steps: list[Step], world: World) -> dict[str, str]:
+    """The site files the render itself makes (index, chart copies, assets), with hashes:
+    every file under site/ that no step's writes cover."""
+    prefix = f"{paths.SITE_NAME}/"
+    return {
+        path: digest
+        for path, digest in world.files.items()
+        if path.startswith(prefix)
+        and not any(plan.matches(w, path) for s in steps for w in s.outputs)
+    }
+
+
+def site_damage(recorded: dict[str, str] | None, now: dict[str, str]) -> list[str]:
+    """One line per site file that is not what the last render made: edited, added, missing."""
+    if recorded is None:
+        return []
+    lines = []
+    for path in sorted(recorded.keys() | now.keys()):
+        if path not in now:
+            lines.append(f"{path} is missing")
+        elif path not in recorded:
+            lines.append(f"{path} was not made by the render")
+        elif recorded[path] != now[path]:
+            lines.append(f"{path} edited by hand")
+    return lines
+
+
+def clear_render_made(steps: list[Step], generation_dir: Path, world: World) -> None:
+    """Remove from a new generation the site files the render makes again at its end, so a
+    hand edit or a stray file in the live site never reaches the next one."""
+    for path in render_made(steps, world):
+        (generation_dir / path).unlink(missing_ok=True)
+
+
 def generation_files(root: Path) -> list[str]:
     """Every top-level folder of a generation, so a write anywhere in it is seen."""
     return sorted(p.name for p in root.iterdir())
@@ -297,14 +331,22 @@ def render(
             warn(warning)
         run.state = release.recover(out_root, runs, state, log)
         release.preflight(out_root)
-        result.plan = list(run.decide(run.world(out_root)).values())
+        live = run.world(out_root)
+        result.plan = list(run.decide(live).values())
         for decision in result.plan:
             if decision.edited:
                 warn(
                     f"{', '.join(decision.edited)} edited by hand: {decision.step} runs "
                     "again and the edit is not published"
                 )
-        if not any(d.action == plan.RUN for d in result.plan):
+        # Without a record (nothing published, or a state from before the site's own files
+        # were recorded) the site is rebuilt, quietly.
+        recorded = run.state.get("site") if run.state.get("generation") else None
+        damaged = site_damage(recorded, render_made(steps, live))
+        for line in damaged:
+            warn(f"{line}: the site is rebuilt and the change is not published")
+        rebuild = bool(damaged) or recorded is None
+        if not rebuild and not any(d.action == plan.RUN for d in result.plan):
             result.skipped = [s.id for s in chosen]
             log("nothing changed: the site is up to date")
             result.seconds = time.perf_counter() - started
@@ -313,6 +355,7 @@ def render(
 
         generation, generation_dir = release.new_generation(runs, out_root, warn)
         try:
+            clear_render_made(steps, generation_dir, run.world(generation_dir))
             records, page_meta = run_stages(run, generation_dir, runs / "executed", result)
             copy_downloads(generation_dir)
             pages.write_assets(generation_dir / paths.SITE_NAME)
@@ -328,6 +371,7 @@ def render(
                 "previous": release.live_generation(out_root, run.state),
                 "steps": records,
                 "pages": page_meta,
+                "site": render_made(steps, run.world(generation_dir)),
             }
             release.publish(out_root, runs, generation, new_state)
         except BaseException:
