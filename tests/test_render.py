@@ -5,11 +5,12 @@ word.csv (input plus a word); 20-read reads word.csv; 25-other reads other.csv.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from entitylist import render
+from entitylist import paths, render
 from entitylist.errors import ParameterError, RemovalError, RenderError, SchemaError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
@@ -281,3 +282,41 @@ def test_a_hand_edit_to_the_sites_own_files_is_rebuilt_with_a_warning(out: Path,
         assert f"warning: {name}" in err
     assert f"warning: {assets[0].relative_to(out).as_posix()} edited by hand" in err
     assert run(out).published is False
+
+
+@pytest.mark.parametrize(
+    ("where", "named"),
+    [
+        ("../data/processed/stray.csv", None),
+        ("data/processed/stray.csv", "30-escape wrote data/processed/stray.csv"),
+        ("{out}/data/processed/stray.csv", "data/processed/stray.csv changed in the live"),
+        ("{out}/site/stray.html", "site/stray.html changed in the live"),
+    ],
+    ids=["relative escape", "relative", "live processed", "live site"],
+)
+def test_a_notebook_never_writes_the_live_outputs(out: Path, monkeypatch, where, named):
+    run(out)
+    before = site_bytes(out)
+    monkeypatch.setenv("FIXTURE_ESCAPE", where.format(out=out))
+    escape = FIXTURES / "escape.yaml"
+    if named is None:
+        # From the kernel's folder (the new generation) '..' is still the render's own.
+        run(out, pipeline=escape)
+        assert not (out / "data/processed/stray.csv").exists()
+        assert not (out.parent / "data/processed/stray.csv").exists()
+        return
+    with pytest.raises(RenderError, match=re.escape(named)):
+        run(out, pipeline=escape)
+    if "live" in named:
+        # The stray is there (it was written), but nothing of the render was published.
+        assert "escape.html" not in {p.name for p in (out / "site").iterdir()}
+    else:
+        assert site_bytes(out) == before
+
+
+@pytest.mark.parametrize("inside", ["data/raw", "data/raw/pack", "notebooks", "src/entitylist"])
+def test_an_output_root_inside_the_sources_is_refused(inside):
+    root = paths.ROOT / inside / "out"
+    with pytest.raises(ParameterError, match=rf"--output-root {inside}/out: inside "):
+        render.render(output_root=root, quiet=True)
+    assert not root.exists()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from entitylist import kernels, paths, plan, release
-from entitylist.errors import RemovalError, RenderError
+from entitylist.errors import ParameterError, RemovalError, RenderError
 from entitylist.pipeline import (
     OUTPUTS,
     Step,
@@ -186,6 +186,39 @@ def clear_render_made(steps: list[Step], generation_dir: Path, world: World) -> 
         (generation_dir / path).unlink(missing_ok=True)
 
 
+def check_output_root(out_root: Path, notebooks: Path) -> None:
+    """Refuse an output root inside the sources: the raw snapshot, the notebooks, the code."""
+    sources = {
+        paths.RAW: "the raw snapshot",
+        notebooks.resolve(): "the notebooks",
+        paths.NOTEBOOKS: "the notebooks",
+        paths.ROOT / "src": "the package's code",
+    }
+    for folder, what in sources.items():
+        if out_root.is_relative_to(folder.resolve()):
+            msg = (
+                f"--output-root {paths.shown(out_root)}: inside {paths.shown(folder)} "
+                f"({what}), which a render never writes; choose a folder outside it"
+            )
+            raise ParameterError(msg)
+
+
+def check_live_untouched(before: World, after: World) -> None:
+    """Refuse to publish when the live outputs changed while notebooks ran in a generation."""
+    touched = sorted(
+        p
+        for p in before.files.keys() | after.files.keys()
+        if before.files.get(p) != after.files.get(p)
+    )
+    if touched:
+        msg = (
+            f"{touched[0]} changed in the live outputs while the notebooks ran "
+            f"({len(touched)} file(s)): a notebook wrote outside its output root; write under "
+            "output_root (paths.processed_dir(output_root) etc.); nothing was published"
+        )
+        raise RenderError(msg)
+
+
 def generation_files(root: Path) -> list[str]:
     """Every top-level folder of a generation, so a write anywhere in it is seen."""
     return sorted(p.name for p in root.iterdir())
@@ -299,6 +332,7 @@ def render(
     manifest.verify_manifest()
     out_root = Path(output_root or (paths.BUILD / f"as-of-{as_of}" if as_of else paths.ROOT))
     out_root = out_root.resolve()
+    check_output_root(out_root, notebooks)
     runs = work_dir(out_root)
     result = Result(out_root)
     run = Run(
@@ -357,6 +391,7 @@ def render(
         try:
             clear_render_made(steps, generation_dir, run.world(generation_dir))
             records, page_meta = run_stages(run, generation_dir, runs / "executed", result)
+            check_live_untouched(live, run.world(out_root))
             copy_downloads(generation_dir)
             pages.write_assets(generation_dir / paths.SITE_NAME)
             write_index(steps, page_meta, generation_dir)

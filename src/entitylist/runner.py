@@ -67,7 +67,9 @@ def execute(
             str(executed),
             parameters={**parameters, "output_root": str(work_root)},
             kernel_name=kernels.kernel_name(),
-            cwd=str(notebooks),
+            # In the generation: a relative path a notebook writes lands in its output root
+            # (and is checked there), never in the live outputs beside the notebooks.
+            cwd=str(work_root),
             progress_bar=False,
             request_save_on_cell_execute=False,
             # Kernel start-up and shutdown chatter is not news for a render's log.
