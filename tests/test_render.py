@@ -320,3 +320,30 @@ def test_an_output_root_inside_the_sources_is_refused(inside):
     with pytest.raises(ParameterError, match=rf"--output-root {inside}/out: inside "):
         render.render(output_root=root, quiet=True)
     assert not root.exists()
+
+
+def published_files(root: Path) -> dict[str, bytes]:
+    """Every file of site/, charts/ and data/processed/ of an output root, with its bytes."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for name in ("site", "charts", "data/processed")
+        for p in sorted((root / name).rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_an_incremental_render_after_a_data_change_equals_a_clean_one(out: Path, tmp_path):
+    run(out)
+    (out / "data/processed/input.csv").write_text("changed\n")
+    # Incremental: 25-other's page is carried over from the last render.
+    assert run(out).ran == ["10-make", "20-read"]
+    clean = tmp_path / "clean"
+    (clean / "data/processed").mkdir(parents=True)
+    for name in ("input.csv", "other.csv"):
+        (clean / "data/processed" / name).write_bytes((out / "data/processed" / name).read_bytes())
+    run(clean)
+    incremental, fresh = published_files(out), published_files(clean)
+    assert sorted(incremental) == sorted(fresh)
+    assert "site/first.html" in incremental
+    for name, data in fresh.items():
+        assert incremental[name] == data, name
