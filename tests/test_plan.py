@@ -331,3 +331,24 @@ def test_the_pipelines_writes_never_meet():
     assert {path: ids for path, ids in owners.items() if len(ids) > 1} == {}
     assert owners["site/data/china-entries.csv"] == ["35-entities"]
     assert owners["site/data/entity_list.csv"] == ["10-clean"]
+
+
+@pytest.mark.parametrize("value", ["soon", 0, -5, True])
+def test_a_cell_timeout_that_is_not_a_positive_number_is_refused(tmp_path: Path, value):
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        f"notebooks:\n  - {{notebook: a.ipynb, stage: 1, reads: [], cell_timeout: {value}}}\n"
+    )
+    with pytest.raises(RenderError, match=r"pipeline\.yaml: entry 1 cell_timeout: .* not a"):
+        load_pipeline(pipeline)
+
+
+def test_the_cell_timeout_is_the_pipelines_unless_a_notebook_sets_its_own(tmp_path: Path):
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        "cell_timeout: 30\nnotebooks:\n"
+        "  - {notebook: a.ipynb, stage: 1, reads: []}\n"
+        "  - {notebook: b.ipynb, stage: 1, reads: [], cell_timeout: 5}\n"
+    )
+    assert [s.cell_timeout for s in load_pipeline(pipeline)] == [30, 5]
+    assert {s.cell_timeout for s in STEPS} == {600}

@@ -26,6 +26,9 @@ OUTPUTS = (paths.PROCESSED_NAME.as_posix(), paths.CHARTS_NAME, paths.SITE_NAME)
 REPOSITORY_PREFIXES = ("data/raw", "notebooks/")
 # Parameters the render sets itself, and the flag a reporter uses instead of -p.
 RUN_PARAMETERS = {"as_of": "--as-of", "output_root": "--output-root"}
+# Seconds one cell may run before the render stops it (`cell_timeout` in pipeline.yaml, for
+# the pipeline or one notebook): a loop that never ends must not hold the render lock.
+CELL_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Step:
     reads: tuple[str, ...]
     writes: tuple[str, ...] = ()
     params: dict = field(default_factory=dict)
+    cell_timeout: float = CELL_TIMEOUT
 
     @property
     def id(self) -> str:
@@ -70,6 +74,7 @@ class World:
 def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
     """Read notebooks/pipeline.yaml into steps, expanding `each:` into one step per value."""
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    default = timeout(spec.get("cell_timeout", CELL_TIMEOUT), f"{path.name}: cell_timeout")
     steps = []
     for number, entry in enumerate(spec.get("notebooks") or [], 1):
         missing = [key for key in ("notebook", "stage") if key not in entry]
@@ -82,6 +87,9 @@ def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
             "page": entry.get("page"),
             "reads": tuple(entry.get("reads", [])),
             "writes": tuple(entry.get("writes", [])),
+            "cell_timeout": timeout(
+                entry.get("cell_timeout", default), f"{path.name}: entry {number} cell_timeout"
+            ),
         }
         each = entry.get("each")
         if each:
@@ -91,6 +99,14 @@ def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
             steps.append(Step(**common, params=dict(entry.get("params", {}))))
     check_stages(steps, path)
     return steps
+
+
+def timeout(value: object, where: str) -> float:
+    """A cell timeout as pipeline.yaml gives it: a positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        msg = f"{where}: {value!r} is not a positive number of seconds"
+        raise RenderError(msg)
+    return float(value)
 
 
 def check_stages(steps: list[Step], path: Path) -> None:

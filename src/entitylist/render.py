@@ -164,16 +164,21 @@ def render_made(steps: list[Step], world: World) -> dict[str, str]:
     }
 
 
-def site_damage(recorded: dict[str, str] | None, now: dict[str, str]) -> list[str]:
-    """One line per site file that is not what the last render made: edited, added, missing."""
+def site_damage(state: dict, recorded: dict[str, str] | None, now: dict[str, str]) -> list[str]:
+    """One line per site file that is not what the last render made: edited, added, missing.
+
+    A page of a notebook the pipeline no longer lists was made by the render: it goes quietly.
+    """
     if recorded is None:
         return []
+    made = {path for entry in state.get("steps", {}).values() for path in entry["outputs"]}
     lines = []
     for path in sorted(recorded.keys() | now.keys()):
         if path not in now:
             lines.append(f"{path} is missing")
         elif path not in recorded:
-            lines.append(f"{path} was not made by the render")
+            if path not in made:
+                lines.append(f"{path} was not made by the render")
         elif recorded[path] != now[path]:
             lines.append(f"{path} edited by hand")
     return lines
@@ -376,7 +381,7 @@ def render(
         # Without a record (nothing published, or a state from before the site's own files
         # were recorded) the site is rebuilt, quietly.
         recorded = run.state.get("site") if run.state.get("generation") else None
-        damaged = site_damage(recorded, render_made(steps, live))
+        damaged = site_damage(run.state, recorded, render_made(steps, live))
         for line in damaged:
             warn(f"{line}: the site is rebuilt and the change is not published")
         rebuild = bool(damaged) or recorded is None
