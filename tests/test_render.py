@@ -6,12 +6,19 @@ word.csv (input plus a word); 20-read reads word.csv; 25-other reads other.csv.
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from entitylist import paths, render
-from entitylist.errors import ParameterError, RemovalError, RenderError, SchemaError
+from entitylist.errors import (
+    ParameterError,
+    PublishError,
+    RemovalError,
+    RenderError,
+    SchemaError,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 PIPELINE = FIXTURES / "pipeline.yaml"
@@ -192,9 +199,11 @@ def test_corrupt_state_runs_everything_with_a_warning(out: Path, capsys):
     state.write_text(state.read_text()[:40])
     capsys.readouterr()
     assert sorted(run(out).ran) == ALL
-    assert capsys.readouterr().err == (
-        f"warning: {state}: unreadable (not complete JSON); running every notebook\n"
-    )
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {state}: unreadable (not complete JSON); running every")
+    aside = next(state.parent.glob("state.json.unusable-*"))
+    assert err.endswith(f"(set aside as {aside.name})\n")
+    assert len(err.splitlines()) == 1
     assert site_bytes(out) == before
     assert run(out).ran == []
 
@@ -347,3 +356,42 @@ def test_an_incremental_render_after_a_data_change_equals_a_clean_one(out: Path,
     assert "site/first.html" in incremental
     for name, data in fresh.items():
         assert incremental[name] == data, name
+
+
+def test_a_corrupt_journal_is_set_aside_and_everything_runs(out: Path, capsys):
+    run(out)
+    before = site_bytes(out)
+    journal = render.work_dir(out.resolve()) / "journal.json"
+    journal.write_text('{"generation": "x", "inodes": {"charts": "not a number"}')
+    capsys.readouterr()
+    assert sorted(run(out).ran) == ALL
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {journal}: unreadable, so an interrupted publish")
+    assert "Traceback" not in err
+    assert not journal.exists()
+    assert site_bytes(out) == before
+    assert run(out).ran == []
+
+
+def test_a_full_disk_is_refused_before_any_notebook_runs(tmp_path: Path, monkeypatch):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here")
+    try:
+        monkeypatch.setattr(paths, "BUILD", disk / "build")
+        out = tmp_path / "out"
+        (out / "data/processed").mkdir(parents=True)
+        (out / "data/processed/input.csv").write_text("start\n")
+        (out / "data/processed/other.csv").write_text("other\n")
+        with pytest.raises(PublishError, match=r"/disk/build[/\w]*: \d+ MB free"):
+            run(out)
+        runs = render.work_dir(out.resolve())
+        assert not (runs / "executed").exists()
+        assert not (runs / "generations").exists()
+        assert not (out / "site").exists()
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -367,8 +367,13 @@ def render(
     with release.render_lock(paths.BUILD / "render.lock", wait, log):
         state, warning = release.read_state(state_file(out_root))
         if warning:
+            aside = release.quarantine(state_file(out_root))
+            warn(f"{warning} (set aside as {aside.name})" if aside else warning)
+        journal, warning = release.read_journal(runs)
+        if warning:
             warn(warning)
-        run.state = release.recover(out_root, runs, state, log)
+            state = release.empty_state()
+        run.state = release.recover(out_root, runs, state, log, journal)
         release.preflight(out_root)
         live = run.world(out_root)
         result.plan = list(run.decide(live).values())
@@ -392,6 +397,7 @@ def render(
             return result
         from entitylist import changes, pages
 
+        release.check_space(out_root, runs)
         generation, generation_dir = release.new_generation(runs, out_root, warn)
         try:
             clear_render_made(steps, generation_dir, run.world(generation_dir))
