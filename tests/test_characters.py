@@ -120,3 +120,27 @@ def test_the_current_screening_list_loads_and_its_unmendable_byte_stays_off_the_
     odd = parties[parties["name"].map(characters.first).notna()]
     assert len(odd) == 1
     assert (odd["source"] != csl.EL_SOURCE).all()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "file:///etc/passwd",
+    ],
+)
+def test_a_source_address_that_is_not_a_web_address_is_refused_by_row_and_column(
+    raw_copy: Path, address
+):
+    path = manifest.current(SUPPLIERS, raw_copy)
+    edit_cell(path, 2, "source_url", f"https://example.org/a; {address}")
+    with pytest.raises(RawDataError, match=r"row 2, column source_url: .* is not a web address"):
+        sources.Snapshot(raw_copy).table(SUPPLIERS)
+
+
+def test_a_citation_in_words_in_a_source_cell_is_text(raw_copy: Path):
+    path = manifest.current(SUPPLIERS, raw_copy)
+    edit_cell(path, 2, "source_url", "Note: TechNode, Oct 2019 (page not retrieved)")
+    assert len(sources.Snapshot(raw_copy).table(SUPPLIERS)) > 2

@@ -6,9 +6,11 @@ word.csv (input plus a word); 20-read reads word.csv; 25-other reads other.csv.
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from entitylist import paths, render
@@ -18,6 +20,7 @@ from entitylist.errors import (
     RemovalError,
     RenderError,
     SchemaError,
+    WordsError,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
@@ -395,3 +398,35 @@ def test_a_full_disk_is_refused_before_any_notebook_runs(tmp_path: Path, monkeyp
         assert not (out / "site").exists()
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def fixture_copy(tmp_path: Path, pipeline: str = "desk-error.yaml") -> Path:
+    """A copy of the fixture pipeline to edit; the path of its pipeline file."""
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(FIXTURES, notebooks)
+    return notebooks / pipeline
+
+
+def test_words_that_cannot_be_filled_name_the_notebook_and_cell(out: Path, tmp_path: Path):
+    pipeline = fixture_copy(tmp_path)
+    notebook = pipeline.parent / "30-desk-error.ipynb"
+    book = nbformat.read(notebook, as_version=4)
+    book.cells[2].source = 'story.say("{{ event }} happened on {{ day }}.", event="A listing")'
+    nbformat.write(book, notebook)
+    with pytest.raises(WordsError) as caught:
+        run(out, pipeline=pipeline)
+    message = str(caught.value)
+    assert message.startswith("30-desk-error.ipynb: cell 3 ('story.say(")
+    assert "day" in message
+    assert "\n" not in message
+
+
+def test_a_half_saved_notebook_is_named_in_one_line(out: Path, tmp_path: Path):
+    pipeline = fixture_copy(tmp_path)
+    notebook = pipeline.parent / "30-desk-error.ipynb"
+    notebook.write_text(notebook.read_text()[:200])
+    with pytest.raises(RenderError) as caught:
+        run(out, pipeline=pipeline)
+    assert str(caught.value) == (
+        f"{notebook}: not a readable notebook (NotJSONError; half-saved?); save it again"
+    )

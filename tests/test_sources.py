@@ -2,6 +2,7 @@
 and damage (cut-off rows, removed rows, impossible figures) refused before anything is written."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from conftest import current_file, edit_cell, rehash, tree
 from entitylist import manifest, sources
 from entitylist.cli import main
-from entitylist.errors import RawDataError
+from entitylist.errors import DeskError, RawDataError
 
 REVENUE = "revenue_by_region.csv"
 
@@ -199,3 +200,51 @@ def test_a_halved_table_with_its_hash_updated_by_hand_is_not_published(raw_copy:
     with pytest.raises(RemovalError, match=r"financials\.csv lost \d+ row\(s\).*--allow-removals"):
         render.guard_removals(report, allow=False, confirmed=render.confirmed_in_manifest)
     render.guard_removals(report, allow=True, confirmed=None)
+
+
+def one_line(error: pytest.ExceptionInfo) -> str:
+    """A desk error's message, checked to be one line."""
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+def test_an_update_with_a_renamed_key_column_names_the_column(raw_copy: Path, pack_copy: Path):
+    path = pack_copy / "us_suppliers.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("supplier,", "supplier_name,", 1), encoding="utf-8")
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert one_line(caught).startswith("us_suppliers.csv (update candidate): column 'supplier'")
+
+
+def test_an_update_with_a_key_given_twice_names_both_rows(raw_copy: Path, pack_copy: Path):
+    path = pack_copy / "us_suppliers.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines, lines[2]]) + "\n", encoding="utf-8")
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert re.match(
+        rf"us_suppliers\.csv \(update candidate\): rows 2 and {len(lines)} have the same key",
+        one_line(caught),
+    )
+
+
+def test_a_cut_inside_a_quoted_field_names_the_file(raw_copy: Path, pack_copy: Path):
+    path = pack_copy / "events.csv"
+    text = path.read_text(encoding="utf-8")
+    cut = text.index('"', text.index("\n")) + 10  # inside the first quoted event
+    path.write_text(text[:cut], encoding="utf-8")
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert one_line(caught).startswith(f"{path}: ")
+    assert "cut-off or badly quoted" in str(caught.value)
+
+
+def test_an_empty_screening_list_is_refused_by_name(raw_copy: Path, pack_copy: Path):
+    (pack_copy / sources.RAW_TABLES["screening-list"].in_pack).write_bytes(b"")
+    before = tree(raw_copy)
+    with pytest.raises(DeskError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert "empty; not the screening list" in one_line(caught)
+    assert tree(raw_copy) == before

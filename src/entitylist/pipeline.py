@@ -165,7 +165,11 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
     """
     from entitylist import atomic
 
-    digest = sha256(notebook)
+    try:
+        digest = sha256(notebook)
+    except FileNotFoundError:
+        msg = f"{paths.shown(notebook)}: no such notebook; pipeline.yaml lists it"
+        raise RenderError(msg) from None
     cache = paths.BUILD / "parameters.json"
     try:
         known = json.loads(cache.read_text(encoding="utf-8"))
@@ -173,8 +177,17 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
         known = {}
     if digest not in known:
         import papermill
+        from nbformat.reader import NotJSONError
 
-        found = papermill.inspect_notebook(str(notebook))
+        try:
+            found = papermill.inspect_notebook(str(notebook))
+        except (NotJSONError, ValueError, KeyError, AttributeError) as exc:
+            # A notebook caught half-saved by the preview's watcher, or edited into bad JSON.
+            msg = (
+                f"{paths.shown(notebook)}: not a readable notebook "
+                f"({type(exc).__name__}; half-saved?); save it again"
+            )
+            raise RenderError(msg) from None
         known[digest] = {name: dict(spec) for name, spec in found.items()}
         atomic.write_text(cache, json.dumps(known, indent=1, sort_keys=True))
     return known[digest]

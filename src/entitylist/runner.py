@@ -84,6 +84,11 @@ def execute(
         )
     except PapermillExecutionError as exc:
         own = desk_error(exc.ename, exc.evalue)
+        if isinstance(own, errors.WordsError):
+            # A template names a missing value, not where it is: add the notebook and cell.
+            where = failing_cell(executed, exc.exec_count)
+            msg = f"{step.notebook}: {where}: {own}"
+            raise errors.WordsError(msg) from None
         if own is not None:
             raise own from None
         msg = (
