@@ -217,6 +217,20 @@ def check_shape(text: str, where: str) -> int:
         raise RawDataError(msg) from exc
     header, body = rows[0], [row for row in rows[1:] if row]
     characters.refuse(characters.rows(header, body), where, RawDataError)
+    if not text.endswith(("\n", "\r")):
+        # Every export ends its last line; a file that stops mid-line may stop mid-field,
+        # and a cut URL or name would read as whole.
+        msg = (
+            f"{where}: row {len(body)} (the last) does not end with a line break, so it may "
+            "be cut off; check it against the source, then end the file with a line break"
+        )
+        raise RawDataError(msg)
+    seen: dict[tuple[str, ...], int] = {}
+    for number, row in enumerate(body, 1):
+        first = seen.setdefault(tuple(row), number)
+        if first != number:
+            msg = f"{where}: row {number} repeats row {first} exactly; keep one"
+            raise RawDataError(msg)
     if not body:
         msg = f"{where}: only a header, no data rows"
         raise RawDataError(msg)
