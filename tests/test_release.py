@@ -371,3 +371,32 @@ def test_a_copy_that_fills_the_disk_is_one_line_naming_the_file(small_disk: Path
     )
     assert "\n" not in message
     assert list((small_disk / "runs" / "generations").iterdir()) == []
+
+
+def test_a_read_only_generation_is_removed_all_the_same():
+    # Root ignores permission bits, so the removal runs as an unprivileged user when we are root.
+    user = 65534 if os.geteuid() == 0 else None
+    scratch = Path(tempfile.mkdtemp(prefix="entitylist-readonly-"))
+    runs = scratch / "runs"
+    locked = release.generations_dir(runs) / GENERATION / "charts"
+    folder(locked, {"a.svg": "<svg/>"})
+    if user is not None:
+        for path in [scratch, *scratch.rglob("*")]:
+            os.chown(path, user, user)
+    locked.chmod(0o555)
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, remove, report by exit status
+        try:
+            if user is not None:
+                os.setgid(user)
+                os.setuid(user)
+            release.discard(runs, GENERATION)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    try:
+        assert not (release.generations_dir(runs) / GENERATION).exists()
+    finally:
+        if locked.exists():
+            locked.chmod(0o755)
+        shutil.rmtree(scratch)

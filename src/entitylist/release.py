@@ -12,6 +12,7 @@ after the journal was written is finished by the next one (the generation was co
 checked before the journal existed); one killed before it leaves only strays, removed.
 """
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -43,6 +44,22 @@ def crash_point(name: str) -> None:
     """Die at once with SIGKILL when ENTITYLIST_CRASH_AT names this point (for fault tests)."""
     if os.environ.get(CRASH_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder the render made, also where a notebook or a hand left it read-only
+    (rmtree alone would leave it beside the live outputs); a fault past that is ignored."""
+
+    def writable_then_retry(function: Callable, name: str, exc_info: tuple) -> None:
+        if not isinstance(exc_info[1], PermissionError):
+            return
+        with contextlib.suppress(OSError):
+            Path(name).parent.chmod(0o755)
+            if Path(name).is_dir() and not Path(name).is_symlink():
+                Path(name).chmod(0o755)
+            function(name)
+
+    shutil.rmtree(path, onerror=writable_then_retry)
 
 
 def empty_state() -> dict:
@@ -320,7 +337,7 @@ def prepare(out_root: Path, generation_dir: Path, generation: str) -> dict[str, 
         live = out_root / name
         waiting = incoming(live, generation)
         live.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(waiting, ignore_errors=True)
+        remove_tree(waiting)
         shutil.copytree(generation_dir / name, waiting, symlinks=True)
         inodes[name] = waiting.stat().st_ino
     return inodes
@@ -436,7 +453,7 @@ def remove_strays(out_root: Path) -> None:
             if stray.is_symlink() or stray.is_file():
                 stray.unlink()
             else:
-                shutil.rmtree(stray, ignore_errors=True)
+                remove_tree(stray)
 
 
 def linked_generation(out_root: Path) -> str | None:
@@ -461,7 +478,7 @@ def prune(runs: Path, state: dict, out_root: Path) -> None:
         return
     for generation in folder.iterdir():
         if generation.name not in keep:
-            shutil.rmtree(generation, ignore_errors=True)
+            remove_tree(generation)
 
 
 def recover(
@@ -476,13 +493,13 @@ def recover(
     prune(runs, state, out_root)
     # Left behind by failed renders of the engine before generations.
     for legacy in ("stage", "previous"):
-        shutil.rmtree(runs / legacy, ignore_errors=True)
+        remove_tree(runs / legacy)
     return state
 
 
 def discard(runs: Path, generation: str) -> None:
     """Remove a generation that will not be published."""
-    shutil.rmtree(generations_dir(runs) / generation, ignore_errors=True)
+    remove_tree(generations_dir(runs) / generation)
 
 
 def last_published(out_root: Path, runs: Path, state: dict) -> Path:
