@@ -74,9 +74,11 @@ def execute(
             parameters={**parameters, "output_root": str(work_root)},
             kernel_name=kernels.kernel_name(),
             execution_timeout=step.cell_timeout,
-            # In the generation: a relative path a notebook writes lands in its output root
-            # (and is checked there), never in the live outputs beside the notebooks.
-            cwd=str(work_root),
+            # The kernel works in the generation: a relative path a notebook writes lands in
+            # its output root (and is checked there), never in the live outputs beside the
+            # notebooks. Through nbclient's resources, not papermill's cwd, which changes this
+            # whole process's folder from two threads at once.
+            resources={"metadata": {"path": str(work_root)}},
             progress_bar=False,
             request_save_on_cell_execute=False,
             # Kernel start-up and shutdown chatter is not news for a render's log.
