@@ -1,6 +1,7 @@
 """`make preview`: a real preview server over the fixture pipeline, edited while it runs."""
 
 import http.client
+import re
 import shutil
 import signal
 import subprocess
@@ -116,7 +117,9 @@ def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(pro
             log = server.communicate()[1]
     assert server.returncode == 0, log
     # Only the edited notebook ran again: its output, word.csv, did not change.
-    first, edited, broken, _restored = log.split("changed: ")
+    parts = re.split(r"^changed: ", log, flags=re.MULTILINE)
+    assert len(parts) == 4, log
+    first, edited, broken, _restored = parts
     assert {"ran 10-make", "ran 20-read", "ran 25-other"} <= {
         " ".join(line.split()[:2]) for line in first.splitlines()
     }
