@@ -4,8 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-UV_VERSION := 0.13.8
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
+# The installer's version, from its hashed lock (requirements-uv.txt).
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements-uv.txt)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-uv.txt pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # npm ci records what it installed here: axe-core for the browser tests, from the lock.
 NODE_STAMP := node_modules/.package-lock.json
@@ -26,13 +27,17 @@ help: ## list the targets
 # itself). Bytecode is compiled at install, so imports never compile sources, also where
 # PYTHONDONTWRITEBYTECODE is set. Two kernelspecs: the project's, and its warm twin that
 # renders use (forked from a zygote that has imported the libraries, src/entitylist/kernels.py).
-$(STAMP): requirements.txt pyproject.toml
+# Every installed thing is pinned with a hash: uv itself (pip --require-hashes), the locked
+# packages, and the build backend of the editable install (setuptools, from the lock, used
+# without build isolation so the build downloads nothing).
+$(STAMP): requirements.txt requirements-uv.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test "$$($(BIN)/uv --version 2>/dev/null | cut -d' ' -f2)" = $(UV_VERSION) || \
-		$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+			--no-deps -r requirements-uv.txt
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
 		requirements.txt
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name entitylist \
 		--display-name "Entity List (project)" >/dev/null
 	$(BIN)/python -m entitylist.kernels install
@@ -82,7 +87,9 @@ format: $(STAMP) ## format with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lock: $(STAMP) ## re-pin requirements.txt and requirements-lab.txt (with hashes)
+lock: $(STAMP) ## re-pin requirements.txt, requirements-lab.txt and requirements-uv.txt (with hashes)
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
+		--output-file requirements-uv.txt requirements-uv.in
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
 		--output-file requirements.txt requirements.in
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \

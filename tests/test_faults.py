@@ -6,6 +6,7 @@ render mid-run (`during-notebook`) or a fault point in release.py (ENTITYLIST_CR
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,45 @@ def test_two_renders_at_once_never_interleave(tmp_path: Path, clean: dict):
     # The second render started after the first published, and published over it whole.
     assert published(out) == clean["bye"]
     assert strays(out, build) == []
+
+
+def test_a_cell_past_its_timeout_is_stopped_and_the_last_good_site_stays(tmp_path: Path):
+    build, out = tmp_path / "build", pipeline_inputs(tmp_path / "out")
+    assert render(build, out).returncode == 0
+    before = published(out)
+    done = render(build, out, "--pipeline", str(FIXTURES / "timeout.yaml"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: 30-forever.ipynb: a cell ran longer than 3 s")
+    assert len(done.stderr.splitlines()) == 1
+    assert published(out) == before
+    assert strays(out, build) == []
+
+
+def test_ctrl_c_stops_a_stuck_render_at_once_and_releases_the_lock(tmp_path: Path):
+    build, out = tmp_path / "build", pipeline_inputs(tmp_path / "out")
+    assert render(build, out).returncode == 0
+    before = published(out)
+    started = tmp_path / "started"
+    stuck = subprocess.Popen(
+        [*command(build, out, "--pipeline", str(FIXTURES / "forever.yaml")), "--quiet"],
+        env={**os.environ, "FIXTURE_STARTED": str(started)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert until(started.exists, seconds=300)
+        stuck.send_signal(signal.SIGINT)
+        # At once: well before the 600-second default timeout, with kernels stopped.
+        err = stuck.communicate(timeout=30)[1]
+    finally:
+        if stuck.poll() is None:
+            stuck.kill()
+            stuck.communicate()
+    assert stuck.returncode == 130, err
+    assert err.splitlines()[-1].startswith("error: interrupted")
+    assert "Traceback" not in err
+    assert published(out) == before
+    assert strays(out, build) == []
+    # The lock is free: a render that will not wait runs.
+    again = render(build, out, "--no-wait")
+    assert again.returncode == 0, again.stderr

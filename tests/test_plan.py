@@ -115,7 +115,6 @@ def test_record_lists_exactly_what_a_step_reads_and_writes():
         "data/processed/datapackage.json",
         "data/processed/README.md",
         *(f"site/data/{t}.csv" for t in TABLES),
-        "site/data/china-entries.csv",
         "site/data.html",
     }
     dahua = plan.record(next(s for s in STEPS if s.id == "50-profile-dahua"), WORLD)
@@ -306,3 +305,50 @@ def test_a_chart_moved_to_another_notebook_is_not_cleared_by_its_old_writer():
     # Had no step taken it over, it would go: a file nobody writes any more.
     others = [s for s in STEPS if s.id != "30-timeline"]
     assert set(plan.disowned(story, others, records)) >= set(lede)
+
+
+def test_two_notebooks_that_can_write_the_same_file_are_refused_naming_both(tmp_path: Path):
+    # pipeline.yaml as it stood: 10-clean's site/data/* met 35-entities' china-entries.csv.
+    text = paths.PIPELINE.read_text(encoding="utf-8")
+    start = text.index("    writes:\n      - data/processed/*")
+    end = text.index("  - notebook: 20-exposure")
+    pipeline = tmp_path / "pipeline.yaml"
+    old = "    writes: [data/processed/*, site/data/*]\n"
+    pipeline.write_text(text[:start] + old + text[end:])
+    with pytest.raises(
+        RenderError,
+        match=r"10-clean writes site/data/\* and 35-entities writes site/data/china-entries\.csv",
+    ):
+        load_pipeline(pipeline)
+
+
+def test_the_pipelines_writes_never_meet():
+    owners = {
+        path: [s.id for s in STEPS if any(plan.matches(w, path) for w in s.outputs)]
+        for path in WORLD.files
+        if not path.startswith(("data/raw", "notebooks/"))
+    }
+    assert {path: ids for path, ids in owners.items() if len(ids) > 1} == {}
+    assert owners["site/data/china-entries.csv"] == ["35-entities"]
+    assert owners["site/data/entity_list.csv"] == ["10-clean"]
+
+
+@pytest.mark.parametrize("value", ["soon", 0, -5, True])
+def test_a_cell_timeout_that_is_not_a_positive_number_is_refused(tmp_path: Path, value):
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        f"notebooks:\n  - {{notebook: a.ipynb, stage: 1, reads: [], cell_timeout: {value}}}\n"
+    )
+    with pytest.raises(RenderError, match=r"pipeline\.yaml: entry 1 cell_timeout: .* not a"):
+        load_pipeline(pipeline)
+
+
+def test_the_cell_timeout_is_the_pipelines_unless_a_notebook_sets_its_own(tmp_path: Path):
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        "cell_timeout: 30\nnotebooks:\n"
+        "  - {notebook: a.ipynb, stage: 1, reads: []}\n"
+        "  - {notebook: b.ipynb, stage: 1, reads: [], cell_timeout: 5}\n"
+    )
+    assert [s.cell_timeout for s in load_pipeline(pipeline)] == [30, 5]
+    assert {s.cell_timeout for s in STEPS} == {600}

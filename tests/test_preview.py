@@ -1,6 +1,7 @@
 """`make preview`: a real preview server over the fixture pipeline, edited while it runs."""
 
 import http.client
+import re
 import shutil
 import signal
 import subprocess
@@ -19,11 +20,11 @@ pytestmark = pytest.mark.notebooks
 FIXTURE = Path(__file__).parent / "fixtures" / "pipeline"
 
 
-def get(port: int, path: str, timeout: float = 10.0) -> tuple[int, str]:
-    """Status and text of a page the preview serves."""
+def get(port: int, path: str, timeout: float = 10.0, host: str = "") -> tuple[int, str]:
+    """Status and text of a page the preview serves (as asked for under another Host)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers={"Host": host} if host else {})
         response = connection.getresponse()
         return response.status, response.read().decode()
     finally:
@@ -102,6 +103,10 @@ def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(pro
         assert message.startswith("10-make.ipynb: cell 3")
         assert "ValueError: broken" in message
         assert "The word now is hello." in get(port, "/first.html")[1]
+        # Put back as it was: nothing new to publish, but the page loses its error bar.
+        edit(notebook, "raise ValueError('broken')", said)
+        assert until(lambda: len(events) == 3)
+        assert events[2] == ("reload", "reload")
         stream.close()
     finally:
         server.send_signal(signal.SIGINT)
@@ -112,7 +117,9 @@ def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(pro
             log = server.communicate()[1]
     assert server.returncode == 0, log
     # Only the edited notebook ran again: its output, word.csv, did not change.
-    first, edited, broken = log.split("changed: ")
+    parts = re.split(r"^changed: ", log, flags=re.MULTILINE)
+    assert len(parts) == 4, log
+    first, edited, broken, _restored = parts
     assert {"ran 10-make", "ran 20-read", "ran 25-other"} <= {
         " ".join(line.split()[:2]) for line in first.splitlines()
     }
@@ -149,3 +156,54 @@ def test_only_html_gets_the_reload_script(tmp_path: Path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served(tmp_path: Path):
+    """A preview server over a small site, and that site's folder."""
+    site = tmp_path / paths.SITE_NAME
+    site.mkdir()
+    (site / "page.html").write_text("<html><body><p>words</p></body></html>")
+    server = preview.serve(preview.Preview(tmp_path, FIXTURE / "pipeline.yaml"), 0)
+    try:
+        yield server.server_port, site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_preview_serves_nothing_outside_the_site(served, tmp_path: Path):
+    port, site = served
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for readers")
+    (site / "outside").symlink_to(tmp_path)
+    (site / "secret.html").symlink_to(secret)
+    (site / "etc").symlink_to("/etc")
+    for path in ("/outside/secret.txt", "/secret.html", "/etc/passwd", "/etc/", "/../secret.txt"):
+        status, body = get(port, path)
+        assert status == 404, path
+        assert "not for readers" not in body
+        assert "root:" not in body
+    # A link that stays inside the site is served.
+    (site / "alias.html").symlink_to(site / "page.html")
+    assert get(port, "/alias.html")[0] == 200
+
+
+def test_the_preview_answers_only_to_its_own_names(served):
+    port, _ = served
+    for host in ("127.0.0.1", "localhost", "[::1]"):
+        assert get(port, "/page.html", host=f"{host}:{port}")[0] == 200
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1:{port + 1}", "localhost"):
+        status, body = get(port, "/page.html", host=host)
+        assert status == 421, host
+        assert "words" not in body
+
+
+def test_bad_requests_get_a_4xx_and_no_traceback(served, capfd):
+    port, _ = served
+    assert get(port, "/page%00.html")[0] == 400
+    assert get(port, "/%00")[0] == 400
+    assert get(port, f"{preview.EVENTS}?since=abc")[0] == 400
+    assert get(port, f"{preview.EVENTS}?since=-1")[0] == 400
+    assert get(port, "/page.html")[0] == 200
+    assert "Traceback" not in capfd.readouterr().err

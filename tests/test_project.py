@@ -164,3 +164,28 @@ def test_the_warm_kernelspec_names_the_registered_provisioner():
     assert warm["metadata"]["kernel_provisioner"]["provisioner_name"] == kernels.PROVISIONER
     # The same interpreter and kernel as the project's: only the way it starts differs.
     assert warm["argv"] == project["argv"]
+
+
+def test_every_installed_thing_is_pinned_with_a_hash():
+    from packaging.requirements import Requirement
+
+    # Recipe lines with their continuations joined: every command that installs packages.
+    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    commands = [" ".join(line.split()) for line in makefile.splitlines() if line.startswith("\t")]
+    installs = [c for c in commands if re.search(r"\b(pip install|pip sync)\b", c)]
+    assert len(installs) >= 4
+    for command in installs:
+        lock = re.search(r"requirements[\w-]*\.txt", command)
+        from_lock = "--require-hashes" in command and lock
+        project = command.endswith("--no-deps --no-build-isolation -e .")
+        assert from_lock or project, command
+    uv_lock = (ROOT / "requirements-uv.txt").read_text()
+    assert list(pins(uv_lock.splitlines())) == ["uv"]
+    assert uv_lock.count("--hash=sha256:") >= 2
+    # The editable build uses the backend the lock pins, which pyproject.toml accepts.
+    locked = (ROOT / "requirements.txt").read_text()
+    setuptools = pins(locked.splitlines())["setuptools"]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    backend = re.search(r'requires = \["([^"]+)"\]', pyproject).group(1)
+    assert Requirement(backend).specifier.contains(setuptools)
+    assert re.search(rf"^setuptools=={re.escape(setuptools)} \\\n\s+--hash=", locked, re.M)

@@ -121,7 +121,9 @@ def test_a_publish_killed_between_fallback_renames_is_finished(world):
     # The first of exchange_by_renames' three renames, then the kill: no data/processed.
     live = out / "data" / "processed"
     live.rename(release.set_aside(live))
-    recovered = release.recover(out, runs, release.empty_state(), lambda _: None)
+    journal, warning = release.read_journal(runs)
+    assert warning is None
+    recovered = release.recover(out, runs, release.empty_state(), lambda _: None, journal)
     assert recovered == state
     assert snapshot(out) == NEW
     assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
@@ -236,17 +238,24 @@ def test_state_round_trips_and_a_missing_one_is_empty_without_warning(tmp_path: 
     [
         ('{"version": 2, "steps": {"10-make": {"outp', "unreadable (not complete JSON)"),
         ("", "unreadable (not complete JSON)"),
-        ('{"steps": {"10-make": "3f2a"}, "pages": {}}', "written by another version"),
+        ('{"steps": {"10-make": "3f2a"}, "pages": {}}', "not in the shape this version writes"),
+        (
+            '{"version": 2, "steps": {"10-make": {"outputs": ["x"]}}, "pages": {}}',
+            "not in the shape this version writes",
+        ),
+        ('{"version": 2, "generation": 7, "steps": {}, "pages": {}}', "not in the shape"),
+        ('{"version": 2, "steps": {}, "pages": {}, "site": {"site/a": 1}}', "not in the shape"),
+        ("[1, 2]", "not in the shape this version writes"),
     ],
-    ids=["truncated", "empty", "old format"],
+    ids=["truncated", "empty", "old format", "outputs a list", "generation", "site", "list"],
 )
 def test_unusable_state_means_run_everything_with_a_warning(tmp_path: Path, text: str, why: str):
     path = tmp_path / "state.json"
     path.write_text(text)
-    assert release.read_state(path) == (
-        release.empty_state(),
-        f"{path}: {why}; running every notebook",
-    )
+    state, warning = release.read_state(path)
+    assert state == release.empty_state()
+    assert warning.startswith(f"{path}: {why}")
+    assert warning.endswith("; running every notebook")
 
 
 def test_a_second_render_refuses_when_told_not_to_wait(tmp_path: Path):
@@ -291,9 +300,103 @@ def test_recovery_without_a_journal_removes_strays_and_old_generations(world):
         folder(runs / "generations" / name / "site", {"index.html": name})
     folder(runs / "stage", {"x": "left by the engine before generations"})
     state = {**release.empty_state(), "generation": "live", "previous": "previous"}
-    assert release.recover(out, runs, state, print) == state
+    assert release.recover(out, runs, state, print, None) == state
     assert snapshot(out) == OLD
     assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
     assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]
     assert sorted(p.name for p in (runs / "generations").iterdir()) == ["live", "previous"]
     assert not (runs / "stage").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"generation": "g", "inodes": {', "", '{"generation": 5}', '["a"]', "\x00\xff"],
+    ids=["truncated", "empty", "wrong shape", "a list", "binary"],
+)
+def test_an_unusable_journal_is_set_aside_with_a_warning(tmp_path: Path, text: str):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "journal.json").write_text(text, encoding="latin-1")
+    journal, warning = release.read_journal(runs)
+    assert journal is None
+    (aside,) = runs.glob("journal.json.unusable-*")
+    assert aside.read_text(encoding="latin-1") == text
+    assert warning == (
+        f"{runs / 'journal.json'}: unreadable, so an interrupted publish cannot be finished; "
+        f"set aside as {aside.name}; running every notebook"
+    )
+    assert not (runs / "journal.json").exists()
+    assert release.read_journal(runs) == (None, None)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 4 MB filesystem (tmpfs), where this process may mount one."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_disk_without_room_is_refused_before_anything_runs(small_disk: Path, tmp_path):
+    out = small_disk / "out"
+    folder(out / "data" / "processed", {"t.csv": "old\n"})
+    need = r"/disk/out: \d+ MB free, a render needs about \d+ MB; "
+    with pytest.raises(PublishError, match=need):
+        release.check_space(out, small_disk / "runs")
+    # The same outputs on a disk with room pass.
+    shutil.copytree(out, tmp_path / "roomy")
+    assert release.check_space(tmp_path / "roomy", tmp_path / "runs") is None
+
+
+def test_a_copy_that_fills_the_disk_is_one_line_naming_the_file(small_disk: Path, tmp_path):
+    out = tmp_path / "out"
+    folder(out / "data" / "processed", {"big.csv": "x" * 5 * 2**20})
+    folder(out / "charts", {})
+    with pytest.raises(PublishError) as caught:
+        release.new_generation(small_disk / "runs", out)
+    message = str(caught.value)
+    assert message.endswith(
+        "big.csv: No space left on device (1 file(s) could not be copied); "
+        "nothing was run or published"
+    )
+    assert "\n" not in message
+    assert list((small_disk / "runs" / "generations").iterdir()) == []
+
+
+def test_a_read_only_generation_is_removed_all_the_same():
+    # Root ignores permission bits, so the removal runs as an unprivileged user when we are root.
+    user = 65534 if os.geteuid() == 0 else None
+    scratch = Path(tempfile.mkdtemp(prefix="entitylist-readonly-"))
+    runs = scratch / "runs"
+    locked = release.generations_dir(runs) / GENERATION / "charts"
+    folder(locked, {"a.svg": "<svg/>"})
+    if user is not None:
+        for path in [scratch, *scratch.rglob("*")]:
+            os.chown(path, user, user)
+    locked.chmod(0o555)
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, remove, report by exit status
+        try:
+            if user is not None:
+                os.setgid(user)
+                os.setuid(user)
+            release.discard(runs, GENERATION)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    try:
+        assert not (release.generations_dir(runs) / GENERATION).exists()
+    finally:
+        if locked.exists():
+            locked.chmod(0o755)
+        shutil.rmtree(scratch)

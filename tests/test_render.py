@@ -5,12 +5,23 @@ word.csv (input plus a word); 20-read reads word.csv; 25-other reads other.csv.
 """
 
 import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from entitylist import render
-from entitylist.errors import ParameterError, RemovalError, RenderError, SchemaError
+from entitylist import paths, render
+from entitylist.errors import (
+    ParameterError,
+    PublishError,
+    RemovalError,
+    RenderError,
+    SchemaError,
+    WordsError,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 PIPELINE = FIXTURES / "pipeline.yaml"
@@ -191,9 +202,11 @@ def test_corrupt_state_runs_everything_with_a_warning(out: Path, capsys):
     state.write_text(state.read_text()[:40])
     capsys.readouterr()
     assert sorted(run(out).ran) == ALL
-    assert capsys.readouterr().err == (
-        f"warning: {state}: unreadable (not complete JSON); running every notebook\n"
-    )
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {state}: unreadable (not complete JSON); running every")
+    aside = next(state.parent.glob("state.json.unusable-*"))
+    assert err.endswith(f"(set aside as {aside.name})\n")
+    assert len(err.splitlines()) == 1
     assert site_bytes(out) == before
     assert run(out).ran == []
 
@@ -245,3 +258,185 @@ def test_only_runs_the_named_notebook(out: Path):
     assert result.ran == ["25-other"]
     with pytest.raises(ParameterError, match="no such notebook"):
         run(out, only=["99-nothing"])
+
+
+def test_a_symbolic_link_in_the_live_site_is_never_carried_into_a_new_one(out: Path, capsys):
+    run(out)
+    (out / "site/etc").symlink_to("/etc")
+    (out / "site/passwd.html").symlink_to("/etc/passwd")
+    (out / "data/processed/input.csv").write_text("changed\n")
+    capsys.readouterr()
+    assert run(out).ran == ["10-make", "20-read"]
+    site = out / "site"
+    assert not (site / "etc").is_symlink()
+    assert not (site / "passwd.html").is_symlink()
+    assert [p for p in site.rglob("*") if p.is_symlink()] == []
+    err = capsys.readouterr().err
+    assert "warning: site/etc: a symbolic link the render did not make" in err
+    assert "warning: site/passwd.html: a symbolic link" in err
+
+
+def test_a_hand_edit_to_the_sites_own_files_is_rebuilt_with_a_warning(out: Path, capsys):
+    run(out)
+    before = site_bytes(out)
+    site = out / "site"
+    (site / "index.html").write_text("<p>edited by hand</p>")
+    assets = sorted(p for p in (site / "static").rglob("*") if p.is_file())
+    assets[0].write_bytes(b"/* edited */")
+    (site / "charts/planted.svg").write_text("<svg/>")
+    capsys.readouterr()
+    result = run(out)
+    assert result.ran == []
+    assert result.published
+    assert site_bytes(out) == before
+    err = capsys.readouterr().err
+    for name in ("site/index.html edited by hand", "site/charts/planted.svg was not made"):
+        assert f"warning: {name}" in err
+    assert f"warning: {assets[0].relative_to(out).as_posix()} edited by hand" in err
+    assert run(out).published is False
+
+
+@pytest.mark.parametrize(
+    ("where", "named"),
+    [
+        ("../data/processed/stray.csv", None),
+        ("data/processed/stray.csv", "30-escape wrote data/processed/stray.csv"),
+        ("{out}/data/processed/stray.csv", "data/processed/stray.csv changed in the live"),
+        ("{out}/site/stray.html", "site/stray.html changed in the live"),
+    ],
+    ids=["relative escape", "relative", "live processed", "live site"],
+)
+def test_a_notebook_never_writes_the_live_outputs(out: Path, monkeypatch, where, named):
+    run(out)
+    before = site_bytes(out)
+    monkeypatch.setenv("FIXTURE_ESCAPE", where.format(out=out))
+    escape = FIXTURES / "escape.yaml"
+    if named is None:
+        # From the kernel's folder (the new generation) '..' is still the render's own.
+        run(out, pipeline=escape)
+        for root in (out, out.parent, paths.ROOT, paths.ROOT.parent, FIXTURES.parent):
+            assert not (root / "data/processed/stray.csv").exists(), root
+        return
+    with pytest.raises(RenderError, match=re.escape(named)):
+        run(out, pipeline=escape)
+    if "live" in named:
+        # The stray is there (it was written), but nothing of the render was published.
+        assert "escape.html" not in {p.name for p in (out / "site").iterdir()}
+    else:
+        assert site_bytes(out) == before
+
+
+@pytest.mark.parametrize("inside", ["data/raw", "data/raw/pack", "notebooks", "src/entitylist"])
+def test_an_output_root_inside_the_sources_is_refused(inside):
+    root = paths.ROOT / inside / "out"
+    with pytest.raises(ParameterError, match=rf"--output-root {inside}/out: inside "):
+        render.render(output_root=root, quiet=True)
+    assert not root.exists()
+
+
+def published_files(root: Path) -> dict[str, bytes]:
+    """Every file of site/, charts/ and data/processed/ of an output root, with its bytes."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for name in ("site", "charts", "data/processed")
+        for p in sorted((root / name).rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_an_incremental_render_after_a_data_change_equals_a_clean_one(out: Path, tmp_path):
+    run(out)
+    (out / "data/processed/input.csv").write_text("changed\n")
+    # Incremental: 25-other's page is carried over from the last render.
+    assert run(out).ran == ["10-make", "20-read"]
+    clean = tmp_path / "clean"
+    (clean / "data/processed").mkdir(parents=True)
+    for name in ("input.csv", "other.csv"):
+        (clean / "data/processed" / name).write_bytes((out / "data/processed" / name).read_bytes())
+    run(clean)
+    incremental, fresh = published_files(out), published_files(clean)
+    assert sorted(incremental) == sorted(fresh)
+    assert "site/first.html" in incremental
+    for name, data in fresh.items():
+        assert incremental[name] == data, name
+
+
+def test_a_corrupt_journal_is_set_aside_and_everything_runs(out: Path, capsys):
+    run(out)
+    before = site_bytes(out)
+    journal = render.work_dir(out.resolve()) / "journal.json"
+    journal.write_text('{"generation": "x", "inodes": {"charts": "not a number"}')
+    capsys.readouterr()
+    assert sorted(run(out).ran) == ALL
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {journal}: unreadable, so an interrupted publish")
+    assert "Traceback" not in err
+    assert not journal.exists()
+    assert site_bytes(out) == before
+    assert run(out).ran == []
+
+
+def test_a_full_disk_is_refused_before_any_notebook_runs(tmp_path: Path, monkeypatch):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here")
+    try:
+        monkeypatch.setattr(paths, "BUILD", disk / "build")
+        out = tmp_path / "out"
+        (out / "data/processed").mkdir(parents=True)
+        (out / "data/processed/input.csv").write_text("start\n")
+        (out / "data/processed/other.csv").write_text("other\n")
+        with pytest.raises(PublishError, match=r"/disk/build[/\w]*: \d+ MB free"):
+            run(out)
+        runs = render.work_dir(out.resolve())
+        assert not (runs / "executed").exists()
+        assert not (runs / "generations").exists()
+        assert not (out / "site").exists()
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def fixture_copy(tmp_path: Path, pipeline: str = "desk-error.yaml") -> Path:
+    """A copy of the fixture pipeline to edit; the path of its pipeline file."""
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(FIXTURES, notebooks)
+    return notebooks / pipeline
+
+
+def test_words_that_cannot_be_filled_name_the_notebook_and_cell(out: Path, tmp_path: Path):
+    pipeline = fixture_copy(tmp_path)
+    notebook = pipeline.parent / "30-desk-error.ipynb"
+    book = nbformat.read(notebook, as_version=4)
+    book.cells[2].source = 'story.say("{{ event }} happened on {{ day }}.", event="A listing")'
+    nbformat.write(book, notebook)
+    with pytest.raises(WordsError) as caught:
+        run(out, pipeline=pipeline)
+    message = str(caught.value)
+    assert message.startswith("30-desk-error.ipynb: cell 3 ('story.say(")
+    assert "day" in message
+    assert "\n" not in message
+
+
+def test_a_half_saved_notebook_is_named_in_one_line(out: Path, tmp_path: Path):
+    pipeline = fixture_copy(tmp_path)
+    notebook = pipeline.parent / "30-desk-error.ipynb"
+    notebook.write_text(notebook.read_text()[:200])
+    with pytest.raises(RenderError) as caught:
+        run(out, pipeline=pipeline)
+    assert str(caught.value) == (
+        f"{notebook}: not a readable notebook (NotJSONError; half-saved?); save it again"
+    )
+
+
+def test_a_render_leaves_this_process_in_its_own_folder(out: Path):
+    # Two notebooks run at once in stage 2; neither may move the process into a generation
+    # that is later removed.
+    before = Path.cwd()
+    run(out, jobs=2)
+    (out / "data/processed/input.csv").write_text("changed\n")
+    run(out, jobs=2)
+    assert Path.cwd() == before

@@ -2,14 +2,16 @@
 and damage (cut-off rows, removed rows, impossible figures) refused before anything is written."""
 
 import json
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import current_file, edit_cell, rehash, tree
 from entitylist import manifest, sources
 from entitylist.cli import main
-from entitylist.errors import RawDataError
+from entitylist.errors import DeskError, RawDataError
 
 REVENUE = "revenue_by_region.csv"
 
@@ -244,3 +246,87 @@ def test_a_mistyped_date_in_an_update_is_reported_as_a_date_not_a_removal(
         sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-04")
     assert "allow-removals" not in str(err.value)
     assert (raw_copy / "manifest.json").read_bytes() == before
+
+
+def one_line(error: pytest.ExceptionInfo) -> str:
+    """A desk error's message, checked to be one line."""
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+def test_an_update_with_a_renamed_key_column_names_the_column(raw_copy: Path, pack_copy: Path):
+    path = pack_copy / "us_suppliers.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("supplier,", "supplier_name,", 1), encoding="utf-8")
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert one_line(caught).startswith("us_suppliers.csv (update candidate): column 'supplier'")
+
+
+def test_an_update_with_a_key_given_twice_names_both_rows(raw_copy: Path, pack_copy: Path):
+    path = pack_copy / "us_suppliers.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    twin = frame.iloc[[1]].assign(component="a different component")
+    pd.concat([frame, twin]).to_csv(path, index=False, lineterminator="\n")
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert re.match(
+        rf"us_suppliers\.csv \(update candidate\): rows 2 and {len(frame) + 1} have the same",
+        one_line(caught),
+    )
+
+
+def test_an_exact_duplicate_row_is_refused(raw_copy: Path, pack_copy: Path):
+    path = pack_copy / "events.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines, lines[3]]) + "\n", encoding="utf-8")
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert one_line(caught) == f"{path}: row {len(lines)} repeats row 3 exactly; keep one"
+
+
+def test_a_last_row_cut_in_its_last_field_is_refused(raw_copy: Path, pack_copy: Path):
+    path = pack_copy / "us_suppliers.csv"
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(text[:-12], encoding="utf-8")  # into the last row's last field
+    rows = len(text.splitlines()) - 1
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert one_line(caught).startswith(f"{path}: row {rows} (the last) does not end with a line")
+
+
+def test_a_cut_entry_name_is_refused_against_the_screening_list(raw_copy: Path, pack_copy):
+    path = pack_copy / "entities_84FR54002.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = frame.index[frame["csl_name"].str.startswith("Yixin")][0]
+    frame.loc[row, "csl_name"] = "Yixin Science and"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    before = tree(raw_copy)
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert one_line(caught).startswith(
+        f"entities_84FR54002.csv (update candidate): row {row + 1}, column csl_name: "
+        "'Yixin Science and' is not a name on the screening list's Entity List"
+    )
+    assert tree(raw_copy) == before
+
+
+def test_a_cut_inside_a_quoted_field_names_the_file(raw_copy: Path, pack_copy: Path):
+    path = pack_copy / "events.csv"
+    text = path.read_text(encoding="utf-8")
+    cut = text.index('"', text.index("\n")) + 10  # inside the first quoted event
+    path.write_text(text[:cut] + "\n", encoding="utf-8")
+    with pytest.raises(RawDataError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert one_line(caught).startswith(f"{path}: ")
+    assert "cut" in str(caught.value)
+
+
+def test_an_empty_screening_list_is_refused_by_name(raw_copy: Path, pack_copy: Path):
+    (pack_copy / sources.RAW_TABLES["screening-list"].in_pack).write_bytes(b"")
+    before = tree(raw_copy)
+    with pytest.raises(DeskError) as caught:
+        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    assert "empty; not the screening list" in one_line(caught)
+    assert tree(raw_copy) == before

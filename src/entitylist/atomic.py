@@ -1,5 +1,6 @@
 """Write files so that a reader sees the old version or the new one, never half of one."""
 
+import csv
 import os
 import tempfile
 from pathlib import Path
@@ -35,7 +36,12 @@ def write_text(path: Path, text: str) -> bool:
 
 def csv_text(frame: "pd.DataFrame") -> str:
     """Serialise a table the one way the desk publishes CSV: stable, no index, LF."""
-    return frame.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    # Python's csv quotes a field with LF but not one with a lone CR, which a spreadsheet then
+    # reads as a line break: such a table (rare, and refused from raw data) is quoted throughout.
+    text = frame.select_dtypes(include=["object", "string"])
+    has_cr = text.map(lambda v: isinstance(v, str) and "\r" in v).to_numpy().any()
+    quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
+    return frame.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d", quoting=quoting)
 
 
 def write_csv(path: Path, frame: "pd.DataFrame") -> bool:

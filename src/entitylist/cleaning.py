@@ -1049,10 +1049,28 @@ def removals_confirmed(table: str, raw_dir=None) -> bool:
     return bool(chosen) and any(entry.get("removals_confirmed") for entry in chosen)
 
 
+def check_named_on_list(tables: dict[str, pd.DataFrame], snapshot: Snapshot) -> None:
+    """Refuse an entry of the rule whose list name (csl_name) is no Entity List name on the
+    screening list: a cut or misspelt name would be published as the list's."""
+    listed = set(tables["entity_list"]["name"])
+    entries = tables["entries_2019"]
+    missing = entries[~entries["name"].isin(listed)]
+    if len(missing):
+        row = missing.iloc[0]
+        msg = (
+            f"{snapshot.where(sources.ENTRIES)}: row {row['raw_row']}, column csl_name: "
+            f"{row['name']!r} is not a name on the screening list's Entity List; copy it "
+            "from the list"
+        )
+        raise RawDataError(msg)
+
+
 def clean_all(snapshot: Snapshot | None = None) -> dict[str, pd.DataFrame]:
     """Build every processed table in memory; nothing is written if any table fails."""
     snapshot = snapshot or Snapshot()
-    return {name: cleaner(snapshot) for name, cleaner in CLEANERS.items()}
+    tables = {name: cleaner(snapshot) for name, cleaner in CLEANERS.items()}
+    check_named_on_list(tables, snapshot)
+    return tables
 
 
 def write_processed(tables: dict[str, pd.DataFrame], out) -> list:

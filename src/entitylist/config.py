@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from entitylist import paths
+from entitylist import characters, paths
 from entitylist.errors import ConfigError
 
 COMPANIES = paths.NOTEBOOKS / "companies.yaml"
@@ -105,6 +105,7 @@ def load(path: Path, model: type[BaseModel]) -> BaseModel:
         where = f" (line {mark.line + 1})" if mark else ""
         msg = f"{path.name}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"
         raise ConfigError(msg) from None
+    characters.refuse(characters.document(document), path.name, ConfigError)
     try:
         return model.model_validate(document)
     except ValidationError as exc:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from entitylist import characters
 from entitylist.errors import ParseError
 
 EL_SOURCE = "Entity List (EL) - Bureau of Industry and Security"
@@ -478,9 +479,15 @@ def read(data: bytes, where: str) -> pd.DataFrame:
     """Read the screening list from any of its three shapes: one row per listed party."""
     text = decode(data, where)
     kind, document = detect(text, where)
-    if document is None:
-        return tidy(read_trade_gov_csv(text, where))
-    return tidy(READERS[kind](document, where))
+    columns = (
+        read_trade_gov_csv(text, where) if document is None else READERS[kind](document, where)
+    )
+    parties = tidy(columns)
+    # Only the Entity List is published; other lists keep the source's own unmendable bytes
+    # (an ITAR name with U+0081) and are never shown.
+    listed = parties[parties["source"] == EL_SOURCE]
+    characters.refuse(characters.frame(listed, "raw_row", "entry"), where, ParseError)
+    return parties
 
 
 # --- the processed tables ------------------------------------------------------------------

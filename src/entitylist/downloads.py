@@ -5,6 +5,8 @@ citation the desk knows to be wrong (84 FR 54004) is masked, as on the pages. Th
 site/data/ under the output root; the render publishes them with the pages.
 """
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -17,15 +19,49 @@ DATA = "data"
 MASK = "[citation withheld: wrong on the list]"
 
 
+def text_map(frame: pd.DataFrame, change: Callable[[object], object]) -> pd.DataFrame:
+    """The table with change() applied to each cell of its text columns."""
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    return frame.assign(**{c: frame[c].map(change, na_action="ignore") for c in text})
+
+
 def masked(frame: pd.DataFrame) -> pd.DataFrame:
     """The table with every wrong citation replaced by a note saying so."""
-    text = frame.select_dtypes(include=["object", "string"]).columns
-    fixed = frame.copy()
-    for column in text:
-        fixed[column] = fixed[column].map(
-            lambda v: WRONG_CITATION.sub(MASK, v) if isinstance(v, str) else v
-        )
-    return fixed
+    return text_map(frame, lambda v: WRONG_CITATION.sub(MASK, v) if isinstance(v, str) else v)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and CR,
+# strips them and then may); a leading apostrophe makes it text. Cells that already start
+# with apostrophes before a trigger get one more, so restored() undoes exactly what defused() did.
+FORMULA = re.compile(r"'*[=+\-@\t\r]")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def defused(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell a spreadsheet would run as a formula made plain text."""
+
+    def cell(value: object) -> object:
+        if isinstance(value, str) and FORMULA.match(value) and not NUMBER.fullmatch(value):
+            return f"'{value}"
+        return value
+
+    return text_map(frame, cell)
+
+
+def restored(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as it was before defused(): what a page's own data table shows."""
+
+    def cell(value: object) -> object:
+        if isinstance(value, str) and value.startswith("'") and FORMULA.match(value[1:]):
+            return value[1:]
+        return value
+
+    return text_map(frame, cell)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as the site publishes it for download: the desk's CSV, safe in a spreadsheet."""
+    return atomic.csv_text(defused(frame))
 
 
 def site_data(output_root: str | None) -> Path:
@@ -35,7 +71,7 @@ def site_data(output_root: str | None) -> Path:
 
 def write(frame: pd.DataFrame, name: str, output_root: str | None) -> Link:
     """Write one download; return its link (relative to the site)."""
-    atomic.write_csv(site_data(output_root) / f"{name}.csv", masked(frame))
+    atomic.write_text(site_data(output_root) / f"{name}.csv", csv_text(masked(frame)))
     return Link(f"{DATA}/{name}.csv", f"{name}.csv ({len(frame):,} rows)")
 
 

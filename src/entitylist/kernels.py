@@ -333,6 +333,12 @@ def warm(warn: Callable[[str], None] = warn_line, eager: bool = False) -> Iterat
         pool.stop()
 
 
+def stop_active() -> None:
+    """End the running pool's zygote and its kernels now (Ctrl-C); the pool stays closed."""
+    if _active is not None:
+        _active.stop()
+
+
 def active() -> Zygote | None:
     """The pool of the render running in this process, if any."""
     return _active

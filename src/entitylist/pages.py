@@ -19,7 +19,7 @@ import yaml
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from entitylist import atomic, fonts, paths, words
+from entitylist import atomic, characters, fonts, paths, words
 from entitylist.errors import ParameterError, RenderError
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ def parse_site(name: str, text: str, override: str) -> Site:
         line = f"line {mark.line + 1}: " if mark else ""
         msg = f"{name}: {line}not valid YAML ({getattr(exc, 'problem', None) or 'unreadable'})"
         raise ParameterError(msg) from None
+    characters.refuse(characters.document(raw), name, ParameterError)
     where = name
     if override:
         raw = {**raw, "base_url": override}

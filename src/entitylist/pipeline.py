@@ -26,6 +26,9 @@ OUTPUTS = (paths.PROCESSED_NAME.as_posix(), paths.CHARTS_NAME, paths.SITE_NAME)
 REPOSITORY_PREFIXES = ("data/raw", "notebooks/")
 # Parameters the render sets itself, and the flag a reporter uses instead of -p.
 RUN_PARAMETERS = {"as_of": "--as-of", "output_root": "--output-root"}
+# Seconds one cell may run before the render stops it (`cell_timeout` in pipeline.yaml, for
+# the pipeline or one notebook): a loop that never ends must not hold the render lock.
+CELL_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Step:
     reads: tuple[str, ...]
     writes: tuple[str, ...] = ()
     params: dict = field(default_factory=dict)
+    cell_timeout: float = CELL_TIMEOUT
 
     @property
     def id(self) -> str:
@@ -70,6 +74,7 @@ class World:
 def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
     """Read notebooks/pipeline.yaml into steps, expanding `each:` into one step per value."""
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    default = timeout(spec.get("cell_timeout", CELL_TIMEOUT), f"{path.name}: cell_timeout")
     steps = []
     for number, entry in enumerate(spec.get("notebooks") or [], 1):
         missing = [key for key in ("notebook", "stage") if key not in entry]
@@ -82,6 +87,9 @@ def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
             "page": entry.get("page"),
             "reads": tuple(entry.get("reads", [])),
             "writes": tuple(entry.get("writes", [])),
+            "cell_timeout": timeout(
+                entry.get("cell_timeout", default), f"{path.name}: entry {number} cell_timeout"
+            ),
         }
         each = entry.get("each")
         if each:
@@ -93,10 +101,32 @@ def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
     return steps
 
 
+def timeout(value: object, where: str) -> float:
+    """A cell timeout as pipeline.yaml gives it: a positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        msg = f"{where}: {value!r} is not a positive number of seconds"
+        raise RenderError(msg)
+    return float(value)
+
+
 def check_stages(steps: list[Step], path: Path) -> None:
-    """Refuse a pipeline in which a step reads what another step of its own stage writes."""
+    """Refuse a pipeline in which a step reads what another step of its own stage writes, or
+    two steps can write the same file."""
     from entitylist.plan import overlaps
 
+    for number, step in enumerate(steps):
+        for other in steps[number + 1 :]:
+            both = next(
+                ((a, b) for a in step.outputs for b in other.outputs if overlaps(a, b)), None
+            )
+            if both:
+                # Each would rebuild, clear or skip the other's file: an incremental render
+                # could publish what a clean one would not.
+                msg = (
+                    f"{path.name}: {step.id} writes {both[0]} and {other.id} writes {both[1]}, "
+                    "which can name the same file; give each file to one notebook"
+                )
+                raise RenderError(msg)
     for step in steps:
         for other in steps:
             if other.stage != step.stage or other is step:
@@ -135,7 +165,11 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
     """
     from entitylist import atomic
 
-    digest = sha256(notebook)
+    try:
+        digest = sha256(notebook)
+    except FileNotFoundError:
+        msg = f"{paths.shown(notebook)}: no such notebook; pipeline.yaml lists it"
+        raise RenderError(msg) from None
     cache = paths.BUILD / "parameters.json"
     try:
         known = json.loads(cache.read_text(encoding="utf-8"))
@@ -143,8 +177,17 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
         known = {}
     if digest not in known:
         import papermill
+        from nbformat.reader import NotJSONError
 
-        found = papermill.inspect_notebook(str(notebook))
+        try:
+            found = papermill.inspect_notebook(str(notebook))
+        except (NotJSONError, ValueError, KeyError, AttributeError) as exc:
+            # A notebook caught half-saved by the preview's watcher, or edited into bad JSON.
+            msg = (
+                f"{paths.shown(notebook)}: not a readable notebook "
+                f"({type(exc).__name__}; half-saved?); save it again"
+            )
+            raise RenderError(msg) from None
         known[digest] = {name: dict(spec) for name, spec in found.items()}
         atomic.write_text(cache, json.dumps(known, indent=1, sort_keys=True))
     return known[digest]

@@ -15,9 +15,10 @@ import sys
 import threading
 from collections.abc import Iterable
 from functools import partial
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from entitylist import kernels, paths, render
 from entitylist.errors import DeskError
@@ -74,7 +75,9 @@ class Preview:
             print(f"error: {message}", file=sys.stderr, flush=True)
             self.announce(failure=message)
             return
-        if result.published:
+        # After a failure, a render that publishes nothing (the edit was undone) still clears
+        # the error bar: the page reloads to the last good site.
+        if result.published or self.failure:
             self.announce(failure="")
 
     def announce(self, failure: str) -> None:
@@ -97,6 +100,9 @@ class Preview:
         return markup + script if at < 0 else markup[:at] + script + markup[at:]
 
 
+HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
 class Handler(SimpleHTTPRequestHandler):
     """Serves site/, with the reload script in every HTML response and the event stream."""
 
@@ -104,14 +110,41 @@ class Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         """Answer the event stream, or a file."""
+        if not self.allowed():
+            return
         if urlsplit(self.path).path == EVENTS:
             self.events()
         else:
             super().do_GET()
 
+    def do_HEAD(self) -> None:
+        """Answer a file's headers, under the same checks as GET."""
+        if self.allowed():
+            super().do_HEAD()
+
+    def allowed(self) -> bool:
+        """Refuse, with a 4xx, a request from another site's name or for no file of the site."""
+        host = (self.headers.get("Host") or "").lower()
+        port = self.server.server_address[1]
+        if host not in {f"{name}:{port}" for name in HOSTS}:
+            # DNS rebinding: a page of another site reaching the preview under its own name.
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "the preview answers to 127.0.0.1")
+            return False
+        if "\x00" in unquote(urlsplit(self.path).path):
+            self.send_error(HTTPStatus.BAD_REQUEST, "a NUL byte in the path")
+            return False
+        return True
+
+    def inside_site(self, target: Path) -> bool:
+        """Whether a path, its links followed, is inside the site folder served."""
+        return target.resolve().is_relative_to(Path(self.directory).resolve())
+
     def send_head(self) -> io.BytesIO | None:
         """Serve HTML pages with the reload script; anything else as a plain file server."""
         target = Path(self.translate_path(self.path))
+        if target.exists() and not self.inside_site(target):
+            self.send_error(HTTPStatus.NOT_FOUND, "not a file of the site")
+            return None
         # The site's front page, also before the first render has made the folder.
         if target.is_dir() or urlsplit(self.path).path.endswith("/"):
             target = target / "index.html"
@@ -130,7 +163,11 @@ class Handler(SimpleHTTPRequestHandler):
 
     def events(self) -> None:
         """Stream 'reload' (or 'failed') once a render after the page's own has finished."""
-        since = int(parse_qs(urlsplit(self.path).query).get("since", ["0"])[0])
+        since_text = parse_qs(urlsplit(self.path).query).get("since", ["0"])[0]
+        if not since_text.isdigit():
+            self.send_error(HTTPStatus.BAD_REQUEST, "since= must be a whole number")
+            return
+        since = int(since_text)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")

@@ -19,7 +19,7 @@ import pandas as pd
 from lxml import etree
 from markupsafe import Markup
 
-from entitylist import atomic, fonts, pages, story, theme
+from entitylist import atomic, downloads, fonts, pages, story, theme
 from entitylist.errors import RenderError
 
 if TYPE_CHECKING:
@@ -200,7 +200,8 @@ def card(chart_svg: str | None) -> bytes:
 
 def read_data(csv_text: str) -> pd.DataFrame:
     """A chart's data as its CSV gives it: what every page's data table shows."""
-    return pd.read_csv(io.StringIO(csv_text), keep_default_na=False, na_values=[""])
+    frame = pd.read_csv(io.StringIO(csv_text), keep_default_na=False, na_values=[""])
+    return downloads.restored(frame)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def save(figure: "Figure", charts_dir: Path, csv_prefix: str = "charts/") -> Pub
     faults = house_style_faults(figure, {"web": desktop_svg, "phone": phone_svg})
     if faults:
         raise RenderError("; ".join(faults))
-    csv = atomic.csv_text(figure.reader_data())
+    csv = downloads.csv_text(figure.reader_data())
     stem = charts_dir / figure.name
     atomic.write_text(stem.with_suffix(".vl.json"), json.dumps(desktop, indent=2, sort_keys=True))
     atomic.write_text(stem.with_suffix(".svg"), desktop_svg)

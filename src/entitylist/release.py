@@ -12,11 +12,13 @@ after the journal was written is finished by the next one (the generation was co
 checked before the journal existed); one killed before it leaves only strays, removed.
 """
 
+import contextlib
 import ctypes
 import errno
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -44,6 +46,22 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def remove_tree(path: Path) -> None:
+    """Remove a folder the render made, also where a notebook or a hand left it read-only
+    (rmtree alone would leave it beside the live outputs); a fault past that is ignored."""
+
+    def writable_then_retry(function: Callable, name: str, exc_info: tuple) -> None:
+        if not isinstance(exc_info[1], PermissionError):
+            return
+        with contextlib.suppress(OSError):
+            Path(name).parent.chmod(0o755)
+            if Path(name).is_dir() and not Path(name).is_symlink():
+                Path(name).chmod(0o755)
+            function(name)
+
+    shutil.rmtree(path, onerror=writable_then_retry)
+
+
 def empty_state() -> dict:
     """The state of an output root nothing has been published to."""
     return {
@@ -55,15 +73,75 @@ def empty_state() -> dict:
     }
 
 
+def hashes(data: object) -> bool:
+    """Whether parsed JSON is a map of relative paths to hashes."""
+    return isinstance(data, dict) and all(isinstance(v, str) for v in data.values())
+
+
+def valid_step(entry: object) -> bool:
+    """Whether a step's record has the shape record() writes."""
+    return (
+        isinstance(entry, dict)
+        and hashes(entry.get("outputs"))
+        and hashes(entry.get("inputs", {}))
+        and isinstance(entry.get("params", {}), dict)
+    )
+
+
 def valid_state(data: object) -> bool:
-    """Whether parsed JSON has the shape this engine writes."""
+    """Whether parsed JSON has the shape this engine writes, down to each step's record."""
     return (
         isinstance(data, dict)
         and data.get("version") == STATE_VERSION
+        and isinstance(data.get("generation"), str | None)
+        and isinstance(data.get("previous"), str | None)
         and isinstance(data.get("steps"), dict)
         and isinstance(data.get("pages"), dict)
-        and all(isinstance(v, dict) and "outputs" in v for v in data["steps"].values())
+        and all(isinstance(v, dict) for v in data["pages"].values())
+        and hashes(data.get("site", {}))
+        and all(valid_step(v) for v in data["steps"].values())
     )
+
+
+def valid_journal(data: object) -> bool:
+    """Whether parsed JSON is a journal publish() wrote."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("generation"), str)
+        and "/" not in data["generation"]
+        and isinstance(data.get("inodes"), dict)
+        and all(isinstance(data["inodes"].get(name), int) for name in FOLDERS)
+        and valid_state(data.get("state"))
+    )
+
+
+def quarantine(path: Path) -> Path | None:
+    """Move an unusable record aside (kept for a look, never read again); return where."""
+    if not path.exists():
+        return None
+    target = path.with_name(f"{path.name}.unusable-{time.strftime('%Y%m%dT%H%M%S')}")
+    path.replace(target)
+    return target
+
+
+def read_journal(runs: Path) -> tuple[dict | None, str | None]:
+    """The journal of an interrupted publish, or None; an unusable one is set aside, with a
+    warning, and the render runs every notebook."""
+    path = journal_path(runs)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError):
+        data = None
+    if valid_journal(data):
+        return data, None
+    aside = quarantine(path)
+    warning = (
+        f"{path}: unreadable, so an interrupted publish cannot be finished; set aside as "
+        f"{aside.name if aside else 'nothing'}; running every notebook"
+    )
+    return None, warning
 
 
 def read_state(path: Path) -> tuple[dict, str | None]:
@@ -79,7 +157,8 @@ def read_state(path: Path) -> tuple[dict, str | None]:
     except ValueError:
         return empty_state(), f"{path}: unreadable (not complete JSON); running every notebook"
     if not valid_state(data):
-        return empty_state(), f"{path}: written by another version; running every notebook"
+        msg = f"{path}: not in the shape this version writes; running every notebook"
+        return empty_state(), msg
     return {**empty_state(), **data}, None
 
 
@@ -155,7 +234,9 @@ def generations_dir(runs: Path) -> Path:
     return runs / "generations"
 
 
-def new_generation(runs: Path, out_root: Path) -> tuple[str, Path]:
+def new_generation(
+    runs: Path, out_root: Path, warn: Callable[[str], None] = lambda _: None
+) -> tuple[str, Path]:
     """Start a generation as a copy of the live outputs, so steps that are skipped keep theirs.
 
     A real copy, not hard links: a notebook that writes a file in place (pandas to_csv,
@@ -163,13 +244,71 @@ def new_generation(runs: Path, out_root: Path) -> tuple[str, Path]:
     """
     generation = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
     target = generations_dir(runs) / generation
-    for name in (*FOLDERS, paths.SITE_NAME):
-        live = out_root / name
-        if live.is_dir():
-            shutil.copytree(live, target / name, symlinks=True)
-        else:
-            (target / name).mkdir(parents=True)
+    try:
+        for name in (*FOLDERS, paths.SITE_NAME):
+            live = out_root / name
+            if live.is_dir():
+                ignore = no_links(out_root, warn)
+                shutil.copytree(live, target / name, symlinks=True, ignore=ignore)
+            else:
+                (target / name).mkdir(parents=True)
+    except OSError as exc:
+        discard(runs, generation)
+        msg = f"{failure(exc, target)}; nothing was run or published"
+        raise PublishError(msg) from None
     return generation, target
+
+
+def no_links(out_root: Path, warn: Callable[[str], None]) -> Callable[[str, list[str]], set]:
+    """A copytree filter that leaves out symbolic links, naming each: nothing the render
+    made is one, and one could show a reader any file on the machine."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        links = {n for n in names if (Path(folder) / n).is_symlink()}
+        for name in sorted(links):
+            shown = os.path.relpath(Path(folder) / name, out_root)
+            warn(f"{shown}: a symbolic link the render did not make; left out of the new site")
+        return links
+
+    return ignore
+
+
+# Room a render needs beyond twice the live outputs (a generation, the incoming copies): the
+# executed notebooks and what the notebooks add. The desk's site is a few megabytes.
+SPARE_BYTES = 64 * 2**20
+
+
+def size(folder: Path) -> int:
+    """Bytes of the files under a folder (its links followed: site/ is one)."""
+    return (
+        sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+    )
+
+
+def check_space(out_root: Path, runs: Path) -> None:
+    """Refuse before any notebook runs when a disk has no room for a generation and its copies."""
+    live = sum(size(out_root / name) for name in (*FOLDERS, paths.SITE_NAME))
+    needed = 2 * live + SPARE_BYTES
+    for folder in sorted({runs, out_root}):
+        nearest = next(p for p in (folder, *folder.parents) if p.exists())
+        free = shutil.disk_usage(nearest).free
+        if free < needed:
+            msg = (
+                f"{nearest}: {free / 2**20:.0f} MB free, a render needs about "
+                f"{needed / 2**20:.0f} MB; free some space and render again"
+            )
+            raise PublishError(msg)
+
+
+def failure(exc: OSError, where: Path) -> str:
+    """One line for a filesystem fault: the path and why, also for copytree's list of them."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        _, target, why = exc.args[0][0]
+        # copytree keeps each fault as text, "[Errno 28] No space left on device: '<path>'".
+        found = re.match(r"\[Errno \d+\] ([^:]+)", str(why))
+        reason = found.group(1) if found else why
+        return f"{target}: {reason} ({len(exc.args[0])} file(s) could not be copied)"
+    return f"{exc.filename or where}: {exc.strerror or exc}"
 
 
 def preflight(out_root: Path) -> None:
@@ -198,7 +337,7 @@ def prepare(out_root: Path, generation_dir: Path, generation: str) -> dict[str, 
         live = out_root / name
         waiting = incoming(live, generation)
         live.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(waiting, ignore_errors=True)
+        remove_tree(waiting)
         shutil.copytree(generation_dir / name, waiting, symlinks=True)
         inodes[name] = waiting.stat().st_ino
     return inodes
@@ -263,7 +402,7 @@ def publish(out_root: Path, runs: Path, generation: str, state: dict) -> None:
         inodes = prepare(out_root, generation_dir, generation)
     except OSError as exc:
         remove_strays(out_root)
-        msg = f"{exc.filename or out_root}: {exc.strerror}; nothing was published"
+        msg = f"{failure(exc, out_root)}; nothing was published"
         raise PublishError(msg) from None
     crash_point("before-journal")
     journal = {"generation": generation, "inodes": inodes, "state": state}
@@ -314,7 +453,7 @@ def remove_strays(out_root: Path) -> None:
             if stray.is_symlink() or stray.is_file():
                 stray.unlink()
             else:
-                shutil.rmtree(stray, ignore_errors=True)
+                remove_tree(stray)
 
 
 def linked_generation(out_root: Path) -> str | None:
@@ -339,14 +478,14 @@ def prune(runs: Path, state: dict, out_root: Path) -> None:
         return
     for generation in folder.iterdir():
         if generation.name not in keep:
-            shutil.rmtree(generation, ignore_errors=True)
+            remove_tree(generation)
 
 
-def recover(out_root: Path, runs: Path, state: dict, log: Callable[[str], None]) -> dict:
+def recover(
+    out_root: Path, runs: Path, state: dict, log: Callable[[str], None], journal: dict | None
+) -> dict:
     """Finish a publish a killed render left journalled, or clear its strays; return the state."""
-    path = journal_path(runs)
-    if path.exists():
-        journal = json.loads(path.read_text(encoding="utf-8"))
+    if journal is not None:
         log(f"finishing the publish of {journal['generation']}, interrupted by a killed render")
         finish(out_root, runs, journal)
         return journal["state"]
@@ -354,13 +493,13 @@ def recover(out_root: Path, runs: Path, state: dict, log: Callable[[str], None])
     prune(runs, state, out_root)
     # Left behind by failed renders of the engine before generations.
     for legacy in ("stage", "previous"):
-        shutil.rmtree(runs / legacy, ignore_errors=True)
+        remove_tree(runs / legacy)
     return state
 
 
 def discard(runs: Path, generation: str) -> None:
     """Remove a generation that will not be published."""
-    shutil.rmtree(generations_dir(runs) / generation, ignore_errors=True)
+    remove_tree(generations_dir(runs) / generation)
 
 
 def last_published(out_root: Path, runs: Path, state: dict) -> Path:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from entitylist import kernels, paths, plan, release
-from entitylist.errors import RemovalError, RenderError
+from entitylist.errors import ParameterError, RemovalError, RenderError
 from entitylist.pipeline import (
     OUTPUTS,
     Step,
@@ -153,6 +153,78 @@ def describe(decisions: list[Decision]) -> str:
     return "\n".join(f"  {d.step:<{width}}  {d.action:<7}  {d.reason}" for d in decisions)
 
 
+def render_made(steps: list[Step], world: World) -> dict[str, str]:
+    """The site files the render itself makes (index, chart copies, assets), with hashes:
+    every file under site/ that no step's writes cover."""
+    prefix = f"{paths.SITE_NAME}/"
+    return {
+        path: digest
+        for path, digest in world.files.items()
+        if path.startswith(prefix)
+        and not any(plan.matches(w, path) for s in steps for w in s.outputs)
+    }
+
+
+def site_damage(state: dict, recorded: dict[str, str] | None, now: dict[str, str]) -> list[str]:
+    """One line per site file that is not what the last render made: edited, added, missing.
+
+    A page of a notebook the pipeline no longer lists was made by the render: it goes quietly.
+    """
+    if recorded is None:
+        return []
+    made = {path for entry in state.get("steps", {}).values() for path in entry["outputs"]}
+    lines = []
+    for path in sorted(recorded.keys() | now.keys()):
+        if path not in now:
+            lines.append(f"{path} is missing")
+        elif path not in recorded:
+            if path not in made:
+                lines.append(f"{path} was not made by the render")
+        elif recorded[path] != now[path]:
+            lines.append(f"{path} edited by hand")
+    return lines
+
+
+def clear_render_made(steps: list[Step], generation_dir: Path, world: World) -> None:
+    """Remove from a new generation the site files the render makes again at its end, so a
+    hand edit or a stray file in the live site never reaches the next one."""
+    for path in render_made(steps, world):
+        (generation_dir / path).unlink(missing_ok=True)
+
+
+def check_output_root(out_root: Path, notebooks: Path) -> None:
+    """Refuse an output root inside the sources: the raw snapshot, the notebooks, the code."""
+    sources = {
+        paths.RAW: "the raw snapshot",
+        notebooks.resolve(): "the notebooks",
+        paths.NOTEBOOKS: "the notebooks",
+        paths.ROOT / "src": "the package's code",
+    }
+    for folder, what in sources.items():
+        if out_root.is_relative_to(folder.resolve()):
+            msg = (
+                f"--output-root {paths.shown(out_root)}: inside {paths.shown(folder)} "
+                f"({what}), which a render never writes; choose a folder outside it"
+            )
+            raise ParameterError(msg)
+
+
+def check_live_untouched(before: World, after: World) -> None:
+    """Refuse to publish when the live outputs changed while notebooks ran in a generation."""
+    touched = sorted(
+        p
+        for p in before.files.keys() | after.files.keys()
+        if before.files.get(p) != after.files.get(p)
+    )
+    if touched:
+        msg = (
+            f"{touched[0]} changed in the live outputs while the notebooks ran "
+            f"({len(touched)} file(s)): a notebook wrote outside its output root; write under "
+            "output_root (paths.processed_dir(output_root) etc.); nothing was published"
+        )
+        raise RenderError(msg)
+
+
 def generation_files(root: Path) -> list[str]:
     """Every top-level folder of a generation, so a write anywhere in it is seen."""
     return sorted(p.name for p in root.iterdir())
@@ -266,6 +338,7 @@ def render(
     manifest.verify_manifest()
     out_root = Path(output_root or (paths.BUILD / f"as-of-{as_of}" if as_of else paths.ROOT))
     out_root = out_root.resolve()
+    check_output_root(out_root, notebooks)
     runs = work_dir(out_root)
     result = Result(out_root)
     run = Run(
@@ -295,26 +368,42 @@ def render(
     with release.render_lock(paths.BUILD / "render.lock", wait, log):
         state, warning = release.read_state(state_file(out_root))
         if warning:
+            aside = release.quarantine(state_file(out_root))
+            warn(f"{warning} (set aside as {aside.name})" if aside else warning)
+        journal, warning = release.read_journal(runs)
+        if warning:
             warn(warning)
-        run.state = release.recover(out_root, runs, state, log)
+            state = release.empty_state()
+        run.state = release.recover(out_root, runs, state, log, journal)
         release.preflight(out_root)
-        result.plan = list(run.decide(run.world(out_root)).values())
+        live = run.world(out_root)
+        result.plan = list(run.decide(live).values())
         for decision in result.plan:
             if decision.edited:
                 warn(
                     f"{', '.join(decision.edited)} edited by hand: {decision.step} runs "
                     "again and the edit is not published"
                 )
-        if not any(d.action == plan.RUN for d in result.plan):
+        # Without a record (nothing published, or a state from before the site's own files
+        # were recorded) the site is rebuilt, quietly.
+        recorded = run.state.get("site") if run.state.get("generation") else None
+        damaged = site_damage(run.state, recorded, render_made(steps, live))
+        for line in damaged:
+            warn(f"{line}: the site is rebuilt and the change is not published")
+        rebuild = bool(damaged) or recorded is None
+        if not rebuild and not any(d.action == plan.RUN for d in result.plan):
             result.skipped = [s.id for s in chosen]
             log("nothing changed: the site is up to date")
             result.seconds = time.perf_counter() - started
             return result
         from entitylist import changes, pages
 
-        generation, generation_dir = release.new_generation(runs, out_root)
+        release.check_space(out_root, runs)
+        generation, generation_dir = release.new_generation(runs, out_root, warn)
         try:
+            clear_render_made(steps, generation_dir, run.world(generation_dir))
             records, page_meta = run_stages(run, generation_dir, runs / "executed", result)
+            check_live_untouched(live, run.world(out_root))
             copy_downloads(generation_dir)
             pages.write_assets(generation_dir / paths.SITE_NAME)
             write_index(steps, page_meta, generation_dir)
@@ -329,6 +418,7 @@ def render(
                 "previous": release.live_generation(out_root, run.state),
                 "steps": records,
                 "pages": page_meta,
+                "site": render_made(steps, run.world(generation_dir)),
             }
             release.publish(out_root, runs, generation, new_state)
         except BaseException:

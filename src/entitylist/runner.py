@@ -5,6 +5,7 @@ error raised in a notebook keeps its own message (it names the file, row or colu
 other error names the notebook and the cell.
 """
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -15,6 +16,10 @@ from tqdm import tqdm
 from entitylist import errors, kernels, paths
 from entitylist.errors import DeskError, RenderError
 from entitylist.pipeline import Step
+
+# papermill's log (its "Timeout waiting for execute reply" and the like) would reach stderr
+# through logging's last resort; every failure is reported as one line of the render's own.
+logging.getLogger("papermill").addHandler(logging.NullHandler())
 
 
 def failing_cell(executed: Path, exec_count: int | None) -> str:
@@ -57,6 +62,7 @@ def execute(
 ) -> Path:
     """Run one notebook with papermill; on failure raise one plain error."""
     import papermill
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
     executed = executed_dir / f"{step.id}.ipynb"
@@ -67,7 +73,12 @@ def execute(
             str(executed),
             parameters={**parameters, "output_root": str(work_root)},
             kernel_name=kernels.kernel_name(),
-            cwd=str(notebooks),
+            execution_timeout=step.cell_timeout,
+            # The kernel works in the generation: a relative path a notebook writes lands in
+            # its output root (and is checked there), never in the live outputs beside the
+            # notebooks. Through nbclient's resources, not papermill's cwd, which changes this
+            # whole process's folder from two threads at once.
+            resources={"metadata": {"path": str(work_root)}},
             progress_bar=False,
             request_save_on_cell_execute=False,
             # Kernel start-up and shutdown chatter is not news for a render's log.
@@ -75,11 +86,22 @@ def execute(
         )
     except PapermillExecutionError as exc:
         own = desk_error(exc.ename, exc.evalue)
+        if isinstance(own, errors.WordsError):
+            # A template names a missing value, not where it is: add the notebook and cell.
+            where = failing_cell(executed, exc.exec_count)
+            msg = f"{step.notebook}: {where}: {own}"
+            raise errors.WordsError(msg) from None
         if own is not None:
             raise own from None
         msg = (
             f"{step.notebook}: {failing_cell(executed, exc.exec_count)} "
             f"raised {exc.ename}: {exc.evalue}; executed notebook kept at {paths.shown(executed)}"
+        )
+        raise RenderError(msg) from None
+    except CellTimeoutError:
+        msg = (
+            f"{step.notebook}: a cell ran longer than {step.cell_timeout:g} s and was stopped "
+            f"(cell_timeout in pipeline.yaml); executed notebook kept at {paths.shown(executed)}"
         )
         raise RenderError(msg) from None
     return executed
@@ -125,11 +147,20 @@ def run_stage(
 
     site.mkdir(parents=True, exist_ok=True)
     results = []
-    with (
-        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
-        tqdm(total=len(todo), unit="notebook", disable=not progress, leave=False) as bar,
-    ):
-        for future in as_completed([pool.submit(one, step) for step in todo]):
-            results.append(future.result())
-            bar.update()
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    interrupted = False
+    try:
+        with tqdm(total=len(todo), unit="notebook", disable=not progress, leave=False) as bar:
+            for future in as_completed([pool.submit(one, step) for step in todo]):
+                results.append(future.result())
+                bar.update()
+    except KeyboardInterrupt:
+        # Ctrl-C stops the render at once: end the kernels rather than wait for their cells.
+        interrupted = True
+        pool.shutdown(wait=False, cancel_futures=True)
+        kernels.stop_active()
+        raise
+    finally:
+        if not interrupted:
+            pool.shutdown(wait=True)
     return {s.page_file: meta for s, meta in results if meta}

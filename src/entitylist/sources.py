@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -20,7 +21,7 @@ from typing import TypeVar
 
 import pandas as pd
 
-from entitylist import atomic, manifest, paths
+from entitylist import atomic, characters, manifest, paths
 from entitylist.errors import DeskError, ManifestError, RawDataError
 from entitylist.manifest import add_to_manifest, verify_manifest  # noqa: F401  (re-exported)
 
@@ -216,12 +217,29 @@ def check_shape(text: str, where: str) -> int:
     if not text.strip():
         msg = f"{where}: the file is empty"
         raise RawDataError(msg)
+    reader = csv.reader(io.StringIO(text))
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(reader)
     except csv.Error as exc:
-        msg = f"{where}: malformed CSV ({exc})"
+        # A lone CR in an unquoted cell lands here too: csv reads it as a line break.
+        msg = f"{where}: line {reader.line_num}: malformed CSV ({exc})"
         raise RawDataError(msg) from exc
     header, body = rows[0], [row for row in rows[1:] if row]
+    characters.refuse(characters.rows(header, body), where, RawDataError)
+    if not text.endswith(("\n", "\r")):
+        # Every export ends its last line; a file that stops mid-line may stop mid-field,
+        # and a cut URL or name would read as whole.
+        msg = (
+            f"{where}: row {len(body)} (the last) does not end with a line break, so it may "
+            "be cut off; check it against the source, then end the file with a line break"
+        )
+        raise RawDataError(msg)
+    seen: dict[tuple[str, ...], int] = {}
+    for number, row in enumerate(body, 1):
+        first = seen.setdefault(tuple(row), number)
+        if first != number:
+            msg = f"{where}: row {number} repeats row {first} exactly; keep one"
+            raise RawDataError(msg)
     if not body:
         msg = f"{where}: only a header, no data rows"
         raise RawDataError(msg)
@@ -238,13 +256,41 @@ def check_shape(text: str, where: str) -> int:
 def read_csv_text(text: str, where: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a raw CSV's text as strings, blanks as missing, checking shape and columns."""
     check_shape(text, where)
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, ValueError) as exc:
+        # A cut inside a quoted field: pandas reads to the end of the file looking for its close.
+        detail = " ".join(str(exc).split())
+        msg = f"{where}: malformed CSV ({detail}); a cut-off or badly quoted field?"
+        raise RawDataError(msg) from None
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         msg = f"{where}: column {missing[0]!r} missing (found: {', '.join(frame.columns)})"
         raise RawDataError(msg)
     # Spreadsheet exports pad cells; the pack's facts never depend on edge whitespace.
-    return frame.apply(lambda column: column.str.strip())
+    frame = frame.apply(lambda column: column.str.strip())
+    check_addresses(frame, where)
+    return frame
+
+
+# A scheme at the start of a source cell's part ("Note: ..." with its space is words): only
+# web addresses may be linked.
+SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(?!\s)", re.IGNORECASE)
+
+
+def check_addresses(frame: pd.DataFrame, where: str) -> None:
+    """Refuse an address that is not a web address (javascript:, data:, file: …) in a
+    column of source addresses, naming its row and column; a citation in words is text."""
+    for column in (c for c in frame.columns if "url" in c):
+        for number, cell in enumerate(frame[column], 1):
+            for part in str(cell).split(";") if isinstance(cell, str) else []:
+                scheme = SCHEME.match(part.strip())
+                if scheme and scheme.group(1).lower() not in {"http", "https"}:
+                    msg = (
+                        f"{where}: row {number}, column {column}: {part.strip()[:40]!r} is not "
+                        "a web address (http or https)"
+                    )
+                    raise RawDataError(msg)
 
 
 def decode(data: bytes, where: str, error: type[DeskError] = RawDataError) -> str:
@@ -394,14 +440,29 @@ def shown(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def keyed(frame: pd.DataFrame, table: RawTable, where: str) -> pd.DataFrame:
+    """The table indexed by its key; a key given to two rows is refused, naming both."""
+    keys = row_keys(frame, table.key)
+    twice = keys[keys.duplicated()]
+    if len(twice):
+        first = keys[keys == twice.iloc[0]].index
+        msg = (
+            f"{where}: rows {first[0] + 1} and {first[1] + 1} have the same key "
+            f"({', '.join(table.key)}: {twice.iloc[0]}); each row needs its own"
+        )
+        raise RawDataError(msg)
+    return frame.set_index(keys)
+
+
 def compare_rows(table: RawTable, old: bytes | None, new: bytes) -> TableChange:
     """Compare two versions of a CSV table row by row, by its key."""
-    new_frame = read_csv_text(new.decode("utf-8"), table.name)
+    where = f"{table.in_pack} (update candidate)"
+    new_frame = read_csv_text(new.decode("utf-8"), where, table.key)
+    after = keyed(new_frame, table, where)
     if old is None:
-        return TableChange(table.name, 0, len(new_frame), list(row_keys(new_frame, table.key)))
+        return TableChange(table.name, 0, len(new_frame), list(after.index))
     old_frame = read_csv_text(old.decode("utf-8"), table.name)
     before = old_frame.set_index(row_keys(old_frame, table.key))
-    after = new_frame.set_index(row_keys(new_frame, table.key))
     shared = [k for k in after.index if k in before.index]
     common = [c for c in after.columns if c in before.columns]
     changed = {}
@@ -453,7 +514,11 @@ def count_rows(table: RawTable, data: bytes) -> int | None:
     """Rows of a CSV table, or entries of the screening list."""
     if table.csv:
         return check_shape(data.decode("utf-8"), table.name)
-    listing = json.loads(data)
+    try:
+        listing = json.loads(data)
+    except ValueError:
+        # Not JSON (a CSV edition, or an empty file the cleaning refuses by name): no count.
+        return None
     return len(listing["entries"]) if isinstance(listing, dict) and "entries" in listing else None
 
 
