@@ -6,6 +6,7 @@ Charts and pages are compared file by file. Each render that publishes writes th
 JSON and as a short text summary, so a scheduled job can say in one line what is new.
 """
 
+import io
 import json
 from pathlib import Path
 
@@ -20,7 +21,7 @@ SHOWN = 5  # rows listed per table and kind in the text summary
 UNCOMPARED = {"raw_row"}
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path | io.StringIO) -> pd.DataFrame:
     """A processed CSV, every cell as text."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
@@ -119,6 +120,18 @@ def compare(old_root: Path, new_root: Path) -> dict:
         "charts": compare_files(old_root / paths.CHARTS_NAME, new_root / paths.CHARTS_NAME),
         "pages": compare_files(old_root / paths.SITE_NAME, new_root / paths.SITE_NAME),
     }
+
+
+def as_published(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table in memory as a render publishes and reads it back: CSV text, every cell text."""
+    return read_table(io.StringIO(atomic.csv_text(frame)))
+
+
+def lost_rows(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """The keys of the rows each table in memory loses, keyed as a render's report keys them."""
+    published = {name: as_published(frame) for name, frame in old.items()}
+    candidate = {name: as_published(frame) for name, frame in new.items()}
+    return removals({"tables": compare_tables(published, candidate)})
 
 
 def removals(report: dict) -> dict[str, list[str]]:

@@ -825,18 +825,6 @@ RAW_SOURCES = {
 }
 
 
-def removals_confirmed(table: str, raw_dir=None) -> bool:
-    """Whether every raw file behind a processed table that removed rows was confirmed so
-    (`make update ... ARGS=--allow-removals` records it in the manifest)."""
-    from entitylist import manifest, paths
-
-    raw_dir = raw_dir or paths.RAW
-    entries = manifest.read_manifest(manifest.manifest_path(raw_dir))
-    current = manifest.current_files(raw_dir)
-    chosen = [entries[current[name]] for name in RAW_SOURCES.get(table, []) if name in current]
-    return bool(chosen) and any(entry.get("removals_confirmed") for entry in chosen)
-
-
 def clean_all(snapshot: Snapshot | None = None) -> dict[str, pd.DataFrame]:
     """Build every processed table in memory; nothing is written if any table fails."""
     snapshot = snapshot or Snapshot()

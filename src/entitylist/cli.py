@@ -88,13 +88,20 @@ def parser() -> argparse.ArgumentParser:
     update.add_argument(
         "--allow-removals",
         action="store_true",
-        help="accept an update that removes rows (the report lists them)",
+        help="consent to the removals this update makes (the report lists them)",
+    )
+    update.add_argument(
+        "--allow-count-change",
+        action="store_true",
+        help="consent to a screening-list edition whose entry count moves by more than 10%%",
     )
     update.add_argument(
         "--dry-run", action="store_true", help="report what would change; write nothing"
     )
 
-    commands.add_parser("check", help="verify data/raw against its manifest")
+    commands.add_parser(
+        "check", help="verify data/raw against its manifest (finishing a stopped update)"
+    )
     return top
 
 
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                 retrieved=args.retrieved,
                 allow_removals=args.allow_removals,
                 dry_run=args.dry_run,
+                allow_count_change=args.allow_count_change,
             )
             print(report.text(), file=sys.stderr)
             for path in report.written:
@@ -145,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             from entitylist import manifest
 
+            finished = manifest.finish()
+            if finished:
+                print(f"data/raw: {finished}", file=sys.stderr)
             count = manifest.verify_manifest()
             print(f"data/raw: {count} files match the manifest", file=sys.stderr)
     except DeskError as exc:

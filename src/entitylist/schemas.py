@@ -13,6 +13,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from entitylist import asof, atomic, config
+from entitylist.csl import KEY_RULE
 from entitylist.errors import SchemaError
 
 EARLIEST = pd.Timestamp(asof.FIRST_DATE)
@@ -277,7 +278,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "raw_file": RAW_FILE,
             "raw_row": RAW_ROW,
         },
-        unique=["raw_file", "raw_row", "what"],
+        # Not raw_file or raw_row: both move with every update of the pack, the row does not.
+        unique=["table", "what"],
         strict=True,
         name="withheld",
     ),
@@ -379,6 +381,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 "Entity List rows, from 1; not stable from one list to the next",
                 minimum=1,
             ),
+            "entry_key": text(
+                "The entry's key, the same from one edition of the list to the next: " + KEY_RULE
+            ),
             "name": text("Name as the list gives it (its current spelling)"),
             "aliases": text("Alternative names, '; '-joined; blank = none", nullable=True),
             "countries": text(
@@ -422,7 +427,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "known_since": known(" (the day the list was generated)"),
             "raw_file": RAW_FILE,
         },
-        unique=["entry_id"],
+        unique=["entry_key"],
         strict=True,
         name="entity_list",
         checks=[
@@ -447,6 +452,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "entity_citations": pa.DataFrameSchema(
         {
             "entry_id": whole("The entry (entity_list.entry_id)", minimum=1),
+            "entry_key": text("The entry's key (entity_list.entry_key)"),
             "position": whole("Order in fr_text, from 1", minimum=1),
             "citation": citation("The citation as '84 FR 54002'; blank without a page"),
             "volume": count("Federal Register volume"),
@@ -466,7 +472,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "known_since": known(" (the day the list was generated)"),
             "raw_file": RAW_FILE,
         },
-        unique=["entry_id", "position"],
+        unique=["entry_key", "position"],
         strict=True,
         name="entity_citations",
     ),
