@@ -153,10 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             from entitylist import manifest
 
-            finished = manifest.finish()
+            finished = manifest.finish(paths.RAW)
             if finished:
                 print(f"data/raw: {finished}", file=sys.stderr)
-            count = manifest.verify_manifest()
+            count = manifest.verify_manifest(paths.RAW)
             print(f"data/raw: {count} files match the manifest", file=sys.stderr)
     except DeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
