@@ -95,8 +95,8 @@ update: $(STAMP) ## take in a changed source pack: make update PACK=../shared/da
 	@test -n "$(PACK)" || { echo "usage: make update PACK=<folder of the source pack>"; exit 2; }
 	$(BIN)/python -m entitylist update "$(PACK)" $(ARGS)
 
-fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the network)
-	$(BIN)/python -m entitylist fetch
+fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the network; ARGS=--allow-removals)
+	$(BIN)/python -m entitylist fetch $(ARGS)
 
 refresh-checks: $(STAMP) ## store the NBVAL_CHECK_OUTPUT values in the notebooks after a data change
 	$(BIN)/python -m entitylist.checks $(NOTEBOOKS)

@@ -79,6 +79,16 @@ def parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
     fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
+    fetch.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="consent to the entries the fetched list drops (the refusal lists them)",
+    )
+    fetch.add_argument(
+        "--allow-count-change",
+        action="store_true",
+        help="consent to a fetched list whose entry count moves by more than 10%%",
+    )
 
     update = commands.add_parser(
         "update", help="take in a changed source pack as a new dated snapshot of data/raw"
@@ -135,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "fetch":
             from entitylist import fetch
 
-            written = fetch.refresh(since=args.since)
+            written = fetch.refresh(
+                since=args.since,
+                allow_removals=args.allow_removals,
+                allow_count_change=args.allow_count_change,
+            )
             print(f"wrote {len(written)} files to data/raw/live", file=sys.stderr)
         elif args.command == "update":
             from entitylist import sources

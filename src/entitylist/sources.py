@@ -618,15 +618,30 @@ def take_in(
     dry_run: bool = False,
     allow_count_change: bool = False,
 ) -> UpdateReport:
-    """Compare received files with the current ones, check consent, then commit them whole
-    (the update path that `update` and `fetch` share)."""
-    from entitylist import cleaning  # cleaning imports this module
-
+    """Compare received files with the current ones, check consent, then commit them whole."""
     retrieved = retrieved or dt.date.today().isoformat()
     if not dry_run:
         report_line = manifest.finish(raw_dir)
         if report_line:
             print(f"data/raw: {report_line}", file=sys.stderr)
+    report, candidates, lost = vet(received_files, raw_dir, allow_removals, allow_count_change)
+    if candidates and not dry_run:
+        report.written = write_snapshot(raw_dir, candidates, retrieved, report, lost)
+    return report
+
+
+def vet(
+    received_files: dict[str, bytes],
+    raw_dir: Path,
+    allow_removals: bool = False,
+    allow_count_change: bool = False,
+) -> tuple[UpdateReport, dict[str, bytes], dict[str, list[str]]]:
+    """The update path's checks, shared by `update` and `fetch`: compare each received file
+    with its table's current one, clean everything in memory with the changed ones, and refuse
+    removals or a big count change without consent. Returns the report, the changed files and
+    the processed rows they lose."""
+    from entitylist import cleaning  # cleaning imports this module
+
     verify_manifest(raw_dir)
     snapshot = Snapshot(raw_dir)
     report, candidates = UpdateReport(), {}
@@ -639,16 +654,14 @@ def take_in(
         candidates[name] = data
         report.changes.append(compare(table, old, data))
     if not candidates:
-        return report
+        return report, candidates, {}
     # Clean everything in memory with the new files: a bad pack writes nothing.
     new_tables = cleaning.clean_all(Snapshot(raw_dir, candidates))
     lost = processed_losses(raw_dir, new_tables)
     big = [line for change in report.changes if (line := count_change(change))]
     if ((report.removing() or lost) and not allow_removals) or (big and not allow_count_change):
         raise RawDataError(refusal(report, lost, big))
-    if not dry_run:
-        report.written = write_snapshot(raw_dir, candidates, retrieved, report, lost)
-    return report
+    return report, candidates, lost
 
 
 def consents(
