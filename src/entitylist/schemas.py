@@ -17,8 +17,30 @@ from entitylist.csl import KEY_RULE
 from entitylist.errors import SchemaError
 
 EARLIEST = pd.Timestamp(asof.FIRST_DATE)
-# The slugs of notebooks/companies.yaml (validated there): a processed row names one of them.
-COMPANY_SLUGS = [company.slug for company in config.companies()]
+# A column that names one of the companies of notebooks/companies.yaml. The slugs are read
+# when a table is validated, never at import: a warm kernel imported this module before the
+# reporter's last edit of that file.
+SLUGS = "companies.yaml slugs"
+
+
+def company_slugs() -> list[str]:
+    """The slugs of notebooks/companies.yaml as it is now (validated there)."""
+    return [company.slug for company in config.companies()]
+
+
+def slug(description: str, nullable: bool = False) -> pa.Column:
+    """A company slug column; its allowed values are filled in at use (current())."""
+    return text(description, nullable=nullable, metadata={SLUGS: True})
+
+
+def current(name: str) -> pa.DataFrameSchema:
+    """A table's schema with the configuration as it is now (the company slugs)."""
+    schema = SCHEMAS[name]
+    named = [c for c, column in schema.columns.items() if (column.metadata or {}).get(SLUGS)]
+    if not named:
+        return schema
+    allowed = [pa.Check.isin(company_slugs())]
+    return schema.update_columns({column: {"checks": allowed} for column in named})
 
 
 def in_window() -> pa.Check:
@@ -157,9 +179,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                     "company",
                 ],
             ),
-            "company": category(
-                "Company slug for the eight companies", COMPANY_SLUGS, nullable=True
-            ),
+            "company": slug("Company slug for the eight companies", nullable=True),
             "license_requirement": text("Licence requirement"),
             "license_review_policy": text("Licence review policy"),
             "citation": text("Federal Register citation of the rule"),
@@ -203,7 +223,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "financials": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "period": text("Period label, e.g. 'FY 2018' or 'H1 2019'"),
             "period_type": category(
                 "Full year, first half, or not stated", ["FY", "H1", "unspecified"]
@@ -285,7 +305,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "suppliers": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "supplier": text("Supplier as named by the source"),
             "supplier_key": text("Supplier name normalised for counting"),
             "named": flag("False for 'unnamed …' rows"),
@@ -319,7 +339,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "partnerships": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "partner": text("University or institution"),
             "partner_country": text("Partner's country or countries"),
             "started": text("When the tie began, as the source says", nullable=True),
@@ -357,7 +377,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "companies": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "name": text("Short English name (house style)"),
             "name_zh": text("Chinese name (house style)", nullable=True),
             "entry_no": pa.Column(
@@ -520,7 +540,7 @@ def describe_failure(name: str, frame: pd.DataFrame, source_file: str, exc: Sche
 def validate(name: str, frame: pd.DataFrame, source_file: str) -> pd.DataFrame:
     """Validate and coerce a processed table, raising SchemaError with a precise message."""
     try:
-        return SCHEMAS[name].validate(frame, lazy=True)
+        return current(name).validate(frame, lazy=True)
     except SchemaErrors as exc:
         raise SchemaError(describe_failure(name, frame, source_file, exc)) from exc
 
@@ -546,7 +566,7 @@ def datapackage(tables: dict[str, pd.DataFrame]) -> dict:
     """Build a Frictionless Data Package descriptor for the processed tables."""
     resources = []
     for name in tables:
-        schema = SCHEMAS[name]
+        schema = current(name)
         resources.append(
             {
                 "name": name,
