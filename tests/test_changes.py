@@ -99,3 +99,15 @@ def test_report_is_written_as_json_and_text(tmp_path: Path):
     as_json, as_text = changes.write(report, tmp_path)
     assert json.loads(as_json.read_text()) == report
     assert as_text.read_text() == "no change in the published data, charts or pages\n"
+
+
+def test_a_new_key_column_is_not_a_loss_of_every_row(tables):
+    # Published before entity_list had its entry key: the rows are the same rows.
+    new = changes.as_published(tables["entity_list"])
+    old = new.drop(columns=["entry_key"])
+    report = changes.compare_table("entity_list", old, new)
+    assert report["removed"] == []
+    assert report["added"] == []
+    # A real loss under the old columns is still one.
+    report = changes.compare_table("entity_list", old, new.iloc[1:])
+    assert len(report["removed"]) == 1

@@ -41,11 +41,24 @@ def keyed_rows(frame: pd.DataFrame, key: list[str]) -> dict[str, dict[str, str]]
     return {" | ".join(str(r[c]) for c in key): r for r in records}
 
 
+def shared_key(name: str, old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
+    """The key both versions are compared by: the schema's, or, when the older version
+    predates a key column (a new key), the columns both have: a new column is no lost row."""
+    key = table_key(name, new)
+    if set(key) <= set(old.columns):
+        return key
+    return [c for c in new.columns if c in old.columns and c not in UNCOMPARED]
+
+
 def compare_table(name: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -> dict:
     """Rows added, removed and changed between two versions of one table."""
-    before = keyed_rows(old, table_key(name, old)) if old is not None else {}
-    after = keyed_rows(new, table_key(name, new)) if new is not None else {}
-    key = table_key(name, new if new is not None else old)
+    if old is not None and new is not None:
+        key = shared_key(name, old, new)
+        before, after = keyed_rows(old, key), keyed_rows(new, key)
+    else:
+        key = table_key(name, new if new is not None else old)
+        before = keyed_rows(old, key) if old is not None else {}
+        after = keyed_rows(new, key) if new is not None else {}
     changed = []
     for row in sorted(before.keys() & after.keys()):
         columns = {
