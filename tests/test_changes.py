@@ -111,3 +111,16 @@ def test_a_new_key_column_is_not_a_loss_of_every_row(tables):
     # A real loss under the old columns is still one.
     report = changes.compare_table("entity_list", old, new.iloc[1:])
     assert len(report["removed"]) == 1
+
+
+def test_every_row_of_the_data_dictionary_keeps_its_four_cells(tables):
+    import re
+
+    from entitylist import schemas
+
+    text = schemas.dictionary_markdown(schemas.datapackage(tables))
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert rows
+    for row in rows:
+        # Cells split on the pipes that are not escaped.
+        assert len(re.split(r"(?<!\\)\|", row)) == 6, row

@@ -600,7 +600,9 @@ def dictionary_markdown(descriptor: dict) -> str:
             allowed = spec["constraints"].get("enum")
             extra = f" One of: {', '.join(map(str, allowed))}." if allowed else ""
             required = "yes" if spec["constraints"]["required"] else "no"
-            cells = [f"`{spec['name']}`", spec["type"], required, spec["description"] + extra]
+            # A description may hold a '|' (the entry key's rule): escaped, it stays in its cell.
+            described = (spec["description"] + extra).replace("|", "\\|")
+            cells = [f"`{spec['name']}`", spec["type"], required, described]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
