@@ -18,7 +18,7 @@ LAB_STAMP := $(LAB_VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;pri
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node render test test-fast lab preview lint format lock bench update fetch refresh-checks font clean
+.PHONY: help venv node render test test-fast lab preview lint format lock bench update fetch refresh-checks font mutation clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -102,14 +102,41 @@ update: $(STAMP) ## take in a changed source pack: make update PACK=../shared/da
 	@test -n "$(PACK)" || { echo "usage: make update PACK=<folder of the source pack>"; exit 2; }
 	$(BIN)/python -m entitylist update "$(PACK)" $(ARGS)
 
-fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the network)
-	$(BIN)/python -m entitylist fetch
+fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the network; ARGS=--allow-removals)
+	$(BIN)/python -m entitylist fetch $(ARGS)
 
 refresh-checks: $(STAMP) ## store the NBVAL_CHECK_OUTPUT values in the notebooks after a data change
 	$(BIN)/python -m entitylist.checks $(NOTEBOOKS)
 
 font: $(STAMP) ## rebuild the shipped font subsets (OpenType, WOFF2) after new Chinese text in data/raw
 	$(BIN)/python -m entitylist.fonts
+
+# The functions whose bugs publish wrong pages: the guard, the as-of view, known-since dating,
+# the plan, the release, the update path, the downloads. mutmut (pinned in the lock) copies
+# the tree to mutants/ and runs the unit tests each mutant touches; see README, "Tests".
+MUTANTS := "entitylist.guard.*" "entitylist.asof.*" "entitylist.downloads.*" \
+	"entitylist.plan.*" "entitylist.tables.x_known_by*" "entitylist.tables.x_entries_as_of*" \
+	"entitylist.tables.x_as_of_filter*" "entitylist.cleaning.x_latest_date_in*" \
+	"entitylist.cleaning.x_day_of*" "entitylist.cleaning.x_prospectus_day*" \
+	"entitylist.cleaning.x_source_day*" "entitylist.cleaning.x_results_day*" \
+	"entitylist.cleaning.x_known_since*" "entitylist.cleaning.x_parse_periods*" \
+	"entitylist.release.x_publish*" "entitylist.release.x_finish*" \
+	"entitylist.release.x_swap_folder*" "entitylist.release.x_flip_site*" \
+	"entitylist.release.x_exchange_by_renames*" "entitylist.release.x_remove_strays*" \
+	"entitylist.sources.x_compare*" "entitylist.sources.x_vet*" "entitylist.sources.x_take_in*" \
+	"entitylist.sources.x_count_change*" "entitylist.sources.x_renames*" \
+	"entitylist.sources.x_consents*" "entitylist.sources.x_write_snapshot*" \
+	"entitylist.manifest.x_consented*" "entitylist.manifest.x_finish*" \
+	"entitylist.manifest.x_commit*" "entitylist.manifest.x_check_chains*" \
+	"entitylist.schemas.x_current*"
+
+mutation: $(STAMP) ## mutation-test the guard, as-of, dating, plan, release, update path, downloads (about 20 min)
+	rm -rf mutants && mkdir -p build
+	@date -u +"started %T UTC"
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS) > build/mutation.log 2>&1 || true
+	@date -u +"finished %T UTC"
+	@tr '\r' '\n' < build/mutation.log | grep -E '^[^ ]+ [0-9]+/[0-9]+ ' | tail -n 1
+	$(BIN)/mutmut results
 
 clean: ## remove build outputs (keeps data/processed and charts, which are committed)
 	rm -rf build site .pytest_cache node_modules

@@ -85,3 +85,34 @@ def test_the_snapshot_is_what_was_public_that_day(then):
 def test_a_bad_as_of_is_refused_naming_it(value, message):
     with pytest.raises(ParameterError, match=rf"(?i){message}"):
         asof.parse(value)
+
+
+CUTOFF = pd.Timestamp(DAY)
+
+
+def test_a_row_known_on_the_day_itself_is_in_and_the_index_starts_again():
+    frame = pd.DataFrame(
+        {"n": [1, 2, 3], "known_since": pd.to_datetime(["2019-10-10", "2019-10-09", "2019-10-08"])}
+    )
+    kept = tables.known_by(frame, CUTOFF)
+    assert kept["n"].tolist() == [2, 3]
+    assert kept.index.tolist() == [0, 1]
+
+
+def test_an_entry_is_named_as_the_reports_of_the_day_named_it():
+    entries = pd.DataFrame(
+        {
+            "name": ["List Name A", "List Name B", "List Name C"],
+            "name_2019": ["Name of 2019", None, None],
+            # A's and B's names printed on the day, C's only in 2026.
+            "name_known_since": pd.to_datetime(["2019-10-09", "2019-10-09", "2026-07-31"]),
+            "known_since": pd.to_datetime(["2019-10-09", "2019-10-09", "2019-10-09"]),
+        }
+    )
+    named = tables.entries_as_of(entries, CUTOFF)
+    assert named["name"].tolist()[:2] == ["Name of 2019", "List Name B"]
+    assert pd.isna(named.loc[2, "name"])
+    assert pd.isna(named.loc[2, "name_known_since"])
+    assert named.loc[0, "name_known_since"] == CUTOFF
+    # The table the newest pages show is left as it was.
+    assert entries.loc[2, "name"] == "List Name C"

@@ -133,3 +133,28 @@ def test_the_summary_shows_a_changed_value_not_where_rows_moved(tables, tmp_path
     assert text.splitlines()[0] == "financials: 1 changed"
     assert f"value {was} -> 1445.0" in text
     assert "raw_file" not in text
+
+
+def test_a_new_key_column_is_not_a_loss_of_every_row(tables):
+    # Published before entity_list had its entry key: the rows are the same rows.
+    new = changes.as_published(tables["entity_list"])
+    old = new.drop(columns=["entry_key"])
+    report = changes.compare_table("entity_list", old, new)
+    assert report["removed"] == []
+    assert report["added"] == []
+    # A real loss under the old columns is still one.
+    report = changes.compare_table("entity_list", old, new.iloc[1:])
+    assert len(report["removed"]) == 1
+
+
+def test_every_row_of_the_data_dictionary_keeps_its_four_cells(tables):
+    import re
+
+    from entitylist import schemas
+
+    text = schemas.dictionary_markdown(schemas.datapackage(tables))
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert rows
+    for row in rows:
+        # Cells split on the pipes that are not escaped.
+        assert len(re.split(r"(?<!\\)\|", row)) == 6, row

@@ -77,3 +77,40 @@ def test_every_source_host_in_the_data_has_a_readable_publisher(tables):
     urls = {u for t in tables.values() if "source_url" in t for u in t["source_url"].dropna()}
     for url in urls:
         assert publishers.publisher(url).name, url
+
+
+def test_schemas_read_the_company_slugs_when_they_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tables
+):
+    # The finding: schemas read companies.yaml at import, and a warm kernel imported it
+    # before the reporter renamed a slug: a spurious schema error until the package changed.
+    from entitylist import schemas
+    from entitylist.errors import SchemaError
+
+    edited = tmp_path / "companies.yaml"
+    edited.write_text(
+        config.COMPANIES.read_text(encoding="utf-8").replace("slug: dahua", "slug: dahua-tech"),
+        encoding="utf-8",
+    )
+    financials = tables["financials"]
+    renamed = financials.assign(company=financials["company"].replace("dahua", "dahua-tech"))
+    schemas.validate("financials", financials, "before")
+    monkeypatch.setattr(config, "COMPANIES", edited)
+    schemas.validate("financials", renamed, "after")
+    with pytest.raises(SchemaError, match=r"column 'company': 'dahua' fails isin"):
+        schemas.validate("financials", financials, "after")
+    assert (
+        "dahua-tech"
+        in schemas.datapackage({"financials": renamed})["resources"][0]["schema"]["fields"][0][
+            "constraints"
+        ]["enum"]
+    )
+
+
+def test_preview_renews_its_kernels_when_a_hand_kept_file_changes():
+    from entitylist import paths, pipeline, preview
+
+    for name in pipeline.HAND_KEPT:
+        assert preview.renews_kernels([(None, str(paths.ROOT / name))])
+    assert preview.renews_kernels([(None, str(pipeline.PACKAGE_DIR / "charts.py"))])
+    assert not preview.renews_kernels([(None, str(paths.NOTEBOOKS / "40-story.ipynb"))])

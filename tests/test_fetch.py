@@ -415,3 +415,31 @@ def test_refresh_rejects_dates_that_are_not_dates(raw: Path, name: str, value: s
     with pytest.raises(ParameterError, match=f"^{name}='{value}': not a date as YYYY-MM-DD$"):
         fetch.refresh(raw, session=None, fr_base="http://127.0.0.1:9", **{name: value})
     assert tree(raw) == {"manifest.json": EMPTY_MANIFEST.encode()}
+
+
+def test_a_fetched_list_that_drops_an_entry_goes_through_the_update_checks(
+    httpserver: HTTPServer, session: requests.Session, raw_copy: Path
+) -> None:
+    # The finding: `make fetch` made a new edition current without update's checks.
+    from entitylist import sources
+
+    current = manifest.current(sources.SCREENING_LIST, raw_copy)
+    document = json.loads(current.read_bytes())
+    el = document["tables"]["sources"].index(csl.EL_SOURCE)
+    gone = next(e for e in document["entries"] if e["s"] == el and e.get("c") == ["AF"])
+    document["entries"].remove(gone)
+    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), json.dumps(document).encode())
+    before = tree(raw_copy)
+    with pytest.raises(Exception, match=rf"(?s)- {gone['n']} \| AF \| .*--allow-removals"):
+        fetch.refresh(raw_copy, session=session, today=TODAY, **urls)
+    assert tree(raw_copy) == before
+
+    written = fetch.refresh(raw_copy, session=session, today=TODAY, allow_removals=True, **urls)
+    fetched = next(p for p in written if p.name == "consolidated.json")
+    assert manifest.current(sources.SCREENING_LIST, raw_copy) == fetched
+    entry = manifest.read_manifest(raw_copy / "manifest.json")[
+        fetched.relative_to(raw_copy).as_posix()
+    ]
+    (removed,) = entry["removals_confirmed"]["rows"]
+    assert removed.startswith(f"{gone['n']} | AF | ")
+    manifest.verify_manifest(raw_copy)

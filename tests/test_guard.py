@@ -251,3 +251,81 @@ def test_the_rules_own_entries_keep_their_year_and_other_entries_theirs(tmp_path
         "NetPosa",
         "SenseNets",
     }
+
+
+@pytest.mark.parametrize(
+    "name", ["p.html", "data/t.csv", "charts/x.vl.json", "charts/x.svg", "changes.txt"]
+)
+def test_every_kind_of_published_file_is_read(tmp_path: Path, name: str):
+    # The finding: with .json dropped from the checked kinds, the chart data (.vl.json) was
+    # no longer read, and no test noticed.
+    (tmp_path / "site" / "charts").mkdir(parents=True)
+    site = site_with(tmp_path, name, '{"cited": "84 FR 54004"}')
+    with pytest.raises(GuardError, match=rf"site/{name}: shows '84 FR 54004'"):
+        guard.check_site(site)
+
+
+def test_files_no_reader_reads_as_text_are_not_counted(tmp_path: Path):
+    site = site_with(tmp_path, "card.png", "84 FR 54004")
+    assert guard.check_site(site) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("On 2019-10-09 and 2019-02-30.", [(dt.date(2019, 10, 9), "2019-10-09")]),
+        ("Sept. 3, 2020 and June 31, 2020", [(dt.date(2020, 9, 3), "Sept. 3, 2020")]),
+        ("May 1, 2021", [(dt.date(2021, 5, 1), "May 1, 2021")]),
+        (
+            "Dec. 31, 2025, then 2026-01-01",
+            [(dt.date(2026, 1, 1), "2026-01-01"), (dt.date(2025, 12, 31), "Dec. 31, 2025")],
+        ),
+    ],
+)
+def test_dates_are_read_in_both_spellings_and_impossible_ones_skipped(text, found):
+    assert guard.dates_in(text) == found
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "<p>It was listed on Oct. 9, 2019 with 28 entries.</p>",
+        "<p>See No. 182 of the register.</p>",
+        "<li><time>2019-10-09</time> The rule took effect.</li>",
+        "<p>Of the 28, twenty are bureaus. It has 3 names.</p>",
+        "<div>20 entries.</div>",
+    ],
+)
+def test_a_numeral_after_an_abbreviation_a_time_or_inside_a_sentence_is_allowed(prose: str):
+    assert guard.sentence_numerals(prose) == []
+
+
+def test_the_sentence_with_the_numeral_is_quoted():
+    text = "<h2>A long opening clause ends here. 2024 holds rules of unknown count, and more.</h2>"
+    (bad,) = guard.sentence_numerals(text)
+    # Twenty characters before the numeral, forty from it.
+    assert bad == "g clause ends here. 2024 holds rules of unknown count, and m"
+
+
+def test_a_file_is_read_in_units_of_its_kind():
+    assert guard.units("a,b\nc,d\n", ".csv") == ["a,b", "c,d"]
+    assert guard.units("One clause; another. Next one", ".txt") == [
+        "One clause",
+        "another",
+        "Next one",
+    ]
+    html = '<p>First</p><svg aria-label="Hikvision &amp; co"></svg>'
+    assert "Hikvision & co" in guard.units(html, ".html")
+    assert "First" in guard.units(html, ".svg")
+
+
+def test_an_unverified_figure_needs_company_period_and_value_in_one_unit():
+    (figure,) = [w for w in guard.withheld_values() if w.together]
+    assert figure.found_in("Hikvision H1 2019 30%")
+    assert figure.found_in("hikvision, H1-2019: 30.0")
+    assert not figure.found_in("Hikvision H1 2019 31%")
+    assert not figure.found_in("Hikvision FY 2019 30%")
+    assert not figure.found_in("Dahua H1 2019 30%")
+    assert not figure.found_in("Hikvision H1 2019 130%")
+    (name, *_) = [w for w in guard.withheld_values() if w.text]
+    assert name.found_in(f"x {name.text.upper()} y")

@@ -317,3 +317,53 @@ def test_a_warm_kernel_can_be_interrupted(tmp_path: Path):
         finally:
             client.stop_channels()
             manager.shutdown_kernel(now=True)
+
+
+# What a run can only get right if it is read when the run starts, not when the zygote did.
+NOW = """
+import json, os, random
+from pathlib import Path
+import numpy as np
+from entitylist import config, schemas
+config.COMPANIES = Path(os.environ["PROBE_COMPANIES"])
+now = {
+    "env": os.environ.get("PROBE"),
+    "slugs": sorted(schemas.current("financials").columns["company"].checks[0].statistics[
+        "allowed_values"]),
+    "random": random.random(),
+    "numpy": float(np.random.random()),
+}
+np.random.seed(0)
+random.seed(0)
+Path(os.environ["PROBE_OUT"]).write_text(json.dumps(now))
+"""
+
+
+def test_a_run_sees_configuration_environment_and_a_fresh_random_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import numpy as np
+
+    from entitylist import config
+
+    seen = []
+    with kernels.warm():
+        # Everything below changes after the zygote has imported the package.
+        for number, slug in enumerate(["dahua-tech", "dahua-2"]):
+            edited = tmp_path / f"companies-{number}.yaml"
+            text = config.COMPANIES.read_text(encoding="utf-8")
+            edited.write_text(text.replace("slug: dahua", f"slug: {slug}"), encoding="utf-8")
+            monkeypatch.setenv("PROBE", f"run {number}")
+            monkeypatch.setenv("PROBE_COMPANIES", str(edited))
+            monkeypatch.setenv("PROBE_OUT", str(tmp_path / f"now-{number}.json"))
+            run(notebook(tmp_path / f"now-{number}.ipynb", NOW))
+            seen.append(read(tmp_path / f"now-{number}.json"))
+    assert [s["env"] for s in seen] == ["run 0", "run 1"]
+    assert "dahua-tech" in seen[0]["slugs"]
+    assert "dahua-2" in seen[1]["slugs"]
+    assert "dahua" not in seen[0]["slugs"] + seen[1]["slugs"]
+    # Each run draws as a fresh interpreter would: not its sibling's numbers, and not the
+    # numbers of the seed the run before it set.
+    assert seen[0]["random"] != seen[1]["random"]
+    assert seen[0]["numpy"] != seen[1]["numpy"]
+    assert seen[1]["numpy"] != np.random.RandomState(0).random_sample()

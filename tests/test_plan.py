@@ -29,7 +29,7 @@ TABLES = [
     "entity_citations",
 ]
 RAW = ["entities_84FR54002", "events", "fr_rules_china", "revenue_by_region"]
-CONFIG = ["notebooks/companies.yaml", "notebooks/publishers.yaml"]
+CONFIG = ["notebooks/companies.yaml", "notebooks/publishers.yaml", "notebooks/site.yaml"]
 FIGURE_CHARTS = {
     "20-exposure": ["overseas-share-at-listing", "overseas-share-over-time", "us-suppliers-named"],
     "30-timeline": ["rules-over-time", "china-entries-still-listed", "entries-of-the-rule"],
@@ -127,8 +127,61 @@ def test_record_lists_exactly_what_a_step_reads_and_writes():
         "data/processed/datapackage.json",
         "data/processed/README.md",
         *(f for c in embedded for f in chart_files(c)),
+        *CONFIG,
     }
     assert set(story["outputs"]) == {"site/story.html"}
+
+
+@pytest.mark.parametrize("config", CONFIG)
+def test_every_page_reruns_when_a_hand_kept_file_changes(config: str):
+    # The finding: a renamed publisher re-ran 10-clean only, and 14 pages kept the old name.
+    decisions = plan.plan(STEPS, STATE, changed(WORLD, files={config: "edited"}))
+    assert actions(decisions)[plan.RUN] == ALL
+    assert reason(decisions, "40-story") == f"inputs changed: {config}"
+
+
+@pytest.mark.parametrize("config", CONFIG)
+def test_an_edit_to_the_real_hand_kept_file_is_seen_by_the_scan(
+    config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from entitylist import pipeline
+
+    for name in CONFIG:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((paths.ROOT / name).read_bytes())
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    params = {s.id: {} for s in STEPS}
+    before = pipeline.scan(STEPS, tmp_path, paths.NOTEBOOKS, params, "code", ())
+    state = {"steps": {s.id: plan.record(s, before) for s in STEPS}}
+    with (tmp_path / config).open("a", encoding="utf-8") as handle:
+        handle.write("# edited\n")
+    after = pipeline.scan(STEPS, tmp_path, paths.NOTEBOOKS, params, "code", ())
+    assert actions(plan.plan(STEPS, state, after))[plan.RUN] == ALL
+
+
+@pytest.mark.parametrize(
+    "shipped",
+    [
+        "templates/page.html.j2",
+        "static/page.css",
+        "fonts/NotoSansCJKsc-Regular-subset.woff2",
+        "fonts/COPYRIGHT-noto-cjk.txt",
+    ],
+)
+def test_templates_styles_and_fonts_are_in_the_code_hash(
+    shipped: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import shutil
+
+    from entitylist import pipeline
+
+    package = tmp_path / "entitylist"
+    shutil.copytree(pipeline.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(pipeline, "PACKAGE_DIR", package)
+    before = pipeline.code_hash()
+    with (package / shipped).open("ab") as handle:
+        handle.write(b"\n")
+    assert pipeline.code_hash() != before
 
 
 def test_nothing_changed_runs_nothing():

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -273,6 +274,7 @@ def test_a_second_render_refuses_when_told_not_to_wait(tmp_path: Path):
 
 WAITER = """
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from entitylist import release
 with release.render_lock(Path(sys.argv[1]), wait=True, log=lambda m: print(m, flush=True)):
@@ -400,3 +402,74 @@ def test_a_read_only_generation_is_removed_all_the_same():
         if locked.exists():
             locked.chmod(0o755)
         shutil.rmtree(scratch)
+
+
+def failing(monkeypatch: pytest.MonkeyPatch, target: object, name: str, nth: int = 1) -> None:
+    """Make the nth call of target.name fail as a full disk would."""
+    real, calls = getattr(target, name), []
+
+    def call(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == nth:
+            raise OSError(28, "No space left on device", str(args[0]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, call)
+
+
+STEPS = {
+    "the journal": lambda mp: failing(mp, release.atomic, "write_text"),
+    "the data/processed swap": lambda mp: failing(mp, release, "exchange", 1),
+    "the charts swap": lambda mp: failing(mp, release, "exchange", 2),
+    # The first replace writes the journal, the second flips the site link.
+    "the site flip": lambda mp: failing(mp, Path, "replace", 2),
+    "the state write": lambda mp: failing(mp, release, "write_state"),
+}
+
+
+def by_renames(nth: int) -> Callable:
+    """Swap with the three-rename fallback (no RENAME_EXCHANGE), the nth rename failing."""
+
+    def inject(mp: pytest.MonkeyPatch) -> None:
+        mp.setattr(release, "exchange", release.exchange_by_renames)
+        failing(mp, Path, "rename", nth)
+
+    return inject
+
+
+# Without RENAME_EXCHANGE each swap is three renames: data/processed's are 1-3, charts' 4-6.
+STEPS |= {f"fallback rename {n}": by_renames(n) for n in range(1, 7)}
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_a_failure_at_any_step_of_a_publish_leaves_the_last_generation_whole(
+    world, step: str, monkeypatch: pytest.MonkeyPatch
+):
+    # The finding: with `undo +=` made `undo =`, a failed state write left data/processed
+    # new and charts/ and site/ old, under a message saying publishing was undone.
+    out, runs = world
+    first = {**release.empty_state(), "generation": GENERATION}
+    release.publish(out, runs, GENERATION, first)
+    second = "20261130T000000-fedcba"
+    new = runs / "generations" / second
+    folder(new / "data" / "processed", {"t.csv": "newer table\n"})
+    folder(new / "charts", {"c.svg": "newer chart"})
+    folder(new / "site", {"index.html": "newer site"})
+    published = snapshot(out)
+    assert published == NEW
+    STEPS[step](monkeypatch)
+    with pytest.raises(PublishError) as caught:
+        release.publish(out, runs, second, {**release.empty_state(), "generation": second})
+    monkeypatch.undo()
+    assert snapshot(out) == published
+    assert json.loads((runs / "state.json").read_text()) == first
+    assert not (runs / "journal.json").exists()
+    said = str(caught.value)
+    assert "No space left on device" in said
+    if step == "the journal":
+        assert "nothing was published" in said
+    else:
+        assert "publishing was undone and the last good outputs are in place" in said
+    # Nothing half-made is left beside the live outputs.
+    assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]

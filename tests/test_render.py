@@ -122,7 +122,11 @@ def test_rows_removed_from_a_table_stop_the_publish_unless_allowed(out: Path):
     )
     assert site_bytes(out) == before
     assert leftovers(out) == []
-    confirmed = run(out, overrides={"word": "bye"}, removals_confirmed=lambda t: t == "word")
+    confirmed = run(
+        out,
+        overrides={"word": "bye"},
+        removals_consented=lambda t: {"hello"} if t == "word" else set(),
+    )
     assert confirmed.published
     assert confirmed.changes["tables"]["word"]["removed"] == ["hello"]
     assert confirmed.changes["tables"]["word"]["added"] == ["bye"]

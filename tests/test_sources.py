@@ -1,6 +1,7 @@
 """Taking in a changed source pack: one command, a new dated snapshot, nothing overwritten,
 and damage (cut-off rows, removed rows, impossible figures) refused before anything is written."""
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -129,8 +130,66 @@ def test_removals_pass_with_the_flag_and_are_recorded(raw_copy: Path, pack_copy:
     entry = manifest.read_manifest(raw_copy / "manifest.json")[
         written.relative_to(raw_copy).as_posix()
     ]
-    assert entry["removals_confirmed"] is True
-    assert len(report.changes[0].removed) == 1
+    (removed,) = report.changes[0].removed
+    consent = entry["removals_confirmed"]
+    # The rows consented to, by key, in the raw table and in the processed table, and when.
+    assert consent["rows"] == [removed]
+    assert list(consent["processed"]) == ["partnerships"]
+    (processed_key,) = consent["processed"]["partnerships"]
+    assert removed.split(" | ")[1] in processed_key
+    assert dt.datetime.fromisoformat(consent["at"]).tzinfo is not None
+
+
+def consented(raw: Path):
+    """The render's consent lookup, on a raw folder."""
+    from entitylist.cleaning import RAW_SOURCES
+
+    return lambda table: manifest.consented(raw, RAW_SOURCES.get(table, []), table)
+
+
+def test_consent_covers_the_rows_it_named_and_no_later_loss(
+    raw_copy: Path, pack_copy: Path, tables
+):
+    # The finding: one --allow-removals was a standing waiver for the table behind it.
+    from entitylist import changes, cleaning, render
+    from entitylist.errors import RemovalError
+
+    revenue = pack_copy / REVENUE
+    lines = revenue.read_text(encoding="utf-8").splitlines()
+    revenue.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    sources.update(pack_copy, raw_dir=raw_copy, allow_removals=True, retrieved="2026-12-01")
+    after_update = cleaning.clean_all(sources.Snapshot(raw_copy))
+    report = {"tables": changes.compare_tables(tables, after_update)}
+    assert changes.removals(report)["financials"]
+    render.guard_removals(report, allow=False, consented=consented(raw_copy))
+
+    # A later loss of 40 financial rows behind the same, still current, consented file.
+    revenue = current_file(raw_copy, REVENUE)
+    kept = revenue.read_text(encoding="utf-8").splitlines()
+    revenue.write_text("\n".join(kept[:-20]) + "\n", encoding="utf-8")
+    rehash(raw_copy, revenue)
+    later = cleaning.clean_all(sources.Snapshot(raw_copy))
+    report = {"tables": changes.compare_tables(after_update, later)}
+    assert len(changes.removals(report)["financials"]) > 20
+    with pytest.raises(RemovalError, match=r"financials\.csv lost \d+ row\(s\)"):
+        render.guard_removals(report, allow=False, consented=consented(raw_copy))
+
+
+def test_every_lost_row_needs_consent_not_any(raw_copy: Path, pack_copy: Path, tables):
+    from entitylist import changes, render
+    from entitylist.errors import RemovalError
+
+    partnerships = pack_copy / "partnerships.csv"
+    lines = partnerships.read_text(encoding="utf-8").splitlines()
+    partnerships.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    sources.update(pack_copy, raw_dir=raw_copy, allow_removals=True)
+    (agreed,) = consented(raw_copy)("partnerships")
+    other = next(k for k in changes.keyed_rows(tables["partnerships"], ["company"]) if k)
+    report = {"tables": {"partnerships": {"removed": [agreed, other], "added": [], "changed": []}}}
+    with pytest.raises(RemovalError, match=rf"lost 1 row\(s\) \(first: {other}\)"):
+        render.guard_removals(report, allow=False, consented=consented(raw_copy))
+    report["tables"]["partnerships"]["removed"] = [agreed]
+    render.guard_removals(report, allow=False, consented=consented(raw_copy))
 
 
 def test_a_row_cut_off_mid_line_is_an_error_naming_the_row(raw_copy: Path, pack_copy: Path):
@@ -229,8 +288,8 @@ def test_a_halved_table_with_its_hash_updated_by_hand_is_not_published(raw_copy:
     # Megvii's 4.9% was among them.
     assert any(key.startswith("megvii | H1 2019 | overseas_share") for key in lost)
     with pytest.raises(RemovalError, match=r"financials\.csv lost \d+ row\(s\).*--allow-removals"):
-        render.guard_removals(report, allow=False, confirmed=render.confirmed_in_manifest)
-    render.guard_removals(report, allow=True, confirmed=None)
+        render.guard_removals(report, allow=False, consented=consented(raw_copy))
+    render.guard_removals(report, allow=True, consented=None)
 
 
 @pytest.mark.parametrize(

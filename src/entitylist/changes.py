@@ -6,6 +6,7 @@ Charts and pages are compared file by file. Each render that publishes writes th
 JSON and as a short text summary, so a scheduled job can say in one line what is new.
 """
 
+import io
 import json
 from pathlib import Path
 
@@ -21,7 +22,7 @@ SHOWN = 5  # rows listed per table and kind in the text summary
 UNCOMPARED = {"raw_row", "raw_file"}
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path | io.StringIO) -> pd.DataFrame:
     """A processed CSV, every cell as text."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
@@ -41,11 +42,24 @@ def keyed_rows(frame: pd.DataFrame, key: list[str]) -> dict[str, dict[str, str]]
     return {" | ".join(str(r[c]) for c in key): r for r in records}
 
 
+def shared_key(name: str, old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
+    """The key both versions are compared by: the schema's, or, when the older version
+    predates a key column (a new key), the columns both have: a new column is no lost row."""
+    key = table_key(name, new)
+    if set(key) <= set(old.columns):
+        return key
+    return [c for c in new.columns if c in old.columns and c not in UNCOMPARED]
+
+
 def compare_table(name: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -> dict:
     """Rows added, removed and changed between two versions of one table."""
-    before = keyed_rows(old, table_key(name, old)) if old is not None else {}
-    after = keyed_rows(new, table_key(name, new)) if new is not None else {}
-    key = table_key(name, new if new is not None else old)
+    if old is not None and new is not None:
+        key = shared_key(name, old, new)
+        before, after = keyed_rows(old, key), keyed_rows(new, key)
+    else:
+        key = table_key(name, new if new is not None else old)
+        before = keyed_rows(old, key) if old is not None else {}
+        after = keyed_rows(new, key) if new is not None else {}
     changed = []
     for row in sorted(before.keys() & after.keys()):
         columns = {
@@ -120,6 +134,18 @@ def compare(old_root: Path, new_root: Path) -> dict:
         "charts": compare_files(old_root / paths.CHARTS_NAME, new_root / paths.CHARTS_NAME),
         "pages": compare_files(old_root / paths.SITE_NAME, new_root / paths.SITE_NAME),
     }
+
+
+def as_published(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table in memory as a render publishes and reads it back: CSV text, every cell text."""
+    return read_table(io.StringIO(atomic.csv_text(frame)))
+
+
+def lost_rows(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """The keys of the rows each table in memory loses, keyed as a render's report keys them."""
+    published = {name: as_published(frame) for name, frame in old.items()}
+    candidate = {name: as_published(frame) for name, frame in new.items()}
+    return removals({"tables": compare_tables(published, candidate)})
 
 
 def removals(report: dict) -> dict[str, list[str]]:

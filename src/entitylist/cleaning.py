@@ -1037,18 +1037,6 @@ RAW_SOURCES = {
 }
 
 
-def removals_confirmed(table: str, raw_dir=None) -> bool:
-    """Whether every raw file behind a processed table that removed rows was confirmed so
-    (`make update ... ARGS=--allow-removals` records it in the manifest)."""
-    from entitylist import manifest, paths
-
-    raw_dir = raw_dir or paths.RAW
-    entries = manifest.read_manifest(manifest.manifest_path(raw_dir))
-    current = manifest.current_files(raw_dir)
-    chosen = [entries[current[name]] for name in RAW_SOURCES.get(table, []) if name in current]
-    return bool(chosen) and any(entry.get("removals_confirmed") for entry in chosen)
-
-
 def check_named_on_list(tables: dict[str, pd.DataFrame], snapshot: Snapshot) -> None:
     """Refuse an entry of the rule whose list name (csl_name) is no Entity List name on the
     screening list: a cut or misspelt name would be published as the list's."""

@@ -79,6 +79,16 @@ def parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
     fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
+    fetch.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="consent to the entries the fetched list drops (the refusal lists them)",
+    )
+    fetch.add_argument(
+        "--allow-count-change",
+        action="store_true",
+        help="consent to a fetched list whose entry count moves by more than 10%%",
+    )
 
     update = commands.add_parser(
         "update", help="take in a changed source pack as a new dated snapshot of data/raw"
@@ -88,13 +98,20 @@ def parser() -> argparse.ArgumentParser:
     update.add_argument(
         "--allow-removals",
         action="store_true",
-        help="accept an update that removes rows (the report lists them)",
+        help="consent to the removals this update makes (the report lists them)",
+    )
+    update.add_argument(
+        "--allow-count-change",
+        action="store_true",
+        help="consent to a screening-list edition whose entry count moves by more than 10%%",
     )
     update.add_argument(
         "--dry-run", action="store_true", help="report what would change; write nothing"
     )
 
-    commands.add_parser("check", help="verify data/raw against its manifest")
+    commands.add_parser(
+        "check", help="verify data/raw against its manifest (finishing a stopped update)"
+    )
     return top
 
 
@@ -128,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "fetch":
             from entitylist import fetch
 
-            written = fetch.refresh(since=args.since)
+            written = fetch.refresh(
+                since=args.since,
+                allow_removals=args.allow_removals,
+                allow_count_change=args.allow_count_change,
+            )
             print(f"wrote {len(written)} files to data/raw/live", file=sys.stderr)
         elif args.command == "update":
             from entitylist import sources
@@ -138,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 retrieved=args.retrieved,
                 allow_removals=args.allow_removals,
                 dry_run=args.dry_run,
+                allow_count_change=args.allow_count_change,
             )
             print(report.text(), file=sys.stderr)
             for path in report.written:
@@ -145,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             from entitylist import manifest
 
-            count = manifest.verify_manifest()
+            finished = manifest.finish(paths.RAW)
+            if finished:
+                print(f"data/raw: {finished}", file=sys.stderr)
+            count = manifest.verify_manifest(paths.RAW)
             print(f"data/raw: {count} files match the manifest", file=sys.stderr)
     except DeskError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -114,9 +114,9 @@ def load(path: Path, model: type[BaseModel]) -> BaseModel:
         raise ConfigError(msg) from None
 
 
-def companies(path: Path = COMPANIES) -> list[Company]:
-    """The eight companies, validated."""
-    return load(path, Companies).companies
+def companies(path: Path | None = None) -> list[Company]:
+    """The eight companies, validated, read from the file as it is now."""
+    return load(path or COMPANIES, Companies).companies
 
 
 PUBLISHERS = paths.NOTEBOOKS / "publishers.yaml"
@@ -186,9 +186,9 @@ class Publishers(BaseModel):
 GRADES = ("primary", "originals", "copies", "aggregators", "state_media", "unpublishable")
 
 
-def publishers(path: Path = PUBLISHERS) -> Publishers:
-    """The publisher registry, validated."""
-    return load(path, Publishers)
+def publishers(path: Path | None = None) -> Publishers:
+    """The publisher registry, validated, read from the file as it is now."""
+    return load(path or PUBLISHERS, Publishers)
 
 
 NOT_FOUND = paths.NOTEBOOKS / "not-found.yaml"

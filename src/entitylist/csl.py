@@ -51,6 +51,7 @@ PARTY_COLUMNS = (
 )
 ENTITY_LIST_COLUMNS = (
     "entry_id",
+    "entry_key",
     "name",
     "aliases",
     "countries",
@@ -70,6 +71,7 @@ ENTITY_LIST_COLUMNS = (
 )
 CITATION_COLUMNS = (
     "entry_id",
+    "entry_key",
     "position",
     "citation",
     "volume",
@@ -515,10 +517,52 @@ def numbers(values: list[int | None]) -> pd.Series:
     return pd.Series(np.array(values, dtype="float64")).astype("Int64")
 
 
-def entity_list(parties: pd.DataFrame) -> pd.DataFrame:
-    """The processed `entity_list` table: one row per Entity List entry."""
+# The entry key (KEY_RULE, written out for the data dictionary and the README).
+KEY_RULE = (
+    "name | countries | first citation, as the list gives them ('-' for a blank); where "
+    "records share all three, the full citation text (whitespace collapsed) is added, then "
+    "'#2', '#3' in file order if they still share it"
+)
+KEY_SEPARATOR = " | "
+
+
+def entry_keys(names: pd.Series, countries: pd.Series, first: list[str | None], fr_text) -> list:
+    """A key per entry that stays the same from one edition of the list to the next.
+
+    Row positions move whenever an entry above is added or removed; an entry's name, countries
+    and first citation do not (KEY_RULE). A renamed entry gets a new key: a rename is reported
+    as one, but the old key is gone.
+    """
+    base = [
+        KEY_SEPARATOR.join(part or "-" for part in parts)
+        for parts in zip(names.fillna(""), countries.fillna(""), first, strict=True)
+    ]
+    shared = pd.Series(base).duplicated(keep=False).tolist()
+    full = [" ".join(text.split()) or "-" for text in fr_text.fillna("")]
+    keys = [
+        f"{b}{KEY_SEPARATOR}{f}" if s else b for b, s, f in zip(base, shared, full, strict=True)
+    ]
+    seen: dict[str, int] = {}
+    numbered = []
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+        numbered.append(key if seen[key] == 1 else f"{key} #{seen[key]}")
+    return numbered
+
+
+def keyed_entity_list_parties(parties: pd.DataFrame) -> tuple[pd.DataFrame, list[list[Citation]]]:
+    """The Entity List rows with their entry keys, and each row's citations."""
     rows = entity_list_parties(parties)
     cited = citations_of(rows)
+    first = [found[0].citation if found else None for found in cited]
+    keys = entry_keys(rows["name"], rows["countries"], first, rows["fr_text"])
+    rows.insert(1, "entry_key", pd.Series(keys, dtype="str"))
+    return rows, cited
+
+
+def entity_list(parties: pd.DataFrame) -> pd.DataFrame:
+    """The processed `entity_list` table: one row per Entity List entry."""
+    rows, cited = keyed_entity_list_parties(parties)
     first = [found[0] if found else NO_CITATION for found in cited]
     table = rows.assign(
         china=has_code(rows["countries"], "CN"),
@@ -535,16 +579,17 @@ def entity_list(parties: pd.DataFrame) -> pd.DataFrame:
 
 def entity_citations(parties: pd.DataFrame) -> pd.DataFrame:
     """The processed `entity_citations` table: one row per entry and citation, in order."""
-    rows = entity_list_parties(parties)
-    cited = citations_of(rows)
+    rows, cited = keyed_entity_list_parties(parties)
     records = [
-        (entry, c.position, c.citation, c.volume, c.page, c.year, c.note, c.piece, c.status)
-        + (c.repeat, raw_row)
-        for entry, raw_row, found in zip(rows["entry_id"], rows["raw_row"], cited, strict=True)
+        (entry, key, c.position, c.citation, c.volume, c.page, c.year, c.note, c.piece)
+        + (c.status, c.repeat, raw_row)
+        for entry, key, raw_row, found in zip(
+            rows["entry_id"], rows["entry_key"], rows["raw_row"], cited, strict=True
+        )
         for c in found
     ]
     table = pd.DataFrame.from_records(records, columns=list(CITATION_COLUMNS))
     types = {"entry_id": "int64", "position": "int64", "repeat": "bool", "raw_row": "int64"}
     types |= {"volume": "Int64", "page": "Int64", "year": "Int64"}
-    types |= {name: "str" for name in ("citation", "note", "piece", "status")}
+    types |= {name: "str" for name in ("entry_key", "citation", "note", "piece", "status")}
     return table.astype(types)

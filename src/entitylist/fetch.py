@@ -364,14 +364,22 @@ def refresh(
     fr_base: str = FR_BASE,
     csl_url: str = CSL_URL,
     today: str | dt.date | None = None,
+    allow_removals: bool = False,
+    allow_count_change: bool = False,
 ) -> list[Path]:
-    """Download a new snapshot to raw_dir/live/<today>/ and list it; return the files written."""
+    """Download a new snapshot to raw_dir/live/<today>/ and list it; return the files written.
+
+    The fetched list is a candidate edition: before anything is written it goes through the
+    update path's checks (sources.vet), so entries it drops, or a count that moves by more
+    than a tenth, need the same consent as in `update`.
+    """
     raw_dir = Path(raw_dir)
     # The date names a folder under data/raw, so it must be a date and nothing else.
     date = iso_date("today", today or dt.date.today())
     since = iso_date("since", since)
     folder = raw_dir / LIVE / date
     files = download(since, session or make_session(), fr_base, csl_url)
+    consent = vet_list(raw_dir, files, allow_removals, allow_count_change)
     written: list[Path] = []
     if folder.exists():
         if on_disk(folder) != {rel: entry[0] for rel, entry in files.items()}:
@@ -397,8 +405,29 @@ def refresh(
             retrieved=date,
             raw_dir=raw_dir,
             table=live_table(rel),
+            **(consent if live_table(rel) == sources.SCREENING_LIST else {}),
         )
     return written
+
+
+def vet_list(
+    raw_dir: Path, files: Mapping[str, tuple], allow_removals: bool, allow_count_change: bool
+) -> dict:
+    """Check a fetched list against the current edition as `update` does; return the consents
+    to record with it. A raw folder without every source table (the first fetch into an empty
+    one) has no edition to compare with and nothing to clean."""
+    if not set(sources.RAW_TABLES) <= set(manifest.current_files(raw_dir)):
+        return {}
+    (data, *_) = next(
+        entry for rel, entry in files.items() if live_table(rel) == sources.SCREENING_LIST
+    )
+    report, candidates, lost = sources.vet(
+        {sources.SCREENING_LIST: data}, raw_dir, allow_removals, allow_count_change
+    )
+    if not candidates:
+        return {}
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return sources.consents(sources.SCREENING_LIST, report, lost, at)
 
 
 def live_table(rel: str) -> str | None:

@@ -9,6 +9,7 @@ pandas so that checking it costs milliseconds.
 import datetime as dt
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 from entitylist import atomic, paths
@@ -27,7 +28,13 @@ FIELDS = (
     "rows",
     "supersedes",
     "removals_confirmed",
+    "count_change_confirmed",
 )
+# A committed update that has not finished: the new manifest and the folders to move into
+# place (sources.update writes it; finish() completes it). Hidden, so never a raw file.
+JOURNAL = ".update-journal.json"
+# What an update stages before its commit: hidden, removed if it never committed.
+STAGING_PREFIX = ".staging-"
 
 
 def sha256(path: Path) -> str:
@@ -74,17 +81,22 @@ def current(table: str, raw_dir: Path = paths.RAW) -> Path:
     return Path(raw_dir) / chosen
 
 
+def sorted_listing(entries: dict[str, dict], current_map: dict[str, str]) -> dict:
+    """The manifest as stored: sorted by path so that its diffs are stable."""
+    files = [{k: entries[p][k] for k in FIELDS if k in entries[p]} for p in sorted(entries)]
+    return {"format": FORMAT, "current": dict(sorted(current_map.items())), "files": files}
+
+
+def listing_text(listing: dict) -> str:
+    """The manifest's text, the one way it is written."""
+    return json.dumps(listing, indent=2, ensure_ascii=False) + "\n"
+
+
 def write_manifest(
     entries: dict[str, dict], current_map: dict[str, str], manifest: Path = paths.MANIFEST
 ) -> None:
     """Write the manifest sorted by path so that its diffs are stable."""
-    files = [{k: entries[p][k] for k in FIELDS if k in entries[p]} for p in sorted(entries)]
-    listing = {
-        "format": FORMAT,
-        "current": dict(sorted(current_map.items())),
-        "files": files,
-    }
-    atomic.write_text(manifest, json.dumps(listing, indent=2, ensure_ascii=False) + "\n")
+    atomic.write_text(manifest, listing_text(sorted_listing(entries, current_map)))
 
 
 def check_chains(entries: dict[str, dict], current_map: dict[str, str], manifest: Path) -> None:
@@ -110,6 +122,12 @@ def check_chains(entries: dict[str, dict], current_map: dict[str, str], manifest
 def verify_manifest(raw_dir: Path = paths.RAW, manifest: Path | None = None) -> int:
     """Check every raw file against its manifest hash; return how many were checked."""
     manifest = manifest or manifest_path(raw_dir)
+    if (Path(raw_dir) / JOURNAL).exists():
+        msg = (
+            f"data/raw: an update was stopped after it was committed ({JOURNAL} is there); "
+            "run `python -m entitylist check` to finish it"
+        )
+        raise ManifestError(msg)
     listing = read_listing(manifest)
     entries = {entry["path"]: entry for entry in listing["files"]}
     if not entries:
@@ -142,33 +160,28 @@ def verify_manifest(raw_dir: Path = paths.RAW, manifest: Path | None = None) -> 
     return len(entries)
 
 
-def add_to_manifest(
-    path: Path,
+def new_entry(
+    listing: dict,
+    rel: str,
+    data: bytes,
     *,
     description: str,
     origin: str,
     licence: str,
     retrieved: str | None = None,
-    raw_dir: Path = paths.RAW,
     table: str | None = None,
     rows: int | None = None,
-    removals_confirmed: bool = False,
+    removals_confirmed: dict | None = None,
+    count_change_confirmed: dict | None = None,
 ) -> dict:
-    """List a new raw file; with a table, make it that table's current file.
-
-    The file it replaces stays on disk and is recorded as superseded. A file already listed
-    with other bytes is refused: raw files are immutable.
-    """
-    manifest = manifest_path(raw_dir)
-    listing = read_listing(manifest)
+    """The manifest entry of a new raw file; with a table, it supersedes the table's current
+    file. A path already listed with other bytes is refused: raw files are immutable."""
     entries = {entry["path"]: entry for entry in listing["files"]}
-    current_map = dict(listing["current"])
-    rel = Path(path).resolve().relative_to(Path(raw_dir).resolve()).as_posix()
-    digest = sha256(path)
+    digest = hashlib.sha256(data).hexdigest()
     if rel in entries and entries[rel]["sha256"] != digest:
         msg = f"data/raw/{rel}: already listed with another sha256; raw files are immutable"
         raise ManifestError(msg)
-    previous = current_map.get(table) if table else None
+    previous = listing["current"].get(table) if table else None
     entry = {
         "path": rel,
         "table": table,
@@ -177,16 +190,94 @@ def add_to_manifest(
         "retrieved": retrieved or dt.date.today().isoformat(),
         "licence": licence,
         "sha256": digest,
-        "bytes": Path(path).stat().st_size,
+        "bytes": len(data),
         "rows": rows,
         "supersedes": previous if previous != rel else entries.get(rel, {}).get("supersedes"),
-        "removals_confirmed": removals_confirmed,
+        "removals_confirmed": removals_confirmed or False,
     }
-    entries[rel] = entry
-    if table:
-        current_map[table] = rel
-    write_manifest(entries, current_map, manifest)
+    if count_change_confirmed:
+        entry["count_change_confirmed"] = count_change_confirmed
     return entry
+
+
+def with_entries(listing: dict, added: list[dict]) -> dict:
+    """The manifest with new entries listed, each made its table's current file."""
+    entries = {entry["path"]: entry for entry in listing["files"]}
+    current_map = dict(listing["current"])
+    for entry in added:
+        entries[entry["path"]] = entry
+        if entry["table"]:
+            current_map[entry["table"]] = entry["path"]
+    return sorted_listing(entries, current_map)
+
+
+def add_to_manifest(path: Path, *, raw_dir: Path = paths.RAW, **meta) -> dict:
+    """List a new raw file (see new_entry); with a table, make it that table's current file.
+
+    The file it replaces stays on disk and is recorded as superseded.
+    """
+    manifest = manifest_path(raw_dir)
+    listing = read_listing(manifest)
+    rel = Path(path).resolve().relative_to(Path(raw_dir).resolve()).as_posix()
+    entry = new_entry(listing, rel, Path(path).read_bytes(), **meta)
+    atomic.write_text(manifest, listing_text(with_entries(listing, [entry])))
+    return entry
+
+
+def consented(raw_dir: Path, raw_tables: list[str], table: str) -> set[str]:
+    """The rows of a processed table whose removal `update --allow-removals` consented to, in
+    the current files of the source tables behind it (consent is per file, hence per update)."""
+    entries = read_manifest(manifest_path(raw_dir))
+    current = current_files(raw_dir)
+    keys: set[str] = set()
+    for name in raw_tables:
+        consent = entries.get(current.get(name, ""), {}).get("removals_confirmed")
+        if isinstance(consent, dict):
+            keys.update(consent.get("processed", {}).get(table, []))
+    return keys
+
+
+# ---------------------------------------------------------------------------------------
+# Committing an update: every new folder and the manifest, all or nothing
+
+
+def commit(raw_dir: Path, moves: dict[Path, Path], listing: dict) -> None:
+    """Commit staged folders and the manifest that lists them: the journal, written in one
+    rename, is the commit; before it nothing is published, after it finish() completes it."""
+    journal = {
+        "renames": [
+            [staged.relative_to(raw_dir).as_posix(), final.relative_to(raw_dir).as_posix()]
+            for staged, final in moves.items()
+        ],
+        "manifest": listing,
+    }
+    atomic.write_text(Path(raw_dir) / JOURNAL, json.dumps(journal, indent=2) + "\n")
+    finish(raw_dir)
+
+
+def finish(raw_dir: Path = paths.RAW) -> str | None:
+    """Complete a committed update, or remove what an uncommitted one staged; say which."""
+    raw_dir = Path(raw_dir)
+    journal_file = raw_dir / JOURNAL
+    if not journal_file.exists():
+        leftovers = [p for p in raw_dir.glob(f"*/{STAGING_PREFIX}*") if p.is_dir()]
+        for staged in leftovers:
+            shutil.rmtree(staged)
+        return (
+            f"removed {len(leftovers)} folder(s) an unfinished update staged"
+            if leftovers
+            else None
+        )
+    journal = json.loads(journal_file.read_text(encoding="utf-8"))
+    for staged, final in journal["renames"]:
+        if (raw_dir / staged).exists() and not (raw_dir / final).exists():
+            (raw_dir / staged).rename(raw_dir / final)
+        if not (raw_dir / final).exists():
+            msg = f"data/raw/{final}: missing; the update in {JOURNAL} cannot be finished"
+            raise ManifestError(msg)
+    atomic.write_text(manifest_path(raw_dir), listing_text(journal["manifest"]))
+    journal_file.unlink()
+    return "finished an update that was stopped after it was committed"
 
 
 def latest_retrieval(raw_dir: Path = paths.RAW) -> str:

@@ -24,6 +24,16 @@ OUTPUTS = (paths.PROCESSED_NAME.as_posix(), paths.CHARTS_NAME, paths.SITE_NAME)
 # Reads under these are files of the repository (the raw snapshot, the desk's configuration);
 # every other read is under the output root.
 REPOSITORY_PREFIXES = ("data/raw", "notebooks/")
+# The desk's hand-kept configuration. Every notebook imports the package, whose charts, pages
+# and tables print what these files say (publisher names, company names, the site's name), so
+# every step reads them: derived here, never left to pipeline.yaml to remember.
+HAND_KEPT = (
+    "notebooks/companies.yaml",
+    "notebooks/publishers.yaml",
+    "notebooks/site.yaml",
+    "notebooks/institutions.yaml",
+    "notebooks/not-found.yaml",
+)
 # Parameters the render sets itself, and the flag a reporter uses instead of -p.
 RUN_PARAMETERS = {"as_of": "--as-of", "output_root": "--output-root"}
 # Seconds one cell may run before the render stops it (`cell_timeout` in pipeline.yaml, for
@@ -85,7 +95,7 @@ def load_pipeline(path: Path = paths.PIPELINE) -> list[Step]:
             "notebook": entry["notebook"],
             "stage": int(entry["stage"]),
             "page": entry.get("page"),
-            "reads": tuple(entry.get("reads", [])),
+            "reads": derived_reads(entry.get("reads", [])),
             "writes": tuple(entry.get("writes", [])),
             "cell_timeout": timeout(
                 entry.get("cell_timeout", default), f"{path.name}: entry {number} cell_timeout"
@@ -107,6 +117,12 @@ def timeout(value: object, where: str) -> float:
         msg = f"{where}: {value!r} is not a positive number of seconds"
         raise RenderError(msg)
     return float(value)
+
+
+def derived_reads(declared: list[str]) -> tuple[str, ...]:
+    """What a step reads: what pipeline.yaml declares, and the hand-kept files every step
+    reads through the package."""
+    return tuple(dict.fromkeys([*declared, *HAND_KEPT]))
 
 
 def check_stages(steps: list[Step], path: Path) -> None:
@@ -282,19 +298,24 @@ def tree(root: Path, folders: Iterable[str]) -> dict[str, str]:
     return found
 
 
+def package_files() -> list[Path]:
+    """Every file of the package a page can depend on: code, templates, styles, fonts and
+    anything added beside them (only bytecode is left out, being made from the code)."""
+    return sorted(
+        p
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+
+
 def code_hash() -> str:
-    """Hash what every page depends on: the package's code, templates, styles and fonts, the
-    pinned dependencies, the site settings, the publisher registry (every source link's
-    words) and the guard's list of claims no source carries, and the site's address."""
+    """Hash what every page depends on: the package's files (package_files), the pinned
+    dependencies and the site's address. The hand-kept YAML files are reads (HAND_KEPT)."""
     digest = hashlib.sha256()
-    kinds = {".py", ".j2", ".css", ".json", ".ttf", ".otf", ".woff2"}
-    files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in kinds)
-    settings = [paths.ROOT / "requirements.txt"]
-    settings += [
-        paths.NOTEBOOKS / name for name in ("site.yaml", "publishers.yaml", "not-found.yaml")
-    ]
-    for file in [*files, *(f for f in settings if f.exists())]:
-        digest.update(file.relative_to(paths.ROOT).as_posix().encode())
+    named = [(f.relative_to(PACKAGE_DIR).as_posix(), f) for f in package_files()]
+    lock = paths.ROOT / "requirements.txt"
+    for name, file in [*named, *([("requirements.txt", lock)] if lock.exists() else [])]:
+        digest.update(name.encode())
         digest.update(file.read_bytes())
     digest.update(os.environ.get("ENTITYLIST_SITE_URL", "").encode())
     return digest.hexdigest()

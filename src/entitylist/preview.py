@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from entitylist import kernels, paths, render
 from entitylist.errors import DeskError
-from entitylist.pipeline import PACKAGE_DIR
+from entitylist.pipeline import HAND_KEPT, PACKAGE_DIR
 
 EVENTS = "/__preview/events"
 # Server-sent events: "reload" after a publish, "failed" with the error line.
@@ -207,9 +207,14 @@ def serve(preview: Preview, port: int) -> ThreadingHTTPServer:
     return server
 
 
-def touches_package(changes: Iterable[tuple[object, str]]) -> bool:
-    """Whether a change is in the package, which the warm kernels have imported."""
-    return any(Path(path).is_relative_to(PACKAGE_DIR) for _, path in changes)
+def renews_kernels(changes: Iterable[tuple[object, str]]) -> bool:
+    """Whether a change is in the package, which the warm kernels have imported, or in a
+    hand-kept file: the package reads those at use, and a new pool makes sure of it."""
+    kept = {(paths.ROOT / name).resolve() for name in HAND_KEPT}
+    return any(
+        Path(path).is_relative_to(PACKAGE_DIR) or Path(path).resolve() in kept
+        for _, path in changes
+    )
 
 
 def watch(preview: Preview, stop: threading.Event) -> None:
@@ -240,7 +245,7 @@ def watch(preview: Preview, stop: threading.Event) -> None:
                 names = ", ".join(sorted({paths.shown(path) for _, path in batch}))
                 print(f"changed: {names}", file=sys.stderr, flush=True)
                 pending = True
-                if touches_package(batch):
+                if renews_kernels(batch):
                     break
 
 

@@ -207,11 +207,24 @@ def exchange(a: Path, b: Path) -> None:
 
 
 def exchange_by_renames(a: Path, b: Path) -> None:
-    """Swap two paths with three renames: b is missing for a moment, which a journal covers."""
+    """Swap two paths with three renames: b is missing for a moment, which a journal covers.
+
+    A rename that fails puts back the ones before it: b is never left aside, where the
+    clean-up after a failed publish would delete it.
+    """
     aside = set_aside(b)
     b.rename(aside)
-    a.rename(b)
-    aside.rename(a)
+    try:
+        a.rename(b)
+    except OSError:
+        aside.rename(b)
+        raise
+    try:
+        aside.rename(a)
+    except OSError:
+        b.rename(a)
+        aside.rename(b)
+        raise
 
 
 def set_aside(path: Path) -> Path:
@@ -406,7 +419,12 @@ def publish(out_root: Path, runs: Path, generation: str, state: dict) -> None:
         raise PublishError(msg) from None
     crash_point("before-journal")
     journal = {"generation": generation, "inodes": inodes, "state": state}
-    atomic.write_text(journal_path(runs), json.dumps(journal, indent=2, sort_keys=True))
+    try:
+        atomic.write_text(journal_path(runs), json.dumps(journal, indent=2, sort_keys=True))
+    except OSError as exc:
+        remove_strays(out_root)
+        msg = f"{exc.filename or journal_path(runs)}: {exc.strerror}; nothing was published"
+        raise PublishError(msg) from None
     crash_point("after-journal")
     finish(out_root, runs, journal)
 

@@ -119,22 +119,24 @@ def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
     atomic.write_text(work_root / paths.SITE_NAME / "index.html", pages.index_html(listed))
 
 
-def confirmed_in_manifest(table: str) -> bool:
-    """Whether `update --allow-removals` confirmed removals in the raw files behind a table."""
-    from entitylist import cleaning
+def consented_in_manifest(table: str) -> set[str]:
+    """The rows of a processed table whose removal `update --allow-removals` consented to."""
+    from entitylist import cleaning, manifest
 
-    return cleaning.removals_confirmed(table)
+    return manifest.consented(paths.RAW, cleaning.RAW_SOURCES.get(table, []), table)
 
 
-def guard_removals(report: dict, allow: bool, confirmed: Callable[[str], bool] | None) -> None:
-    """Refuse to publish tables that lost rows, unless told to (flag or per-table hook)."""
+def guard_removals(report: dict, allow: bool, consented: Callable[[str], set[str]] | None) -> None:
+    """Refuse to publish tables that lost rows, unless this render is told to (the flag) or
+    the update that removed them consented to each of those rows (the manifest)."""
     from entitylist.changes import removals
 
-    lost = {
-        name: keys
-        for name, keys in removals(report).items()
-        if not allow and not (confirmed and confirmed(name))
-    }
+    lost = {}
+    for name, keys in removals(report).items():
+        agreed = set() if allow or consented is None else consented(name)
+        unagreed = [key for key in keys if not allow and key not in agreed]
+        if unagreed:
+            lost[name] = unagreed
     if lost:
         parts = [
             f"{name}.csv lost {len(keys)} row(s) (first: {', '.join(keys[:3])})"
@@ -318,7 +320,7 @@ def render(
     allow_removals: bool = False,
     dry_run: bool = False,
     wait: bool = True,
-    removals_confirmed: Callable[[str], bool] | None = None,
+    removals_consented: Callable[[str], set[str]] | None = None,
 ) -> Result:
     """Render the site: run what must run, check every page, then publish all at once."""
     from entitylist import asof, manifest
@@ -411,7 +413,7 @@ def render(
             report = changes.compare(
                 release.last_published(out_root, runs, run.state), generation_dir
             )
-            guard_removals(report, allow_removals, removals_confirmed or confirmed_in_manifest)
+            guard_removals(report, allow_removals, removals_consented or consented_in_manifest)
             new_state = {
                 **release.empty_state(),
                 "generation": generation,

@@ -13,11 +13,34 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from entitylist import asof, atomic, config
+from entitylist.csl import KEY_RULE
 from entitylist.errors import SchemaError
 
 EARLIEST = pd.Timestamp(asof.FIRST_DATE)
-# The slugs of notebooks/companies.yaml (validated there): a processed row names one of them.
-COMPANY_SLUGS = [company.slug for company in config.companies()]
+# A column that names one of the companies of notebooks/companies.yaml. The slugs are read
+# when a table is validated, never at import: a warm kernel imported this module before the
+# reporter's last edit of that file.
+SLUGS = "companies.yaml slugs"
+
+
+def company_slugs() -> list[str]:
+    """The slugs of notebooks/companies.yaml as it is now (validated there)."""
+    return [company.slug for company in config.companies()]
+
+
+def slug(description: str, nullable: bool = False) -> pa.Column:
+    """A company slug column; its allowed values are filled in at use (current())."""
+    return text(description, nullable=nullable, metadata={SLUGS: True})
+
+
+def current(name: str) -> pa.DataFrameSchema:
+    """A table's schema with the configuration as it is now (the company slugs)."""
+    schema = SCHEMAS[name]
+    named = [c for c, column in schema.columns.items() if (column.metadata or {}).get(SLUGS)]
+    if not named:
+        return schema
+    allowed = [pa.Check.isin(company_slugs())]
+    return schema.update_columns({column: {"checks": allowed} for column in named})
 
 
 def in_window() -> pa.Check:
@@ -160,9 +183,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                     "company",
                 ],
             ),
-            "company": category(
-                "Company slug for the eight companies", COMPANY_SLUGS, nullable=True
-            ),
+            "company": slug("Company slug for the eight companies", nullable=True),
             "license_requirement": text("Licence requirement"),
             "license_review_policy": text("Licence review policy"),
             "citation": text("Federal Register citation of the rule"),
@@ -214,7 +235,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "financials": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "period": text("Period label, e.g. 'FY 2018' or 'H1 2019'"),
             "period_type": category(
                 "Full year, first half, or not stated", ["FY", "H1", "unspecified"]
@@ -317,7 +338,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "suppliers": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "supplier": text("Supplier as named by the source"),
             "supplier_key": text("Supplier name normalised for counting"),
             "named": flag("False for 'unnamed …' rows"),
@@ -356,7 +377,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "partnerships": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "partner": text("University or institution, as the source writes it"),
             "institution": text(
                 "The institution the partner is (notebooks/institutions.yaml); blank when the "
@@ -400,7 +421,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "us_share": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "period": text("Period label, e.g. 'FY 2018'"),
             "year": whole("Year of the period", minimum=2010),
             "market": text("The US market the share is of, as the source names it"),
@@ -422,7 +443,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     ),
     "companies": pa.DataFrameSchema(
         {
-            "company": category("Company slug", COMPANY_SLUGS),
+            "company": slug("Company slug"),
             "name": text("Short English name (house style)"),
             "name_zh": text("Chinese name (house style)", nullable=True),
             "entry_no": pa.Column(
@@ -445,6 +466,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 "Position among the file's "
                 "Entity List rows, from 1; not stable from one list to the next",
                 minimum=1,
+            ),
+            "entry_key": text(
+                "The entry's key, the same from one edition of the list to the next: " + KEY_RULE
             ),
             "name": text("Name as the list gives it (its current spelling)"),
             "aliases": text("Alternative names, '; '-joined; blank = none", nullable=True),
@@ -489,7 +513,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "known_since": known(" (the day the list was generated)"),
             "raw_file": RAW_FILE,
         },
-        unique=["entry_id"],
+        unique=["entry_key"],
         strict=True,
         name="entity_list",
         checks=[
@@ -514,6 +538,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "entity_citations": pa.DataFrameSchema(
         {
             "entry_id": whole("The entry (entity_list.entry_id)", minimum=1),
+            "entry_key": text("The entry's key (entity_list.entry_key)"),
             "position": whole("Order in fr_text, from 1", minimum=1),
             "citation": citation("The citation as '84 FR 54002'; blank without a page"),
             "volume": count("Federal Register volume"),
@@ -533,7 +558,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "known_since": known(" (the day the list was generated)"),
             "raw_file": RAW_FILE,
         },
-        unique=["entry_id", "position"],
+        unique=["entry_key", "position"],
         strict=True,
         name="entity_citations",
     ),
@@ -581,7 +606,7 @@ def describe_failure(name: str, frame: pd.DataFrame, source_file: str, exc: Sche
 def validate(name: str, frame: pd.DataFrame, source_file: str) -> pd.DataFrame:
     """Validate and coerce a processed table, raising SchemaError with a precise message."""
     try:
-        return SCHEMAS[name].validate(frame, lazy=True)
+        return current(name).validate(frame, lazy=True)
     except SchemaErrors as exc:
         raise SchemaError(describe_failure(name, frame, source_file, exc)) from exc
 
@@ -607,7 +632,7 @@ def datapackage(tables: dict[str, pd.DataFrame]) -> dict:
     """Build a Frictionless Data Package descriptor for the processed tables."""
     resources = []
     for name in tables:
-        schema = SCHEMAS[name]
+        schema = current(name)
         resources.append(
             {
                 "name": name,
@@ -641,7 +666,9 @@ def dictionary_markdown(descriptor: dict) -> str:
             allowed = spec["constraints"].get("enum")
             extra = f" One of: {', '.join(map(str, allowed))}." if allowed else ""
             required = "yes" if spec["constraints"]["required"] else "no"
-            cells = [f"`{spec['name']}`", spec["type"], required, spec["description"] + extra]
+            # A description may hold a '|' (the entry key's rule): escaped, it stays in its cell.
+            described = (spec["description"] + extra).replace("|", "\\|")
+            cells = [f"`{spec['name']}`", spec["type"], required, described]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import TypeVar
 import pandas as pd
 
 from entitylist import atomic, characters, manifest, paths
-from entitylist.errors import DeskError, ManifestError, RawDataError
+from entitylist.errors import DeskError, RawDataError
 from entitylist.manifest import add_to_manifest, verify_manifest  # noqa: F401  (re-exported)
 
 PACK_ORIGIN = (
@@ -415,12 +416,22 @@ class TableChange:
     removed: list[str] = field(default_factory=list)
     # For each changed row: each changed column, from its old value to its new one.
     changed: dict[str, dict[str, tuple[object, object]]] = field(default_factory=dict)
+    # Entries of the screening list whose name changed: old key -> new key.
+    renamed: dict[str, str] = field(default_factory=dict)
+    unit: str = "rows"
+
+    @property
+    def lost(self) -> list[str]:
+        """Keys that are gone: removed rows, and the old keys of renamed entries."""
+        return [*self.removed, *self.renamed]
 
     def lines(self) -> list[str]:
         """The change as a reporter reads it: a changed value as old -> new."""
-        head = f"{self.table}: {self.before} -> {self.after} rows"
+        head = f"{self.table}: {self.before} -> {self.after} {self.unit}"
         if self.removed:
-            head += f"; {len(self.removed)} of {self.before} rows REMOVED"
+            head += f"; {len(self.removed)} of {self.before} {self.unit} REMOVED"
+        if self.renamed:
+            head += f"; {len(self.renamed)} renamed"
         out = [head]
         out += [f"  + {key}" for key in self.added]
         out += [f"  - {key}" for key in self.removed]
@@ -429,6 +440,7 @@ class TableChange:
             for key, columns in self.changed.items()
             for column, (old, new) in columns.items()
         ]
+        out += [f"  renamed: {old} -> {new}" for old, new in self.renamed.items()]
         return out
 
 
@@ -522,6 +534,90 @@ def count_rows(table: RawTable, data: bytes) -> int | None:
     return len(listing["entries"]) if isinstance(listing, dict) and "entries" in listing else None
 
 
+# --- the screening list, edition by edition ----------------------------------------------
+
+# An edition whose count of Entity List entries moves by more than this share needs consent:
+# a list cut in half or doubled is more likely a bad download than a week of rules.
+MAX_COUNT_CHANGE = 0.10
+# What an entry is compared by, besides its key (csl.KEY_RULE).
+EDITION_COLUMNS = ("aliases", "countries", "license_requirement", "license_policy", "fr_text")
+
+
+def edition(data: bytes, where: str) -> pd.DataFrame:
+    """A screening list's Entity List entries, indexed by entry key."""
+    from entitylist import csl
+
+    return csl.entity_list(csl.read(data, where)).set_index("entry_key")
+
+
+def renames(before: pd.DataFrame, after: pd.DataFrame, gone: list, new: list) -> dict[str, str]:
+    """Pair entries that left with entries that arrived under another name: same countries
+    and citations, and the old name kept as an alias (or the same aliases); one to one only,
+    so an unrelated removal is never passed off as a rename."""
+
+    def same(old: str, fresh: str) -> bool:
+        a, b = before.loc[old], after.loc[fresh]
+        aliases = str(b["aliases"] or "").split("; ")
+        return (
+            a["countries"] == b["countries"]
+            and " ".join(str(a["fr_text"] or "").split())
+            == " ".join(str(b["fr_text"] or "").split())
+            and (a["name"] in aliases or a["aliases"] == b["aliases"])
+        )
+
+    pairs = {old: [fresh for fresh in new if same(old, fresh)] for old in gone}
+    claimed = [fresh for found in pairs.values() for fresh in found]
+    return {
+        old: found[0]
+        for old, found in pairs.items()
+        if len(found) == 1 and claimed.count(found[0]) == 1
+    }
+
+
+def compare_editions(table: RawTable, old: bytes | None, new: bytes) -> TableChange:
+    """Compare two editions of the screening list entry by entry, by entry key."""
+    after = edition(new, f"{table.in_pack} (update candidate)")
+    if old is None:
+        return TableChange(table.name, 0, len(after), unit="entries")
+    before = edition(old, table.name)
+    gone = [key for key in before.index if key not in after.index]
+    new_keys = [key for key in after.index if key not in before.index]
+    renamed = renames(before, after, gone, new_keys)
+    changed = {}
+    for key in before.index.intersection(after.index, sort=False):
+        a, b = before.loc[key], after.loc[key]
+        differs = {
+            c: (a[c], b[c])
+            for c in EDITION_COLUMNS
+            if not (pd.isna(a[c]) and pd.isna(b[c])) and a[c] != b[c]
+        }
+        if differs:
+            changed[key] = differs
+    return TableChange(
+        table.name,
+        len(before),
+        len(after),
+        [key for key in new_keys if key not in renamed.values()],
+        [key for key in gone if key not in renamed],
+        changed,
+        renamed,
+        unit="entries",
+    )
+
+
+def count_change(change: TableChange) -> str | None:
+    """Say so when an edition's entry count moves by more than MAX_COUNT_CHANGE."""
+    if change.unit != "entries" or not change.before:
+        return None
+    share = (change.after - change.before) / change.before
+    if abs(share) <= MAX_COUNT_CHANGE:
+        return None
+    return (
+        f"{change.table}: {change.before:,} -> {change.after:,} Entity List entries "
+        f"({share:+.1%}), more than the {MAX_COUNT_CHANGE:.0%} an edition may change by"
+    )
+
+
 @dataclass
 class UpdateReport:
     """The outcome of an update: what changed, and the files it wrote."""
@@ -530,6 +626,10 @@ class UpdateReport:
     unchanged: list[str] = field(default_factory=list)
     carried: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+
+    def removing(self) -> bool:
+        """Whether any table loses rows or entries."""
+        return any(change.lost for change in self.changes)
 
     def text(self) -> str:
         """Several lines: one block per changed table, then the unchanged and carried ones."""
@@ -541,104 +641,199 @@ class UpdateReport:
         return "\n".join(lines) or "nothing to update"
 
 
+def compare(table: RawTable, old: bytes | None, new: bytes) -> TableChange:
+    """Compare a table's current file with its candidate: CSV rows by key, list entries by
+    entry key."""
+    if table.csv:
+        return compare_rows(table, old, new)
+    return compare_editions(table, old, new)
+
+
+def processed_losses(raw_dir: Path, new: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """The rows each processed table would lose, keyed as a render keys them; none known when
+    the current snapshot itself no longer cleans (an update is how it gets mended)."""
+    from entitylist import changes, cleaning
+
+    try:
+        old = cleaning.clean_all(Snapshot(raw_dir))
+    except DeskError:
+        return {}
+    return changes.lost_rows(old, new)
+
+
+def refusal(report: "UpdateReport", lost: dict[str, list[str]], big: list[str]) -> str:
+    """Why an update needs consent, listing every row it would lose."""
+    lines = []
+    for change in report.changes:
+        if change.lost:
+            lines.append(change.lines()[0])
+            lines += [f"  - {key}" for key in change.removed]
+            lines += [f"  renamed: {old} -> {new}" for old, new in change.renamed.items()]
+    for name, keys in sorted(lost.items()):
+        lines.append(f"processed table {name}: loses {len(keys)} row(s)")
+        lines += [f"  - {key}" for key in keys]
+    asks = []
+    if report.removing() or lost:
+        asks.append("--allow-removals")
+    if big:
+        lines += big
+        asks.append("--allow-count-change")
+    flags = " ".join(asks)
+    return (
+        "the update needs consent:\n" + "\n".join(lines) + f"\nIf that is intended, run it "
+        f'again with {flags} (make update PACK=... ARGS="{flags}"); nothing was written'
+    )
+
+
 def update(
     pack_dir: Path,
     raw_dir: Path | None = None,
     retrieved: str | None = None,
     allow_removals: bool = False,
     dry_run: bool = False,
+    allow_count_change: bool = False,
 ) -> UpdateReport:
     """Take in a changed source pack as a new snapshot of the changed tables only.
 
-    Refuses, writing nothing, when the new files fail cleaning, or when rows would be removed
-    and `allow_removals` is not given.
+    Refuses, writing nothing, when the new files fail cleaning; when rows or list entries
+    would be removed (in the source tables or the processed ones) and `allow_removals` is not
+    given; or when the list's entry count moves by more than MAX_COUNT_CHANGE and
+    `allow_count_change` is not given. Consent covers the rows this update names, no others,
+    and the manifest records them and when.
     """
-    from entitylist import cleaning  # cleaning imports this module
-
     raw_dir = raw_dir or paths.RAW
-    retrieved = retrieved or dt.date.today().isoformat()
-    verify_manifest(raw_dir)
-    snapshot = Snapshot(raw_dir)
-    report, candidates = UpdateReport(), {}
     current = manifest.current_files(raw_dir)
     # A pack may hold only the tables that changed: the others are carried over as they are.
     present = [t for t in RAW_TABLES.values() if (Path(pack_dir) / t.in_pack).exists()]
     if not present:
         msg = f"{pack_dir}: no table of the source pack is there (expected e.g. {EVENTS})"
         raise RawDataError(msg)
+    candidates = {table.name: received(table, pack_dir) for table in present}
+    report = take_in(candidates, raw_dir, retrieved, allow_removals, dry_run, allow_count_change)
     report.carried = [
         t.name for t in RAW_TABLES.values() if t not in present and t.name in current
     ]
-    for table in present:
-        data = received(table, pack_dir)
-        old = snapshot.data(table.name) if table.name in current else None
-        if data == old:
-            report.unchanged.append(table.name)
-            continue
-        candidates[table.name] = data
-        if table.csv:
-            report.changes.append(compare_rows(table, old, data))
-        else:
-            report.changes.append(TableChange(table.name, 0, count_rows(table, data) or 0))
-    if not candidates:
-        return report
-    # Clean everything in memory with the new files: a bad pack writes nothing.
-    cleaning.clean_all(Snapshot(raw_dir, candidates))
-    removing = [c for c in report.changes if c.removed]
-    if removing and not allow_removals:
-        lines = "\n".join(
-            line for c in removing for line in [c.lines()[0], *(f"  - {k}" for k in c.removed)]
-        )
-        msg = (
-            f"the update removes rows:\n{lines}\nIf that is intended, run it again with "
-            "--allow-removals (make update PACK=... ARGS=--allow-removals); nothing was written"
-        )
-        raise RawDataError(msg)
-    if not dry_run:
-        report.written = write_snapshot(
-            raw_dir, candidates, retrieved, {c.table for c in removing}
-        )
     return report
 
 
+def take_in(
+    received_files: dict[str, bytes],
+    raw_dir: Path,
+    retrieved: str | None = None,
+    allow_removals: bool = False,
+    dry_run: bool = False,
+    allow_count_change: bool = False,
+) -> UpdateReport:
+    """Compare received files with the current ones, check consent, then commit them whole."""
+    retrieved = retrieved or dt.date.today().isoformat()
+    if not dry_run:
+        report_line = manifest.finish(raw_dir)
+        if report_line:
+            print(f"data/raw: {report_line}", file=sys.stderr)
+    report, candidates, lost = vet(received_files, raw_dir, allow_removals, allow_count_change)
+    if candidates and not dry_run:
+        report.written = write_snapshot(raw_dir, candidates, retrieved, report, lost)
+    return report
+
+
+def vet(
+    received_files: dict[str, bytes],
+    raw_dir: Path,
+    allow_removals: bool = False,
+    allow_count_change: bool = False,
+) -> tuple[UpdateReport, dict[str, bytes], dict[str, list[str]]]:
+    """The update path's checks, shared by `update` and `fetch`: compare each received file
+    with its table's current one, clean everything in memory with the changed ones, and refuse
+    removals or a big count change without consent. Returns the report, the changed files and
+    the processed rows they lose."""
+    from entitylist import cleaning  # cleaning imports this module
+
+    verify_manifest(raw_dir)
+    snapshot = Snapshot(raw_dir)
+    report, candidates = UpdateReport(), {}
+    for name, data in received_files.items():
+        table = RAW_TABLES[name]
+        old = snapshot.data(name) if name in manifest.current_files(raw_dir) else None
+        if data == old:
+            report.unchanged.append(name)
+            continue
+        candidates[name] = data
+        report.changes.append(compare(table, old, data))
+    if not candidates:
+        return report, candidates, {}
+    # Clean everything in memory with the new files: a bad pack writes nothing.
+    new_tables = cleaning.clean_all(Snapshot(raw_dir, candidates))
+    lost = processed_losses(raw_dir, new_tables)
+    big = [line for change in report.changes if (line := count_change(change))]
+    if ((report.removing() or lost) and not allow_removals) or (big and not allow_count_change):
+        raise RawDataError(refusal(report, lost, big))
+    return report, candidates, lost
+
+
+def consents(
+    name: str, report: "UpdateReport", lost: dict[str, list[str]], at: str
+) -> dict[str, dict]:
+    """The consents an update records on one new file: the rows it loses, and the processed
+    rows lost with them, and an entry count change; with the time they were given."""
+    from entitylist.cleaning import RAW_SOURCES
+
+    change = next(c for c in report.changes if c.table == name)
+    processed = {t: keys for t, keys in lost.items() if name in RAW_SOURCES.get(t, [])}
+    out = {}
+    if change.lost or processed:
+        out["removals_confirmed"] = {"at": at, "rows": change.lost, "processed": processed}
+    if count_change(change):
+        out["count_change_confirmed"] = {"at": at, "before": change.before, "after": change.after}
+    return out
+
+
 def write_snapshot(
-    raw_dir: Path, candidates: dict[str, bytes], retrieved: str, removing: set[str]
+    raw_dir: Path,
+    candidates: dict[str, bytes],
+    retrieved: str,
+    report: "UpdateReport",
+    lost: dict[str, list[str]],
 ) -> list[Path]:
-    """Write the changed tables into new snapshot folders, whole or not at all, and list them."""
-    written = []
+    """Stage the changed tables in new snapshot folders, then commit them and the manifest in
+    one step (manifest.commit): a kill at any moment leaves the old snapshot or the new."""
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     by_folder: dict[Path, dict[str, bytes]] = {}
     for name, data in candidates.items():
         table = RAW_TABLES[name]
         folder = snapshot_folder(raw_dir, table.folder, snapshot_day(table, data, retrieved))
         by_folder.setdefault(folder, {})[name] = data
-    for folder, files in by_folder.items():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-        try:
+    listing = manifest.read_listing(manifest.manifest_path(raw_dir))
+    moves: dict[Path, Path] = {}
+    entries, written = [], []
+    try:
+        for folder, files in by_folder.items():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            prefix = f"{manifest.STAGING_PREFIX}{folder.name}."
+            staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=prefix))
+            moves[staging] = folder
             for name, data in files.items():
-                atomic.write_bytes(staging / Path(RAW_TABLES[name].in_pack).name, data)
-            staging.chmod(0o755)
-            staging.rename(folder)  # the folder appears whole or not at all
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        for name, data in files.items():
-            table = RAW_TABLES[name]
-            path = folder / Path(table.in_pack).name
-            try:
-                add_to_manifest(
-                    path,
-                    description=table.description,
-                    origin=table.origin,
-                    licence=table.licence,
-                    retrieved=retrieved,
-                    raw_dir=raw_dir,
-                    table=name,
-                    rows=count_rows(table, data),
-                    removals_confirmed=name in removing,
+                table = RAW_TABLES[name]
+                atomic.write_bytes(staging / Path(table.in_pack).name, data)
+                path = folder / Path(table.in_pack).name
+                entries.append(
+                    manifest.new_entry(
+                        listing,
+                        path.relative_to(raw_dir).as_posix(),
+                        data,
+                        description=table.description,
+                        origin=table.origin,
+                        licence=table.licence,
+                        retrieved=retrieved,
+                        table=name,
+                        rows=count_rows(table, data),
+                        **consents(name, report, lost, at),
+                    )
                 )
-            except ManifestError:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
-            written.append(path)
+                written.append(path)
+            staging.chmod(0o755)
+    except BaseException:
+        for staging in moves:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    manifest.commit(raw_dir, moves, manifest.with_entries(listing, entries))
     return written

@@ -1,0 +1,73 @@
+"""The tables readers download: written where the site serves them, the wrong citation masked,
+and an as-of download holding only that day's rows, without the desk's later snapshot names."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from entitylist import downloads
+from entitylist.figures import WRONG_CITATION
+
+
+def read(path: Path) -> pd.DataFrame:
+    """A download as a reader's spreadsheet opens it: every cell text."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_every_spelling_of_the_wrong_citation_is_masked_and_nothing_else():
+    frame = pd.DataFrame(
+        {
+            "citation": ["84 FR 54004", "84 F.R. 54004; 84 FR 54002", "84 FR 54002", None],
+            "count": [1, 2, 3, 4],
+        }
+    )
+    fixed = downloads.masked(frame)
+    assert fixed["citation"].tolist()[:3] == [
+        downloads.MASK,
+        f"{downloads.MASK}; 84 FR 54002",
+        "84 FR 54002",
+    ]
+    assert pd.isna(fixed.loc[3, "citation"])
+    assert fixed["count"].tolist() == [1, 2, 3, 4]
+    # The frame the page shows is left as it was.
+    assert frame.loc[0, "citation"] == "84 FR 54004"
+
+
+def test_a_download_is_written_under_the_site_and_linked_with_its_rows(tmp_path: Path):
+    frame = pd.DataFrame({"citation": ["84 FR 54004", "84 FR 54002"], "n": [1, 2]})
+    link = downloads.write(frame, "rules", str(tmp_path))
+    path = tmp_path / "site" / "data" / "rules.csv"
+    assert link.href == "data/rules.csv"
+    assert "2 rows" in link.text
+    assert "rules.csv" in link.text
+    written = read(path)
+    assert written["citation"].tolist() == [downloads.MASK, "84 FR 54002"]
+    assert not any(WRONG_CITATION.search(cell) for cell in written["citation"])
+
+
+def test_rows_are_counted_with_thousands_separators(tmp_path: Path):
+    link = downloads.write(pd.DataFrame({"n": range(1234)}), "big", str(tmp_path))
+    assert "1,234 rows" in link.text
+
+
+@pytest.mark.parametrize("as_of", [None, "2019-10-09"])
+def test_every_table_is_offered_as_the_page_knows_it(tmp_path: Path, tables, as_of):
+    from entitylist import tables as loader
+
+    published = loader.as_of_filter(tables, as_of)
+    links = downloads.tables(published, str(tmp_path), as_of)
+    assert [link.href for link in links] == [f"data/{name}.csv" for name in published]
+    for name, frame in published.items():
+        written = read(tmp_path / "site" / "data" / f"{name}.csv")
+        assert len(written) == len(frame)
+        traced = {"raw_file", "raw_row"} & set(frame.columns)
+        if as_of:
+            # The snapshot files are named by dates after any as-of day.
+            assert not traced & set(written.columns)
+        else:
+            assert traced <= set(written.columns)
+    if as_of:
+        financials = read(tmp_path / "site" / "data" / "financials.csv")
+        assert (pd.to_datetime(financials["known_since"]) <= pd.Timestamp(as_of)).all()
+        assert len(financials) < len(tables["financials"])
