@@ -8,6 +8,7 @@ and WOFF2 for the pages, which load it from site/static/ (a relative URL, no oth
 characters; a test fails until it is run.
 """
 
+import functools
 import re
 from pathlib import Path
 
@@ -59,6 +60,25 @@ def shipped_characters() -> set[str]:
 def web_fonts() -> dict[str, int]:
     """The WOFF2 files a page loads, by file name, with their CSS font weight."""
     return {f"NotoSansCJKsc-{weight}-subset.woff2": css for weight, css in CSS_WEIGHTS.items()}
+
+
+@functools.cache
+def advances(bold: bool) -> tuple[dict[str, float], float]:
+    """Each character's advance width in ems in a shipped weight, and the widest advance."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(FONT_DIR / f"NotoSansCJKsc-{'Bold' if bold else 'Regular'}-subset.otf")
+    per_em = font["head"].unitsPerEm
+    metrics = font["hmtx"].metrics
+    found = {chr(code): metrics[name][0] / per_em for code, name in font.getBestCmap().items()}
+    return found, max(found.values())
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """How wide a line of text draws in the shipped font, in px (no kerning: an upper bound
+    within a pixel or two, as vl-convert and the browser lay it out)."""
+    found, widest = advances(bold)
+    return sum(found.get(character, widest) for character in text) * size
 
 
 def build(characters: set[str]) -> list[Path]:

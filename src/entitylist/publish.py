@@ -194,11 +194,25 @@ class Published:
         return self.markup
 
 
+def fitted(name: str, svg_text: str, width: int, what: str) -> str:
+    """The drawing, refused if it is wider than its column (a page would shrink its text)."""
+    drawn = svg_size(svg_text)[0]
+    if drawn > width:
+        msg = (
+            f"chart {name}: the {what} drawing is {drawn:g} px wide, more than its {width} px "
+            "column; place or wrap its labels to fit"
+        )
+        raise RenderError(msg)
+    return svg_text
+
+
 def save(figure: "Figure", charts_dir: Path, csv_prefix: str = "charts/") -> Published:
     """Write a figure's Vega-Lite JSON, SVGs, PNG card and CSV; return what a page shows."""
     desktop = spec(figure, theme.ARTICLE_WIDTH)
-    desktop_svg = svg(desktop)
-    phone_svg = svg(spec(figure, theme.PHONE_WIDTH))
+    desktop_svg = fitted(figure.name, svg(desktop), theme.ARTICLE_WIDTH, "article")
+    phone_svg = fitted(
+        figure.name, svg(spec(figure, theme.PHONE_WIDTH)), theme.PHONE_WIDTH, "phone"
+    )
     csv = atomic.csv_text(figure.reader_data())
     stem = charts_dir / figure.name
     atomic.write_text(stem.with_suffix(".vl.json"), json.dumps(desktop, indent=2, sort_keys=True))
