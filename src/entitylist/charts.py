@@ -181,14 +181,22 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
     """Pixel positions of each square and label: a heading per kind, squares wrapping below."""
     step = SQUARE + GAP
     per_row = max(1, (width - 8) // step)
-    company_columns = 2 if width >= 480 else 1
+    # A card is wide and short: its companies sit three to a row, its headings closer.
+    card = width >= theme.CARD_CHART_WIDTH
+    company_columns = 3 if card else 2 if width >= 480 else 1
     column_width = (width - 8) // company_columns
+    heading, after = (16, 6) if card else (20, 12)
+    if card:
+        # The columns spread so that the longest name could end at the card's edge.
+        names = data["company"].dropna().astype(str)
+        widest = max((fonts.text_width(n, theme.LABEL_SIZE) for n in names), default=0)
+        column_width = int((width - 8 - widest - SQUARE - 6) // (company_columns - 1))
     rows, y = [], 0
     for kind, group in data.groupby("kind", sort=False):
         rows.append(
             {"kind": kind, "what": "heading", "x": 0, "y": y, "text": f"{kind} ({len(group)})"}
         )
-        y += 20
+        y += heading
         # Companies are named, so their squares sit in wide columns; the rest wrap tightly.
         columns, cell = (company_columns, column_width) if kind == COMPANIES else (per_row, step)
         for i, entry in enumerate(group.itertuples()):
@@ -204,7 +212,7 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
                     "href": entry.profile if isinstance(entry.profile, str) else None,
                 }
             )
-        y += -(-len(group) // columns) * step + 12
+        y += -(-len(group) // columns) * step + after
     return pd.DataFrame(rows).assign(height=y)
 
 
@@ -219,7 +227,8 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         height = int(layout["height"].iloc[0])
         layout = layout.assign(color=layout["kind"].map(KIND_COLORS))
         x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
-        y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
+        # Top down, over the chart's height (a card squeezes the height, publish.card_chart).
+        y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
         base = alt.Chart(layout)
         headings = (
             base.transform_filter("datum.what == 'heading'")
@@ -624,9 +633,18 @@ def horizontal_bars(
     color: str,
     hollow: str | None = None,
 ) -> alt.LayerChart:
-    """Bars from zero with the category above each bar; estimates (the `hollow` column) are
-    outlined; a missing value is an outlined square with its label marked '?', never a zero."""
+    """Bars from zero with the category above each bar (beside it on a card, which is wide
+    and short); estimates (the `hollow` column) are outlined; a missing value is an outlined
+    square with its label marked '?', never a zero."""
     order = list(data[category])
+    beside = width >= theme.CARD_CHART_WIDTH
+    name_room = (
+        max(fonts.text_width(str(n), theme.LABEL_SIZE) for n in order) + 12 if beside else 0
+    )
+    # Room after the longest bar for its label (a missing value's label sits at zero).
+    known = data.loc[data[value].notna(), label]
+    label_room = max((fonts.text_width(str(t), theme.LABEL_SIZE) for t in known), default=0) + 24
+    plot = max(120, int(width - 24 - label_room))
     base = alt.Chart(data).encode(alt.Y(f"{category}:N").sort(order).title(None).axis(None))
     aria = f"datum['{category}'] + ': ' + datum['{label}']"
 
@@ -636,7 +654,10 @@ def horizontal_bars(
             base.transform_filter(f"isValid(datum['{value}']) && {hollow_test}")
             .mark_bar(height=14, yOffset=7, **mark)
             .encode(
-                alt.X(f"{value}:Q").title(None).axis(None).scale(zero=True),
+                alt.X(f"{value}:Q")
+                .title(None)
+                .axis(None)
+                .scale(zero=True, range=[name_room, plot]),
                 paint,
                 description="aria:N",
             )
@@ -658,9 +679,11 @@ def horizontal_bars(
         .encode(alt.X(datum=0), color=alt.value(theme.SECONDARY), description="aria:N")
         .transform_calculate(aria=aria)
     )
-    names = base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False).encode(
-        alt.Text(f"{category}:N")
-    )
+    names = (
+        base.mark_text(align="right", baseline="middle", yOffset=7, x=name_room - 8, aria=False)
+        if beside
+        else base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False)
+    ).encode(alt.Text(f"{category}:N"))
     known_values = (
         base.transform_filter(f"isValid(datum['{value}'])")
         .mark_text(align="left", baseline="middle", dx=4, yOffset=7, aria=False)
@@ -672,9 +695,8 @@ def horizontal_bars(
         .encode(alt.X(datum=0), alt.Text("marked:N"), color=alt.value(theme.SECONDARY))
         .transform_calculate(marked=f"'{UNKNOWN_MARK} ' + datum['{label}']")
     )
-    label_room = int(data[label].astype(str).str.len().max() * theme.LABEL_SIZE * 0.6) + 24
     return (solid + outlined + unknown + names + known_values + unknown_values).properties(
-        width=max(120, width - 24 - label_room), height=alt.Step(46)
+        width=plot, height=alt.Step(30 if beside else 46)
     )
 
 
@@ -852,6 +874,16 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
         plot = width - 48
         top = max(60.0, float(d["share_pct"].max()) + 5)
         order = list(dict.fromkeys(d["company"]))
+        if width >= theme.CARD_CHART_WIDTH and len(order) > 1:
+            # A card is wide and short: its panels sit two to a row, years under the lowest.
+            half = (plot - 24) // 2
+            panels = [panel(d, c, half, i + 2 >= len(order), top) for i, c in enumerate(order)]
+            grid = alt.concat(*panels, columns=2, spacing=14).resolve_scale(
+                x="independent", y="independent"
+            )
+            return alt.vconcat(key(plot), grid, spacing=14).resolve_scale(
+                x="independent", y="independent"
+            )
         panels = [panel(d, c, plot, i == len(order) - 1, top) for i, c in enumerate(order)]
         return alt.vconcat(key(plot), *panels, spacing=14).resolve_scale(
             x="independent", y="independent"
