@@ -11,6 +11,7 @@ same checks, so the templates are tested whatever the notebooks show.
 
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from lxml import html as lxml_html
 
 from conftest import contrast
-from entitylist import paths
+from entitylist import paths, theme
 
 SITE = Path(os.environ.get("ENTITYLIST_TEST_SITE") or paths.ROOT / paths.SITE_NAME)
 # The as-of build `make test` renders too (make render ARGS="--as-of 2019-10-09").
@@ -102,7 +103,8 @@ CHART_JS = """
     });
     const marks = [...svg.querySelectorAll('[role~="graphics-symbol"][aria-label]')]
       .filter((m) => !frameRoles.includes(m.getAttribute('aria-roledescription')))
-      .map((m) => ({label: m.getAttribute('aria-label'), box: box(m)}));
+      .map((m) => ({label: m.getAttribute('aria-label'), box: box(m),
+                    fill: getComputedStyle(m).fill}));
     return {name: figure.dataset.chart, texts, marks};
   });
 }
@@ -293,6 +295,30 @@ def contrast_failures(visit_: Visit) -> list[str]:
     return found
 
 
+def hex_rgb(color: str) -> tuple[float, float, float]:
+    """A '#rrggbb' colour's channels."""
+    return tuple(float(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+
+
+def colour_only_failures(visit_: Visit) -> list[str]:
+    """Charts whose data marks come in several colours, where a colour other than the main
+    one is named by no text in its ink (theme.ink): a reader must tell it apart by colour."""
+    found = []
+    for chart in visit_.charts:
+        fills = Counter(
+            rgb(m["fill"])[:3]
+            for m in chart["marks"]
+            if m["fill"].startswith("rgb") and rgb(m["fill"])[3] > 0
+            if rgb(m["fill"])[:3] != (255.0, 255.0, 255.0)
+        )
+        inks = {rgb(t["fill"])[:3] for t in shown_texts(chart) if t["fill"].startswith("rgb")}
+        palette = {hex_rgb(c): hex_rgb(theme.ink(c)) for c in theme.INK}
+        for color, _ in fills.most_common()[1:]:
+            if palette.get(color, color) not in inks:
+                found.append(f"{chart['name']}: marks in rgb{color} are told apart by colour only")
+    return found
+
+
 def overlap_failures(visit_: Visit) -> list[str]:
     """Chart labels (each line of text, by its glyphs) that overlap each other or a data mark."""
     found = []
@@ -347,6 +373,14 @@ def test_no_serious_accessibility_violations(browser, page: Path, width: int, sh
 @pytest.mark.parametrize(("page", "width", "shot"), PAGE_WIDTHS)
 def test_chart_text_has_enough_contrast(browser, page: Path, width: int, shot: str):
     failures = contrast_failures(measured(browser, page, width, shot))
+    assert failures == [], f"{page.name} at {width} px: {failures}"
+
+
+@pytest.mark.parametrize(("page", "width", "shot"), PAGE_WIDTHS)
+def test_every_series_is_named_not_told_by_colour_alone(
+    browser, page: Path, width: int, shot: str
+):
+    failures = colour_only_failures(measured(browser, page, width, shot))
     assert failures == [], f"{page.name} at {width} px: {failures}"
 
 
@@ -569,6 +603,28 @@ td { white-space: nowrap; }</style></head><body><main>
 <svg xmlns="http://www.w3.org/2000/svg" width="462" height="40" viewBox="0 0 462 40">
 <rect width="462" height="40" fill="#0b5cad"/></svg></div></figure>
 </main></body></html>"""
+
+
+TWO_COLOURS = """<!DOCTYPE html><html lang="en"><head><title>Checks</title></head><body><main>
+<figure class="chart" data-chart="{name}"><div class="chart-wide">
+<svg xmlns="http://www.w3.org/2000/svg" width="320" height="120" font-family="sans-serif">
+<rect role="graphics-symbol" aria-label="2018: 1,427" x="10" y="20" width="30" height="90"
+      fill="#0b5cad"/>
+<rect role="graphics-symbol" aria-label="2019: 1,260" x="50" y="30" width="30" height="80"
+      fill="#0b5cad"/>
+<rect role="graphics-symbol" aria-label="2018: 854" x="90" y="50" width="30" height="60"
+      fill="#e8a33d"/>
+<text x="150" y="60" font-size="12" fill="{ink}">Shanghai prospectus</text>
+</svg></div></figure></main></body></html>"""
+
+
+def test_the_colour_check_finds_a_series_named_by_colour_only(browser, tmp_path: Path):
+    found = []
+    for name, ink in (("key-in-grey", "#5c5c5c"), ("named-in-its-ink", "#8a5700")):
+        page = tmp_path / f"{name}.html"
+        page.write_text(TWO_COLOURS.format(name=name, ink=ink), encoding="utf-8")
+        found += colour_only_failures(visit(browser, page, 1280, shot=None))
+    assert [f.split(":")[0] for f in found] == ["key-in-grey"]
 
 
 def test_the_page_checks_find_a_cut_table_and_a_shrunk_chart(browser, tmp_path: Path):

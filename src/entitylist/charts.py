@@ -226,6 +226,8 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         layout = grid_layout(d, width)
         height = int(layout["height"].iloc[0])
         layout = layout.assign(color=layout["kind"].map(KIND_COLORS))
+        # Each kind's heading is written in its squares' ink: a direct label, not a key.
+        layout["ink"] = layout["color"].map(theme.ink)
         x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
         # Top down, over the chart's height (a card squeezes the height, publish.card_chart).
         y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
@@ -233,7 +235,7 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         headings = (
             base.transform_filter("datum.what == 'heading'")
             .mark_text(align="left", baseline="top", fontWeight="bold", aria=False)
-            .encode(x, y, alt.Text("text:N"))
+            .encode(x, y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
         )
         squares = base.transform_filter("datum.what == 'square'")
         plain = (
@@ -376,7 +378,24 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
             )
             .transform_calculate(aria="datum.entries + ' entries whose citation gives no year'")
         )
-        return (bars + unknown).properties(width=width - 70, height=260)
+        # The rule's entries named beside their part of the column, in its ink.
+        rule = d[d["listing_rule"] > 0].assign(
+            middle=lambda f: f["other"] + f["listing_rule"] / 2, text="Oct. 9, 2019 rule"
+        )
+        band = (width - 70) / len(order)
+        named = (
+            alt.Chart(rule)
+            .mark_text(
+                align="right",
+                baseline="middle",
+                dx=-(band / 2 + 3),
+                fontWeight="bold",
+                color=theme.ink(theme.HIGHLIGHT),
+                aria=False,
+            )
+            .encode(x, alt.Y("middle:Q"), alt.Text("text:N"))
+        )
+        return (bars + unknown + named).properties(width=width - 70, height=260)
 
     return compose(
         "china-entries-still-listed",
@@ -1015,11 +1034,39 @@ def revenue_history(
         "colours": [theme.COLOUR_NAMES[c] for c in theme.CATEGORY[: len(bases)]],
     }
 
-    def draw(d: pd.DataFrame, width: int) -> alt.Chart:
+    def key(width: int) -> alt.LayerChart:
+        """Each basis named in its own ink, and by where its bar stands in a year."""
+        places = ["left", "right"] if len(bases) == 2 else [f"no. {i + 1}" for i in range(9)]
+        rows = []
+        for i, basis in enumerate(bases):
+            # Wrapped to the plot (the axis sits left of it), less the swatch.
+            lines = wrap(f"{places[i]} bars: {basis}", width - 90 - 20, theme.LABEL_SIZE)
+            rows += [
+                {"text": line, "color": theme.CATEGORY[i], "swatch": j == 0, "y": len(rows) + j}
+                for j, line in enumerate(lines)
+            ]
+        rows = pd.DataFrame(rows).assign(
+            ink=lambda f: f["color"].map(theme.ink), y=lambda f: f["y"] * 16 + 8
+        )
+        height = int(rows["y"].max()) + 8
+        y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
+        swatches = (
+            alt.Chart(rows[rows["swatch"]])
+            .mark_square(size=100, opacity=1, aria=False)
+            .encode(alt.X(value=5), y, alt.Color("color:N").scale(None))
+        )
+        names = (
+            alt.Chart(rows)
+            .mark_text(align="left", baseline="middle", dx=16, aria=False)
+            .encode(alt.X(value=0), y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
+        )
+        return (swatches + names).properties(width=width - 90, height=height)
+
+    def draw(d: pd.DataFrame, width: int) -> alt.Chart | alt.VConcatChart:
         years = sorted(d["year"].unique())
         step = theme.tick_step(width - 90, len(years), room=40)
         shown = [y for y in years if (y - years[0]) % step == 0]
-        return (
+        bars = (
             alt.Chart(d)
             .mark_bar()
             .encode(
@@ -1037,6 +1084,10 @@ def revenue_history(
             )
             .properties(width=width - 90, height=260)
         )
+        if len(bases) < 2:
+            return bars
+        # Two bases side by side: each named beside its colour, and by its place in a year.
+        return alt.vconcat(key(width), bars, spacing=12)
 
     return compose(
         f"revenue-{company}",
