@@ -428,3 +428,15 @@ def test_a_charts_links_stay_relative_to_the_site(tables):
     links = re.findall(r'href="([^"]*)"', drawn)
     assert "company-hikvision.html" in links
     assert not [link for link in links if "://" in link]
+
+
+def test_latin_quotes_in_the_shipped_fonts_are_latin_not_full_width():
+    from fontTools.ttLib import TTFont
+
+    for path in sorted(fonts.FONT_DIR.glob("*.otf")):
+        font = TTFont(path)
+        cmap, widths = font.getBestCmap(), font["hmtx"].metrics
+        per_em = font["head"].unitsPerEm
+        for character in "‘’“”":
+            # A full-width CJK quote is one em wide; a Latin one well under two thirds.
+            assert widths[cmap[ord(character)]][0] < 0.66 * per_em, (path.name, character)

@@ -11,8 +11,12 @@ characters; a test fails until it is run.
 import functools
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from entitylist import paths
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FAMILY = "Noto Sans CJK SC"
@@ -81,6 +85,33 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
     return sum(found.get(character, widest) for character in text) * size
 
 
+def proportional(font: "TTFont") -> dict[str, str]:
+    """The font's 'pwid' substitutions: each full-width glyph's proportional (Latin) form."""
+    gsub = font["GSUB"].table
+    found: dict[str, str] = {}
+    for record in gsub.FeatureList.FeatureRecord:
+        if record.FeatureTag != "pwid":
+            continue
+        for index in record.Feature.LookupListIndex:
+            for table in gsub.LookupList.Lookup[index].SubTable:
+                table = getattr(table, "ExtSubTable", table)
+                found.update(getattr(table, "mapping", {}))
+    return found
+
+
+def latin_punctuation(font: "TTFont") -> None:
+    """Map Latin punctuation to its proportional glyphs: the SC font's defaults for quotes
+    and the ellipsis are full-width CJK forms, which leave a gap in English text."""
+    swaps = proportional(font)
+    widths = font["hmtx"].metrics
+    latin = latin_characters()
+    for table in font["cmap"].tables:
+        for code, glyph in list(table.cmap.items()):
+            narrower = swaps.get(glyph)
+            if chr(code) in latin and narrower and widths[narrower][0] < widths[glyph][0]:
+                table.cmap[code] = narrower
+
+
 def build(characters: set[str]) -> list[Path]:
     """Subset Noto Sans CJK SC to Latin plus the characters, as OpenType and WOFF2."""
     from fontTools import subset
@@ -94,6 +125,7 @@ def build(characters: set[str]) -> list[Path]:
             options.name_IDs = ["*"]
             options.flavor = flavor
             font = subset.load_font(str(NOTO / collection), options)
+            latin_punctuation(font)
             subsetter = subset.Subsetter(options)
             subsetter.populate(text=text)
             subsetter.subset(font)
