@@ -250,9 +250,9 @@ def test_timeline_lists_events_with_flags_and_sources():
         }
     )
     markup = story.timeline(events).markup
-    assert '<time datetime="2019-10-07">Oct. 7, 2019</time>Commerce announces the rule' in markup
-    assert '<span class="flag">(report date)</span>' in markup
-    assert markup.count('<span class="flag">') == 1
+    assert '<time datetime="2019-10-07">Oct. 7, 2019</time></span>Commerce announces' in markup
+    assert '<span class="date-kind">(date of report)</span>' in markup
+    assert markup.count('<span class="date-kind">') == 1
     assert (
         '<a href="https://www.federalregister.gov/d/2019-22210">federalregister.gov</a>' in markup
     )
