@@ -550,6 +550,17 @@ def test_on_a_phone_a_wide_table_reads_as_labelled_blocks(browser, fixture_site:
     context.close()
 
 
+def test_how_a_date_is_known_reads_in_grey_not_the_rules_red(browser, fixture_site: Path):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto((fixture_site / "showcase.html").as_uri(), wait_until="load")
+    kinds = tab.locator(".timeline-list .date-kind")
+    assert kinds.count() >= 1
+    colours = kinds.evaluate_all("(all) => all.map((k) => getComputedStyle(k).color)")
+    assert {rgb(c)[:3] for c in colours} == {hex_rgb(theme.SECONDARY)}
+    context.close()
+
+
 def test_a_skipped_page_is_left_out(fixture_site: Path):
     assert (fixture_site / "showcase.html").exists()
     assert not (fixture_site / "skipped.html").exists()
