@@ -53,7 +53,11 @@ node: $(NODE_STAMP) ## install the browser tests' axe-core from package-lock.jso
 render: $(STAMP) ## execute the notebooks and publish site/ (ARGS="--as-of 2019-10-09" etc.)
 	$(BIN)/python -m entitylist render $(ARGS)
 
-test: lint render $(NODE_STAMP) ## lint, render, run the whole suite (PYTEST_ARGS="-k story" to narrow it)
+# The browser tests read the current site and the as-of build of the listing day.
+TEST_AS_OF := 2019-10-09
+
+test: lint render $(NODE_STAMP) ## lint, render (and as of TEST_AS_OF), run the whole suite (PYTEST_ARGS="-k story" to narrow it)
+	$(BIN)/python -m entitylist render --quiet --as-of $(TEST_AS_OF)
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## unit tests only, no notebook execution or browser

@@ -1,6 +1,7 @@
 """The house style as code, and charts drawn honestly: unknowns marked, periods placed, notes
 computed from the data they annotate, words that are the reporter's."""
 
+import itertools
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import contrast
-from entitylist import charts, figures, publish, tables, theme
+from entitylist import charts, figures, fonts, publish, tables, theme
 from entitylist.errors import RenderError, WordsError
 
 HOUSE_STYLE = Path(__file__).resolve().parents[1] / "docs" / "house-style.md"
@@ -229,3 +230,45 @@ def test_the_same_chart_in_house_style_passes(tables):
         tables, "Megvii's revenue, {{ first|year }} to {{ last|year }}", False, True
     )
     assert faults_of(right) == []
+
+
+def test_a_drawing_wider_than_its_column_is_refused_naming_the_chart(tmp_path: Path):
+    data = pd.DataFrame({"Kind": ["Companies"], "Entries": [8]})
+
+    def too_wide(d: pd.DataFrame, width: int) -> alt.Chart:
+        return alt.Chart(d).mark_bar().encode(x="Entries:Q").properties(width=width + 40)
+
+    figure = charts.Figure("too-wide", "Headline", "Dek", "Source", "Alt", data, too_wide)
+    with pytest.raises(RenderError, match=r"chart too-wide: the article drawing is \d+ px wide"):
+        publish.save(figure, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_long_words_wrap_to_the_measured_width():
+    lines = charts.wrap("Hikvision’s overseas share depends on which definition " * 3, 312, 20)
+    assert len(lines) > 1
+    assert all(fonts.text_width(line, 20) <= 312 for line in lines)
+
+
+@pytest.mark.parametrize("as_of_day", ["", "2019-10-09"])
+def test_milestone_names_sit_inside_the_plot_and_above_the_lines_they_cross(
+    tables, as_of_day: str
+):
+    rules = (as_of(as_of_day, tables) if as_of_day else tables)["rules"]
+    timeline = figures.rules_timeline(rules)
+    marks = timeline.assign(label=timeline["milestone"].fillna(""))
+    marks = marks[marks["label"] != ""]
+    # The chart's own years, and only the milestones' years: names closer together.
+    for dates, plot in itertools.product((timeline["date"], marks["date"]), (240, 560)):
+        _, domain = charts.year_axis(dates.min().year, dates.max().year, plot)
+        placed = charts.place_labels(marks, plot, domain)
+        span = (domain[1] - domain[0]).total_seconds()
+        at = [(d - domain[0]).total_seconds() / span * plot for d in placed["date"]]
+        for i, row in placed.iterrows():
+            wide = max(fonts.text_width(t, theme.LABEL_SIZE, bold=True) for t in row["lines"])
+            left = at[i] if row["align"] == "left" else at[i] - wide - charts.LABEL_GAP
+            right = left + wide + charts.LABEL_GAP
+            assert left >= 0, (plot, row["label"])
+            assert right <= plot, (plot, row["label"])
+            crossed = [j for j, x in enumerate(at) if j != i and left < x < right]
+            assert all(placed.at[j, "row"] > row["row"] for j in crossed), row["label"]

@@ -1,15 +1,17 @@
 """Every page of site/ in headless Chromium with the network off, at phone and desktop widths.
 
-`make test` renders site/ first (ENTITYLIST_TEST_SITE points the tests at another rendered
-site, such as an as-of one). Each page is opened once per width; what it shows is measured
-then (console, requests, accessibility by axe-core, chart text and marks) and the tests below
-read those measurements. Screenshots land in tests/artifacts/ for a human to look at.
+`make test` renders site/ and the as-of build of Oct. 9, 2019 first, and both are tested
+(ENTITYLIST_TEST_SITE points the tests at one other rendered site instead). Each page is
+opened once per width; what it shows is measured then (console, requests, accessibility by
+axe-core, chart text and marks, tables cut at an edge) and the tests below read those
+measurements. Screenshots land in tests/artifacts/ for a human to look at.
 A fixture page showing every fragment (tests/fixtures/pipeline/pages.yaml) goes through the
 same checks, so the templates are tested whatever the notebooks show.
 """
 
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +19,19 @@ import pytest
 from lxml import html as lxml_html
 
 from conftest import contrast
-from entitylist import paths
+from entitylist import paths, theme
 
 SITE = Path(os.environ.get("ENTITYLIST_TEST_SITE") or paths.ROOT / paths.SITE_NAME)
+# The as-of build `make test` renders too (make render ARGS="--as-of 2019-10-09").
+AS_OF_SITE = paths.BUILD / "as-of-2019-10-09" / paths.SITE_NAME
+SITES = (
+    {"current": SITE}
+    if os.environ.get("ENTITYLIST_TEST_SITE")
+    else {
+        "current": SITE,
+        "as-of": AS_OF_SITE,
+    }
+)
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 # axe-core from npm (package-lock.json; `make test` runs `npm ci` first): nothing is fetched.
@@ -91,8 +103,32 @@ CHART_JS = """
     });
     const marks = [...svg.querySelectorAll('[role~="graphics-symbol"][aria-label]')]
       .filter((m) => !frameRoles.includes(m.getAttribute('aria-roledescription')))
-      .map((m) => ({label: m.getAttribute('aria-label'), box: box(m)}));
+      .map((m) => ({label: m.getAttribute('aria-label'), box: box(m),
+                    fill: getComputedStyle(m).fill}));
     return {name: figure.dataset.chart, texts, marks};
+  });
+}
+"""
+# Every table, with the data behind each chart opened: a box that scrolls sideways, a cell
+# that ends past the box or the screen, or a cell whose text runs out of it, is cut.
+CUT_TABLES_JS = """
+() => {
+  for (const details of document.querySelectorAll('details')) details.open = true;
+  const screen = document.documentElement.clientWidth;
+  return [...document.querySelectorAll('table')].flatMap((table) => {
+    const name = (table.caption ? table.caption.textContent : 'a table').trim().slice(0, 40);
+    const box = table.parentElement;
+    const edge = Math.min(box.getBoundingClientRect().right, screen);
+    if (box.scrollWidth > box.clientWidth + 1) {
+      return [`${name}: ${box.scrollWidth} px of table in a ${box.clientWidth} px box`];
+    }
+    // A header row hidden from sight (a phone's labelled blocks) is not cut, only clipped.
+    const seen = (c) => c.offsetWidth && (c.closest('thead')?.offsetHeight ?? 2) > 1;
+    const cells = [...table.querySelectorAll('th, td, caption')].filter(seen);
+    const past = cells.find((c) => c.getBoundingClientRect().right > edge + 1);
+    if (past) return [`${name}: ${past.textContent.trim().slice(0, 20)} ends past the edge`];
+    const over = cells.find((c) => c.scrollWidth > c.clientWidth + 1);
+    return over ? [`${name}: ${over.textContent.trim().slice(0, 20)} runs out of its cell`] : [];
   });
 }
 """
@@ -107,9 +143,14 @@ async () => {
 """
 
 
-def site_pages() -> list[Path]:
+def site_pages(site: Path = SITE) -> list[Path]:
     """The published pages; an empty site is an error, not a reason to skip."""
-    return sorted(SITE.glob("*.html"))
+    return sorted(site.glob("*.html"))
+
+
+def every_page() -> list[Path]:
+    """The pages of every tested build."""
+    return [page for site in SITES.values() for page in site_pages(site)]
 
 
 @dataclass
@@ -123,6 +164,7 @@ class Visit:
     scroll_width: int = 0
     code_elements: int = 0
     drawn: list[str] = field(default_factory=list)
+    cut_tables: list[str] = field(default_factory=list)
     background: str = ""
 
 
@@ -143,19 +185,20 @@ def browser():
 
 
 def chart_drawing_problems(tab, width: int) -> list[str]:
-    """Charts that drew no SVG, are hidden, or are squeezed below their drawn width."""
+    """Charts that drew no SVG, are hidden, or are shown narrower than they were drawn."""
     found = []
     figures = tab.locator("figure.chart")
     variant = ".chart-phone" if width < 480 else ".chart-wide"
     for i in range(figures.count()):
+        name = figures.nth(i).get_attribute("data-chart")
         svg = figures.nth(i).locator(f"{variant} svg")
         if svg.count() != 1 or not svg.is_visible():
-            found.append(f"chart {i} drew no visible SVG")
+            found.append(f"chart {name} drew no visible SVG")
             continue
-        box = svg.bounding_box()
-        # A chart squeezed much below its drawn width would shrink its 12 px labels.
-        if box["width"] < float(svg.get_attribute("width")) * 0.9:
-            found.append(f"chart {i} scaled to {box['width']:.0f} px")
+        shown, drawn = svg.bounding_box()["width"], float(svg.get_attribute("width"))
+        # A drawing wider than its column is scaled down, and its 12 px labels with it.
+        if shown < drawn - 1:
+            found.append(f"chart {name} drawn {drawn:g} px wide, shown {shown:.0f} px wide")
     return found
 
 
@@ -187,6 +230,7 @@ def visit(browser, page: Path, width: int, shot: str | None) -> Visit:
     result.background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
     variant = ".chart-phone" if width < 480 else ".chart-wide"
     result.charts = tab.evaluate(CHART_JS, [variant, FRAME_ROLES])
+    result.cut_tables = tab.evaluate(CUT_TABLES_JS)
     # axe is injected from the local copy only for the check; the pages carry no script.
     tab.add_script_tag(path=str(AXE))
     result.violations = tab.evaluate(AXE_JS)
@@ -251,6 +295,30 @@ def contrast_failures(visit_: Visit) -> list[str]:
     return found
 
 
+def hex_rgb(color: str) -> tuple[float, float, float]:
+    """A '#rrggbb' colour's channels."""
+    return tuple(float(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+
+
+def colour_only_failures(visit_: Visit) -> list[str]:
+    """Charts whose data marks come in several colours, where a colour other than the main
+    one is named by no text in its ink (theme.ink): a reader must tell it apart by colour."""
+    found = []
+    for chart in visit_.charts:
+        fills = Counter(
+            rgb(m["fill"])[:3]
+            for m in chart["marks"]
+            if m["fill"].startswith("rgb") and rgb(m["fill"])[3] > 0
+            if rgb(m["fill"])[:3] != (255.0, 255.0, 255.0)
+        )
+        inks = {rgb(t["fill"])[:3] for t in shown_texts(chart) if t["fill"].startswith("rgb")}
+        palette = {hex_rgb(c): hex_rgb(theme.ink(c)) for c in theme.INK}
+        for color, _ in fills.most_common()[1:]:
+            if palette.get(color, color) not in inks:
+                found.append(f"{chart['name']}: marks in rgb{color} are told apart by colour only")
+    return found
+
+
 def overlap_failures(visit_: Visit) -> list[str]:
     """Chart labels (each line of text, by its glyphs) that overlap each other or a data mark."""
     found = []
@@ -271,49 +339,61 @@ def overlap_failures(visit_: Visit) -> list[str]:
 
 
 PAGE_WIDTHS = [
-    pytest.param(page, width, id=f"{page.name}-{name}")
-    for page in site_pages()
+    pytest.param(page, width, f"{build}-{page.stem}", id=f"{build}-{page.name}-{name}")
+    for build, site in SITES.items()
+    for page in site_pages(site)
     for name, width in WIDTHS.items()
 ]
 
 
-def test_site_was_rendered():
-    assert (SITE / "index.html").exists(), "run `make render` first"
-    assert (SITE / "story.html").exists()
+@pytest.mark.parametrize("site", SITES.values(), ids=SITES.keys())
+def test_site_was_rendered(site: Path):
+    assert (site / "index.html").exists(), f"run `make render` first ({site})"
+    assert (site / "story.html").exists()
 
 
-@pytest.mark.parametrize(("page", "width"), PAGE_WIDTHS)
-def test_page_draws_offline_without_errors(browser, page: Path, width: int):
-    seen = measured(browser, page, width)
+@pytest.mark.parametrize(("page", "width", "shot"), PAGE_WIDTHS)
+def test_page_draws_offline_without_errors(browser, page: Path, width: int, shot: str):
+    seen = measured(browser, page, width, shot)
     assert seen.remote == [], f"{page.name} requested other hosts"
     assert seen.problems == [], f"{page.name} console errors"
     assert seen.drawn == [], f"{page.name}: {seen.drawn}"
+    assert seen.cut_tables == [], f"{page.name} at {width} px: {seen.cut_tables}"
     assert seen.scroll_width <= width, f"{page.name} scrolls sideways at {width} px"
     assert seen.code_elements == 0, f"{page.name} shows code"
 
 
-@pytest.mark.parametrize(("page", "width"), PAGE_WIDTHS)
-def test_no_serious_accessibility_violations(browser, page: Path, width: int):
-    seen = measured(browser, page, width)
+@pytest.mark.parametrize(("page", "width", "shot"), PAGE_WIDTHS)
+def test_no_serious_accessibility_violations(browser, page: Path, width: int, shot: str):
+    seen = measured(browser, page, width, shot)
     serious = [v for v in seen.violations if v["impact"] in {"serious", "critical"}]
     assert serious == [], f"{page.name} at {width} px: axe-core found {serious}"
 
 
-@pytest.mark.parametrize(("page", "width"), PAGE_WIDTHS)
-def test_chart_text_has_enough_contrast(browser, page: Path, width: int):
-    failures = contrast_failures(measured(browser, page, width))
+@pytest.mark.parametrize(("page", "width", "shot"), PAGE_WIDTHS)
+def test_chart_text_has_enough_contrast(browser, page: Path, width: int, shot: str):
+    failures = contrast_failures(measured(browser, page, width, shot))
     assert failures == [], f"{page.name} at {width} px: {failures}"
 
 
-@pytest.mark.parametrize(("page", "width"), PAGE_WIDTHS)
-def test_chart_labels_overlap_neither_labels_nor_marks(browser, page: Path, width: int):
-    failures = overlap_failures(measured(browser, page, width))
+@pytest.mark.parametrize(("page", "width", "shot"), PAGE_WIDTHS)
+def test_every_series_is_named_not_told_by_colour_alone(
+    browser, page: Path, width: int, shot: str
+):
+    failures = colour_only_failures(measured(browser, page, width, shot))
     assert failures == [], f"{page.name} at {width} px: {failures}"
 
 
-def test_index_links_every_page():
-    index = (SITE / "index.html").read_text(encoding="utf-8")
-    for page in site_pages():
+@pytest.mark.parametrize(("page", "width", "shot"), PAGE_WIDTHS)
+def test_chart_labels_overlap_neither_labels_nor_marks(browser, page: Path, width: int, shot: str):
+    failures = overlap_failures(measured(browser, page, width, shot))
+    assert failures == [], f"{page.name} at {width} px: {failures}"
+
+
+@pytest.mark.parametrize("site", SITES.values(), ids=SITES.keys())
+def test_index_links_every_page(site: Path):
+    index = (site / "index.html").read_text(encoding="utf-8")
+    for page in site_pages(site):
         if page.name != "index.html":
             assert f'href="{page.name}"' in index, page.name
 
@@ -321,7 +401,7 @@ def test_index_links_every_page():
 def test_no_page_references_another_host_for_scripts_styles_or_fonts():
     from entitylist import pages
 
-    for page in site_pages():
+    for page in every_page():
         pages.check(page.name, page.read_text(encoding="utf-8"))
 
 
@@ -367,7 +447,12 @@ def sharing_problems(site: Path, page: Path) -> list[str]:
 
 
 def test_every_page_has_sharing_tags_and_its_card_exists():
-    problems = [p for page in site_pages() for p in sharing_problems(SITE, page)]
+    problems = [
+        p
+        for site in SITES.values()
+        for page in site_pages(site)
+        for p in sharing_problems(site, page)
+    ]
     assert problems == []
 
 
@@ -387,10 +472,10 @@ def untitled_marks(page: Path) -> list[str]:
 def test_every_data_mark_has_a_tooltip():
     marks = tuple(
         lxml_html.fromstring(p.read_bytes()).xpath("//figure//*[@aria-label]")
-        for p in site_pages()
+        for p in every_page()
     )
     assert any(marks), "no chart marks found: the check would pass vacuously"
-    problems = [p for page in site_pages() for p in untitled_marks(page)]
+    problems = [p for page in every_page() for p in untitled_marks(page)]
     assert problems == []
 
 
@@ -447,24 +532,32 @@ def test_every_fragment_passes_the_page_checks(browser, fixture_site: Path, widt
     assert untitled_marks(page) == []
 
 
-def test_wide_tables_scroll_in_a_box_the_keyboard_can_reach(browser, fixture_site: Path):
+def test_on_a_phone_a_wide_table_reads_as_labelled_blocks(browser, fixture_site: Path):
     context = browser.new_context(viewport={"width": 360, "height": 900})
     tab = context.new_page()
     tab.goto((fixture_site / "showcase.html").as_uri(), wait_until="load")
-    box = tab.locator(".table-wrap", has=tab.locator("caption", has_text="wider than a phone"))
-    sizes = box.evaluate("(el) => [el.scrollWidth, el.clientWidth]")
-    assert sizes[0] > sizes[1], "the fixture table should be wider than a phone"
-    assert tab.evaluate("document.documentElement.scrollWidth") <= 360
-    # Tab from the top of the page until the scrolling box has the focus.
-    for _ in range(30):
-        tab.keyboard.press("Tab")
-        if box.evaluate("(el) => el === document.activeElement"):
-            break
-    else:
-        pytest.fail("the keyboard never reaches the scrolling table")
-    tab.keyboard.press("ArrowRight")
-    # Keyboard scrolling is animated: wait until the box has moved.
-    tab.wait_for_function("(el) => el.scrollLeft > 0", arg=box.element_handle())
+    table = tab.locator("table", has=tab.locator("caption", has_text="wider than a phone"))
+    headers = table.locator("th").all_inner_texts()
+    shown = table.locator("td").evaluate_all(
+        "(cells) => cells.map((c) => getComputedStyle(c, '::before').content)"
+    )
+    assert shown == [f'"{h}"' for h in headers], "each value is labelled with its header"
+    assert (
+        not table.locator("thead").is_visible()
+        or table.locator("thead").bounding_box()["height"] <= 1
+    ), "the header row gives way to the labels"
+    assert tab.evaluate(CUT_TABLES_JS) == []
+    context.close()
+
+
+def test_how_a_date_is_known_reads_in_grey_not_the_rules_red(browser, fixture_site: Path):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto((fixture_site / "showcase.html").as_uri(), wait_until="load")
+    kinds = tab.locator(".timeline-list .date-kind")
+    assert kinds.count() >= 1
+    colours = kinds.evaluate_all("(all) => all.map((k) => getComputedStyle(k).color)")
+    assert {rgb(c)[:3] for c in colours} == {hex_rgb(theme.SECONDARY)}
     context.close()
 
 
@@ -474,10 +567,11 @@ def test_a_skipped_page_is_left_out(fixture_site: Path):
     assert "skipped.html" not in (fixture_site / "index.html").read_text(encoding="utf-8")
 
 
-def test_every_chart_on_a_page_is_the_file_in_charts():
+@pytest.mark.parametrize("site", SITES.values(), ids=SITES.keys())
+def test_every_chart_on_a_page_is_the_file_in_charts(site: Path):
     shown = set()
-    charts = SITE / "charts"
-    for page in site_pages():
+    charts = site / "charts"
+    for page in site_pages(site):
         tree = lxml_html.fromstring(page.read_bytes())
         for figure in tree.xpath("//figure[@data-chart]"):
             name = figure.get("data-chart")
@@ -503,6 +597,53 @@ SYNTHETIC = """<!DOCTYPE html><html lang="en"><head><title>Checks</title></head>
 <text x="220" y="46" font-size="12" fill="#5c5c5c">the next</text>
 <text x="220" y="90" font-size="24" fill="#8a8a8a">large</text>
 </svg></div></figure></main></body></html>"""
+
+
+CUT_AND_SHRUNK = """<!DOCTYPE html><html lang="en"><head><title>Checks</title>
+<style>figure { margin: 0; } .chart-phone svg { max-width: 100%; height: auto; }
+.table-wrap { overflow-x: auto; }
+td { white-space: nowrap; }</style></head><body><main>
+<div class="table-wrap"><table><caption>Fits</caption><tr><td>Dahua</td><td>8</td></tr></table>
+</div>
+<div class="table-wrap"><table><caption>Too wide</caption><tr><td>Hikvision (海康威视)</td>
+<td>31,900 41,905 49,840 57,658 63,503 81,420 83,166 89,340 92,496</td></tr></table></div>
+<figure class="chart" data-chart="fits"><div class="chart-phone">
+<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40" viewBox="0 0 300 40">
+<rect width="300" height="40" fill="#0b5cad"/></svg></div></figure>
+<figure class="chart" data-chart="too-wide"><div class="chart-phone">
+<svg xmlns="http://www.w3.org/2000/svg" width="462" height="40" viewBox="0 0 462 40">
+<rect width="462" height="40" fill="#0b5cad"/></svg></div></figure>
+</main></body></html>"""
+
+
+TWO_COLOURS = """<!DOCTYPE html><html lang="en"><head><title>Checks</title></head><body><main>
+<figure class="chart" data-chart="{name}"><div class="chart-wide">
+<svg xmlns="http://www.w3.org/2000/svg" width="320" height="120" font-family="sans-serif">
+<rect role="graphics-symbol" aria-label="2018: 1,427" x="10" y="20" width="30" height="90"
+      fill="#0b5cad"/>
+<rect role="graphics-symbol" aria-label="2019: 1,260" x="50" y="30" width="30" height="80"
+      fill="#0b5cad"/>
+<rect role="graphics-symbol" aria-label="2018: 854" x="90" y="50" width="30" height="60"
+      fill="#e8a33d"/>
+<text x="150" y="60" font-size="12" fill="{ink}">Shanghai prospectus</text>
+</svg></div></figure></main></body></html>"""
+
+
+def test_the_colour_check_finds_a_series_named_by_colour_only(browser, tmp_path: Path):
+    found = []
+    for name, ink in (("key-in-grey", "#5c5c5c"), ("named-in-its-ink", "#8a5700")):
+        page = tmp_path / f"{name}.html"
+        page.write_text(TWO_COLOURS.format(name=name, ink=ink), encoding="utf-8")
+        found += colour_only_failures(visit(browser, page, 1280, shot=None))
+    assert [f.split(":")[0] for f in found] == ["key-in-grey"]
+
+
+def test_the_page_checks_find_a_cut_table_and_a_shrunk_chart(browser, tmp_path: Path):
+    page = tmp_path / "cut.html"
+    page.write_text(CUT_AND_SHRUNK, encoding="utf-8")
+    seen = visit(browser, page, 360, shot=None)
+    assert [t.split(":")[0] for t in seen.cut_tables] == ["Too wide"]
+    assert [d.split(" drawn")[0] for d in seen.drawn] == ["chart too-wide"]
 
 
 def test_the_chart_checks_find_overlaps_and_faint_text(browser, tmp_path: Path):

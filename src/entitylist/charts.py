@@ -6,6 +6,7 @@ the desk publishes goes through it. Unknowns are drawn as the house style says: 
 marked "?", never as zero.
 """
 
+import itertools
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from entitylist import figures, publishers, theme, words
+from entitylist import figures, fonts, publishers, theme, words
 
 theme.register()
 
@@ -90,20 +91,29 @@ def compose(
     )
 
 
-def wrap(text: str, width: int, size: int, em: float = 0.55) -> list[str]:
-    """Break text into lines that fit a width at a font size (Vega does not wrap titles).
+def wrap(text: str, width: float, size: int, *, bold: bool = False) -> list[str]:
+    """Break text into lines that fit a width at a font size (Vega does not wrap titles),
+    each line measured in the shipped font; a single word wider than the width is split."""
+    lines: list[str] = []
+    for word in text.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and fonts.text_width(joined, size, bold=bold) <= width:
+            lines[-1] = joined
+        else:
+            lines += textwrap.wrap(word, max(1, int(width / (size * 0.6)))) or [word]
+    return lines or [""]
 
-    em is the average character width in ems: about 0.55 for regular text, more for bold.
-    """
-    per_line = max(20, int(width / (size * em)))
-    return textwrap.wrap(text, per_line) or [""]
+
+def text_room(width: int) -> int:
+    """How wide a line of a chart's words may be: the drawing's width less Vega's padding."""
+    return width - theme.PADDING["left"] - theme.PADDING["right"]
 
 
 def footer_lines(figure: Figure, width: int) -> list[str]:
     """Return the footer: Source, then Note where a caveat applies, then the credit."""
-    lines = wrap(f"Source: {figure.source}", width, theme.FOOTER_SIZE)
+    lines = wrap(f"Source: {figure.source}", text_room(width), theme.FOOTER_SIZE)
     if figure.note:
-        lines += wrap(f"Note: {figure.note}", width, theme.FOOTER_SIZE)
+        lines += wrap(f"Note: {figure.note}", text_room(width), theme.FOOTER_SIZE)
     return [*lines, figure.credit]
 
 
@@ -122,8 +132,8 @@ def frame(figure: Figure, body: alt.TopLevelMixin, width: int) -> alt.VConcatCha
     return alt.vconcat(
         body.properties(title=footer),
         title=alt.Title(
-            wrap(figure.headline, width, theme.HEADLINE_SIZE, em=0.62),
-            subtitle=wrap(figure.dek, width, theme.DEK_SIZE),
+            wrap(figure.headline, text_room(width), theme.HEADLINE_SIZE, bold=True),
+            subtitle=wrap(figure.dek, text_room(width), theme.DEK_SIZE),
             frame="bounds",
         ),
         description=figure.description,
@@ -171,14 +181,22 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
     """Pixel positions of each square and label: a heading per kind, squares wrapping below."""
     step = SQUARE + GAP
     per_row = max(1, (width - 8) // step)
-    company_columns = 2 if width >= 480 else 1
+    # A card is wide and short: its companies sit three to a row, its headings closer.
+    card = width >= theme.CARD_CHART_WIDTH
+    company_columns = 3 if card else 2 if width >= 480 else 1
     column_width = (width - 8) // company_columns
+    heading, after = (16, 6) if card else (20, 12)
+    if card:
+        # The columns spread so that the longest name could end at the card's edge.
+        names = data["company"].dropna().astype(str)
+        widest = max((fonts.text_width(n, theme.LABEL_SIZE) for n in names), default=0)
+        column_width = int((width - 8 - widest - SQUARE - 6) // (company_columns - 1))
     rows, y = [], 0
     for kind, group in data.groupby("kind", sort=False):
         rows.append(
             {"kind": kind, "what": "heading", "x": 0, "y": y, "text": f"{kind} ({len(group)})"}
         )
-        y += 20
+        y += heading
         # Companies are named, so their squares sit in wide columns; the rest wrap tightly.
         columns, cell = (company_columns, column_width) if kind == COMPANIES else (per_row, step)
         for i, entry in enumerate(group.itertuples()):
@@ -196,7 +214,7 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
                     "href": entry.profile if isinstance(entry.profile, str) else None,
                 }
             )
-        y += -(-len(group) // columns) * step + 12
+        y += -(-len(group) // columns) * step + after
     return pd.DataFrame(rows).assign(height=y)
 
 
@@ -210,13 +228,16 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         layout = grid_layout(d, width)
         height = int(layout["height"].iloc[0])
         layout = layout.assign(color=layout["kind"].map(KIND_COLORS))
+        # Each kind's heading is written in its squares' ink: a direct label, not a key.
+        layout["ink"] = layout["color"].map(theme.ink)
         x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
-        y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
+        # Top down, over the chart's height (a card squeezes the height, publish.card_chart).
+        y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
         base = alt.Chart(layout)
         headings = (
             base.transform_filter("datum.what == 'heading'")
             .mark_text(align="left", baseline="top", fontWeight="bold", aria=False)
-            .encode(x, y, alt.Text("text:N"))
+            .encode(x, y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
         )
         squares = base.transform_filter("datum.what == 'square'")
         plain = (
@@ -360,7 +381,24 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
             )
             .transform_calculate(aria="datum.entries + ' entries whose citation gives no year'")
         )
-        return (bars + unknown).properties(width=width - 70, height=260)
+        # The rule's entries named beside their part of the column, in its ink.
+        rule = d[d["listing_rule"] > 0].assign(
+            middle=lambda f: f["other"] + f["listing_rule"] / 2, text="Oct. 9, 2019 rule"
+        )
+        band = (width - 70) / len(order)
+        named = (
+            alt.Chart(rule)
+            .mark_text(
+                align="right",
+                baseline="middle",
+                dx=-(band / 2 + 3),
+                fontWeight="bold",
+                color=theme.ink(theme.HIGHLIGHT),
+                aria=False,
+            )
+            .encode(x, alt.Y("middle:Q"), alt.Text("text:N"))
+        )
+        return (bars + unknown + named).properties(width=width - 70, height=260)
 
     return compose(
         "china-entries-still-listed",
@@ -388,6 +426,69 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
 # The desk's rules table: each rule adding entries under China
 
 
+LABEL_GAP = 4
+# What a y axis of counts takes left of its plot: its title and labels of up to three digits.
+Y_AXIS_ROOM = 54
+
+
+def name_place(
+    x: float, text: str, plot: int, side: str | None
+) -> tuple[str, list[str], tuple[float, float]]:
+    """A milestone name's side of its line at x (its Vega align), its lines and its reach.
+
+    Unless told, a name sits right of its line (align left) when it fits before the plot's
+    end, else left of it; where neither side holds it, it wraps to the wider side.
+    """
+    # Two pixels spare: vl-convert lays text out with its own shaping, a pixel or so off.
+    room = LABEL_GAP + 2
+    wide = fonts.text_width(text, theme.LABEL_SIZE, bold=True) + room
+    if side is None:
+        fits_right = x + wide <= plot or (x - wide < 0 and plot - x >= x)
+        side = "left" if fits_right else "right"
+    fits = plot - x if side == "left" else x
+    lines = [text] if wide <= fits else wrap(text, fits - room, theme.LABEL_SIZE, bold=True)
+    width = max(fonts.text_width(line, theme.LABEL_SIZE, bold=True) for line in lines)
+    return side, lines, (x, x + width + room) if side == "left" else (x - width - room, x)
+
+
+def place_labels(marks: pd.DataFrame, plot: int, domain: list[pd.Timestamp]) -> pd.DataFrame:
+    """Each milestone's name placed (name_place): its side of its leader line, its lines and
+    its first row (0 on top), one row per line of text.
+
+    Names sit in a band above the dots, and a name sits above every line it spans, so no
+    name crosses another's leader line or a dot (date order where that cannot be had).
+    """
+    marks = marks.sort_values("date").reset_index(drop=True)
+    span = (domain[1] - domain[0]).total_seconds()
+    at = [(day - domain[0]).total_seconds() / span * plot for day in marks["date"]]
+    placed = [name_place(x, text, plot, None) for x, text in zip(at, marks["label"], strict=True)]
+    # Two names that would each have to sit above the other: the left one moves to the left
+    # of its line where it fits there.
+    for i, j in itertools.combinations(range(len(at)), 2):
+        (_, _, (_, i_end)), (_, _, (j_start, _)) = placed[i], placed[j]
+        if placed[i][0] == "left" and placed[j][0] == "right" and j_start < at[i] < at[j] < i_end:
+            flipped = name_place(at[i], marks["label"].iloc[i], plot, "right")
+            placed[i] = flipped if flipped[2][0] >= 0 else placed[i]
+    # Top first: the earliest name that no unplaced name must sit above.
+    above = [
+        {i for i, (_, _, (a, b)) in enumerate(placed) if i != j and a < x < b}
+        for j, x in enumerate(at)
+    ]
+    order: list[int] = []
+    while len(order) < len(marks):
+        waiting = [i for i in range(len(marks)) if i not in order]
+        free = [i for i in waiting if not above[i] - set(order)]
+        order.append((free or waiting)[0])
+    first, row = {}, 0
+    for i in order:
+        first[i], row = row, row + len(placed[i][1])
+    return marks.assign(
+        align=[side for side, _, _ in placed],
+        row=[first[i] for i in range(len(marks))],
+        lines=[lines for _, lines, _ in placed],
+    )
+
+
 def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
     """Each rule adding China entries: stated counts filled, lower bounds outlined, '?' none."""
     data = figures.rules_timeline(rules)
@@ -399,16 +500,20 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             label=d["milestone"].fillna(""),
             color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
         )
-        plot = width - 70
+        # Left of the plot: the y axis, or the unknown band's name if wider; right: padding.
+        band_text = f"{UNKNOWN_MARK} unknown"
+        left = max(Y_AXIS_ROOM, fonts.text_width(band_text, theme.LABEL_SIZE) + LABEL_GAP)
+        # Less one pixel: Vega draws strokes on the half pixel, which rounds the bounds up.
+        plot = int(width - theme.PADDING["left"] - left - theme.PADDING["right"]) - 1
         ticks, domain = year_axis(d["date"].min().year, d["date"].max().year, plot)
-        x = alt.X("date:T").title(None).axis(format="%Y", values=ticks).scale(domain=domain)
+        # The last year's label sits flush with the plot's end, not half past it.
+        axis = alt.Axis(format="%Y", values=ticks, labelFlush=True)
+        x = alt.X("date:T").title(None).axis(axis).scale(domain=domain)
         top = float(d["shown"].max()) * 1.05 or 1
         step_y = next(n for n in (5, 10, 20, 50, 100, 200) if top / n <= 6)
-        marks = d[d["label"] != ""].sort_values("date").reset_index(drop=True)
-        # Milestone names sit in a band above the dots, one row each, leftmost on top, so
-        # no name crosses another's leader line or a dot.
+        marks = place_labels(d[d["label"] != ""], plot, domain)
         row = top * 0.09
-        label_top = top + row * (len(marks) + 0.5)
+        label_top = top + row * (int(marks["lines"].map(len).sum()) + 0.5)
         band = -top * 0.08
         scale = alt.Scale(domain=[band * 1.6, label_top])
         y = (
@@ -459,23 +564,39 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             )
         )
         band_label = (
-            alt.Chart(pd.DataFrame({"text": [f"{UNKNOWN_MARK} unknown"], "y": [band]}))
-            .mark_text(align="right", baseline="middle", color=theme.SECONDARY, aria=False, dx=-4)
+            alt.Chart(pd.DataFrame({"text": [band_text], "y": [band]}))
+            .mark_text(
+                align="right", baseline="middle", color=theme.SECONDARY, aria=False, dx=-LABEL_GAP
+            )
             .encode(alt.X(value=0), alt.Y("y:Q").scale(scale), alt.Text("text:N"))
         )
-        marks["label_y"] = [label_top - row * (i + 1) for i in range(len(marks))]
+        marks["label_y"] = label_top - row * (marks["row"] + 1)
         marks["ink"] = marks["is_listing_rule"].map(
             {True: theme.ink(theme.HIGHLIGHT), False: theme.TEXT}
         )
-        labels = (
-            alt.Chart(marks)
-            .mark_text(align="left", baseline="middle", fontWeight="bold", dx=4, aria=False)
-            .encode(
-                x,
-                alt.Y("label_y:Q").scale(scale),
-                alt.Text("label:N"),
-                alt.Color("ink:N").scale(None),
-            )
+        # One text mark per line of a name, each a row lower than the last.
+        lines = marks.explode("lines").assign(
+            line=lambda f: f.groupby(level=0).cumcount(),
+            line_y=lambda f: f["label_y"] - row * f["line"],
+        )
+        labels = alt.layer(
+            *[
+                alt.Chart(lines[lines["align"] == side])
+                .mark_text(
+                    align=side,
+                    baseline="middle",
+                    fontWeight="bold",
+                    dx=LABEL_GAP * sign,
+                    aria=False,
+                )
+                .encode(
+                    x,
+                    alt.Y("line_y:Q").scale(scale),
+                    alt.Text("lines:N"),
+                    alt.Color("ink:N").scale(None),
+                )
+                for side, sign in (("left", 1), ("right", -1))
+            ]
         )
         leaders = (
             alt.Chart(marks)
@@ -541,9 +662,18 @@ def horizontal_bars(
     color: str,
     hollow: str | None = None,
 ) -> alt.LayerChart:
-    """Bars from zero with the category above each bar; estimates (the `hollow` column) are
-    outlined; a missing value is an outlined square with its label marked '?', never a zero."""
+    """Bars from zero with the category above each bar (beside it on a card, which is wide
+    and short); estimates (the `hollow` column) are outlined; a missing value is an outlined
+    square with its label marked '?', never a zero."""
     order = list(data[category])
+    beside = width >= theme.CARD_CHART_WIDTH
+    name_room = (
+        max(fonts.text_width(str(n), theme.LABEL_SIZE) for n in order) + 12 if beside else 0
+    )
+    # Room after the longest bar for its label (a missing value's label sits at zero).
+    known = data.loc[data[value].notna(), label]
+    label_room = max((fonts.text_width(str(t), theme.LABEL_SIZE) for t in known), default=0) + 24
+    plot = max(120, int(width - 24 - label_room))
     base = alt.Chart(data).encode(alt.Y(f"{category}:N").sort(order).title(None).axis(None))
     aria = f"datum['{category}'] + ': ' + datum['{label}']"
 
@@ -553,7 +683,10 @@ def horizontal_bars(
             base.transform_filter(f"isValid(datum['{value}']) && {hollow_test}")
             .mark_bar(height=14, yOffset=7, **mark)
             .encode(
-                alt.X(f"{value}:Q").title(None).axis(None).scale(zero=True),
+                alt.X(f"{value}:Q")
+                .title(None)
+                .axis(None)
+                .scale(zero=True, range=[name_room, plot]),
                 paint,
                 description="aria:N",
             )
@@ -575,9 +708,11 @@ def horizontal_bars(
         .encode(alt.X(datum=0), color=alt.value(theme.SECONDARY), description="aria:N")
         .transform_calculate(aria=aria)
     )
-    names = base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False).encode(
-        alt.Text(f"{category}:N")
-    )
+    names = (
+        base.mark_text(align="right", baseline="middle", yOffset=7, x=name_room - 8, aria=False)
+        if beside
+        else base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False)
+    ).encode(alt.Text(f"{category}:N"))
     known_values = (
         base.transform_filter(f"isValid(datum['{value}'])")
         .mark_text(align="left", baseline="middle", dx=4, yOffset=7, aria=False)
@@ -589,9 +724,8 @@ def horizontal_bars(
         .encode(alt.X(datum=0), alt.Text("marked:N"), color=alt.value(theme.SECONDARY))
         .transform_calculate(marked=f"'{UNKNOWN_MARK} ' + datum['{label}']")
     )
-    label_room = int(data[label].astype(str).str.len().max() * theme.LABEL_SIZE * 0.6) + 24
     return (solid + outlined + unknown + names + known_values + unknown_values).properties(
-        width=max(120, width - 24 - label_room), height=alt.Step(46)
+        width=plot, height=alt.Step(30 if beside else 46)
     )
 
 
@@ -771,6 +905,16 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
         plot = width - 48
         top = max(60.0, float(d["share_pct"].max()) + 5)
         order = list(dict.fromkeys(d["company"]))
+        if width >= theme.CARD_CHART_WIDTH and len(order) > 1:
+            # A card is wide and short: its panels sit two to a row, years under the lowest.
+            half = (plot - 24) // 2
+            panels = [panel(d, c, half, i + 2 >= len(order), top) for i, c in enumerate(order)]
+            grid = alt.concat(*panels, columns=2, spacing=14).resolve_scale(
+                x="independent", y="independent"
+            )
+            return alt.vconcat(key(plot), grid, spacing=14).resolve_scale(
+                x="independent", y="independent"
+            )
         panels = [panel(d, c, plot, i == len(order) - 1, top) for i, c in enumerate(order)]
         return alt.vconcat(key(plot), *panels, spacing=14).resolve_scale(
             x="independent", y="independent"
@@ -914,11 +1058,39 @@ def revenue_history(
         "estimates": int((~data["confidence"].isin(figures.FIRM)).sum()),
     }
 
-    def draw(d: pd.DataFrame, width: int) -> alt.Chart:
+    def key(width: int) -> alt.LayerChart:
+        """Each basis named in its own ink, and by where its bar stands in a year."""
+        places = ["left", "right"] if len(bases) == 2 else [f"no. {i + 1}" for i in range(9)]
+        rows = []
+        for i, basis in enumerate(bases):
+            # Wrapped to the plot (the axis sits left of it), less the swatch.
+            lines = wrap(f"{places[i]} bars: {basis}", width - 90 - 20, theme.LABEL_SIZE)
+            rows += [
+                {"text": line, "color": theme.CATEGORY[i], "swatch": j == 0, "y": len(rows) + j}
+                for j, line in enumerate(lines)
+            ]
+        rows = pd.DataFrame(rows).assign(
+            ink=lambda f: f["color"].map(theme.ink), y=lambda f: f["y"] * 16 + 8
+        )
+        height = int(rows["y"].max()) + 8
+        y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
+        swatches = (
+            alt.Chart(rows[rows["swatch"]])
+            .mark_square(size=100, opacity=1, aria=False)
+            .encode(alt.X(value=5), y, alt.Color("color:N").scale(None))
+        )
+        names = (
+            alt.Chart(rows)
+            .mark_text(align="left", baseline="middle", dx=16, aria=False)
+            .encode(alt.X(value=0), y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
+        )
+        return (swatches + names).properties(width=width - 90, height=height)
+
+    def draw(d: pd.DataFrame, width: int) -> alt.Chart | alt.VConcatChart:
         years = sorted(d["year"].unique())
         step = theme.tick_step(width - 90, len(years), room=40)
         shown = [y for y in years if (y - years[0]) % step == 0]
-        return (
+        bars = (
             alt.Chart(d)
             .mark_bar(strokeWidth=1.5)
             .encode(
@@ -938,6 +1110,10 @@ def revenue_history(
             )
             .properties(width=width - 90, height=260)
         )
+        if len(bases) < 2:
+            return bars
+        # Two bases side by side: each named beside its colour, and by its place in a year.
+        return alt.vconcat(key(width), bars, spacing=12)
 
     return compose(
         chart or f"revenue-{company}",

@@ -8,11 +8,16 @@ and WOFF2 for the pages, which load it from site/static/ (a relative URL, no oth
 characters; a test fails until it is run.
 """
 
+import functools
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from entitylist import paths
 from entitylist.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FAMILY = "Noto Sans CJK SC"
@@ -62,6 +67,52 @@ def web_fonts() -> dict[str, int]:
     return {f"NotoSansCJKsc-{weight}-subset.woff2": css for weight, css in CSS_WEIGHTS.items()}
 
 
+@functools.cache
+def advances(bold: bool) -> tuple[dict[str, float], float]:
+    """Each character's advance width in ems in a shipped weight, and the widest advance."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(FONT_DIR / f"NotoSansCJKsc-{'Bold' if bold else 'Regular'}-subset.otf")
+    per_em = font["head"].unitsPerEm
+    metrics = font["hmtx"].metrics
+    found = {chr(code): metrics[name][0] / per_em for code, name in font.getBestCmap().items()}
+    return found, max(found.values())
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """How wide a line of text draws in the shipped font, in px (no kerning: an upper bound
+    within a pixel or two, as vl-convert and the browser lay it out)."""
+    found, widest = advances(bold)
+    return sum(found.get(character, widest) for character in text) * size
+
+
+def proportional(font: "TTFont") -> dict[str, str]:
+    """The font's 'pwid' substitutions: each full-width glyph's proportional (Latin) form."""
+    gsub = font["GSUB"].table
+    found: dict[str, str] = {}
+    for record in gsub.FeatureList.FeatureRecord:
+        if record.FeatureTag != "pwid":
+            continue
+        for index in record.Feature.LookupListIndex:
+            for table in gsub.LookupList.Lookup[index].SubTable:
+                table = getattr(table, "ExtSubTable", table)
+                found.update(getattr(table, "mapping", {}))
+    return found
+
+
+def latin_punctuation(font: "TTFont") -> None:
+    """Map Latin punctuation to its proportional glyphs: the SC font's defaults for quotes
+    and the ellipsis are full-width CJK forms, which leave a gap in English text."""
+    swaps = proportional(font)
+    widths = font["hmtx"].metrics
+    latin = latin_characters()
+    for table in font["cmap"].tables:
+        for code, glyph in list(table.cmap.items()):
+            narrower = swaps.get(glyph)
+            if chr(code) in latin and narrower and widths[narrower][0] < widths[glyph][0]:
+                table.cmap[code] = narrower
+
+
 def build(characters: set[str]) -> list[Path]:
     """Subset Noto Sans CJK SC to Latin plus the characters, as OpenType and WOFF2."""
     from fontTools import subset
@@ -82,6 +133,7 @@ def build(characters: set[str]) -> list[Path]:
             options.name_IDs = ["*"]
             options.flavor = flavor
             font = subset.load_font(str(NOTO / collection), options)
+            latin_punctuation(font)
             subsetter = subset.Subsetter(options)
             subsetter.populate(text=text)
             subsetter.subset(font)

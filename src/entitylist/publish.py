@@ -30,10 +30,18 @@ VEGA_LITE = "6.4"
 SVG_NS = "http://www.w3.org/2000/svg"
 CARD_SIZE = pages.CARD_SIZE
 CARD_SCALE = pages.CARD_SCALE
-CARD_MARGIN = 40
+# The card's own layout, in its CSS pixels (1200 x 675): a headline, the chart drawn for the
+# card, its source, and the brand strip along the foot (the desk's name, the site's address).
+CARD_MARGIN = 48
 CARD_TOP = 28
-# The brand strip along the card's foot: the desk's name and the site's address.
 CARD_STRIP = 76
+CARD_HEADLINE = (44, 52)  # font size, line height
+CARD_SOURCE = (22, 28)
+CARD_GAP = 20
+# A feed shows a card about 500 px wide, 0.42 of its width: the chart is drawn
+# theme.CARD_CHART_WIDTH wide and scaled to the card's width (1.6 times), so its 12 px labels
+# print 19 px and read at 8 px in the feed.
+CARD_CHART_SCALE = (CARD_SIZE[0] - 2 * CARD_MARGIN) / theme.CARD_CHART_WIDTH
 # Marks whose aria-label describes the chart's frame (axes, legend, titles), not a value.
 FRAME_ROLES = {"axis", "legend", "title", "subtitle"}
 # zlib level for the card PNG: the default level; 9 or optimize=True take about half as long
@@ -142,22 +150,69 @@ def svg_size(svg_text: str) -> tuple[float, float]:
     return float(root.get("width")), float(root.get("height"))
 
 
-def chart_placement(svg_text: str) -> dict:
-    """Where a chart sits on a card: as large as fits above the strip, centred."""
-    width, height = svg_size(svg_text)
+def squeezed(chart_spec: object, factor: float) -> object:
+    """A Vega-Lite spec with every height (a fixed one or a band's step) times a factor."""
+    if isinstance(chart_spec, list):
+        return [squeezed(item, factor) for item in chart_spec]
+    if not isinstance(chart_spec, dict):
+        return chart_spec
+    found = {key: squeezed(value, factor) for key, value in chart_spec.items()}
+    height = chart_spec.get("height")
+    if isinstance(height, int | float):
+        found["height"] = round(height * factor, 3)
+    elif isinstance(height, dict) and isinstance(height.get("step"), int | float):
+        found["height"] = {**height, "step": round(height["step"] * factor, 3)}
+    return found
+
+
+def card_chart(figure: "Figure", room: tuple[float, float]) -> str:
+    """The chart without its frame, drawn for the card: as wide as the room over the card's
+    chart scale, its heights squeezed until it fits the room's height at that scale."""
+    fonts.register()
+    height = room[1] / CARD_CHART_SCALE
+    chart_spec = figure.draw(figure.data, int(room[0] / CARD_CHART_SCALE)).to_dict()
+    drawn = svg(chart_spec)
+    # Squeeze by what is too tall, a little more: axes and labels do not shrink with it.
+    for _ in range(6):
+        tall = svg_size(drawn)[1]
+        if tall <= height:
+            break
+        chart_spec = squeezed(chart_spec, height / tall * 0.97)
+        drawn = svg(chart_spec)
+    return drawn
+
+
+def card_layout(figure: "Figure | None") -> dict:
+    """Where everything sits on a card: headline lines, the chart, source lines."""
+    from entitylist import charts
+
     room_width = CARD_SIZE[0] - 2 * CARD_MARGIN
-    room_height = CARD_SIZE[1] - CARD_STRIP - 2 * CARD_TOP
-    scale = min(room_width / width, room_height / height)
+    strip_top = CARD_SIZE[1] - CARD_STRIP
+    if figure is None:
+        return {"chart": None, "headline": [], "source": []}
+    headline = charts.wrap(figure.headline, room_width, CARD_HEADLINE[0], bold=True)
+    source = charts.wrap(f"Source: {figure.source}", room_width, CARD_SOURCE[0])
+    top = CARD_TOP + CARD_HEADLINE[1] * len(headline) + CARD_GAP
+    bottom = strip_top - CARD_GAP - CARD_SOURCE[1] * len(source) - CARD_GAP // 2
+    drawn = card_chart(figure, (room_width, bottom - top))
+    width, height = svg_size(drawn)
+    scale = min(CARD_CHART_SCALE, room_width / width, (bottom - top) / height)
     return {
-        "svg": Markup(svg_text),
-        "scale": round(scale, 6),
-        "x": round((CARD_SIZE[0] - width * scale) / 2, 3),
-        "y": round(CARD_TOP + (room_height - height * scale) / 2, 3),
+        "headline": headline,
+        "source": source,
+        "chart": {
+            "svg": Markup(drawn),
+            "scale": round(scale, 6),
+            "x": round((CARD_SIZE[0] - width * scale) / 2, 3),
+            "y": round(top + (bottom - top - height * scale) / 2, 3),
+        },
+        "source_top": bottom + CARD_GAP // 2,
     }
 
 
-def card_svg(chart_svg: str | None) -> str:
-    """The card as SVG: the chart (or the site's name and description) and the brand strip."""
+def card_svg(figure: "Figure | None") -> str:
+    """The card as SVG: a chart's own layout (or the site's name and description) above the
+    brand strip with the desk's name (site.yaml) and the site's address."""
     settings = pages.site()
     width, height = CARD_SIZE
     return pages.render(
@@ -165,6 +220,7 @@ def card_svg(chart_svg: str | None) -> str:
         width=width,
         height=height,
         margin=CARD_MARGIN,
+        top=CARD_TOP,
         strip_top=height - CARD_STRIP,
         baseline=height - CARD_STRIP / 2 + 9,
         font=theme.FONT,
@@ -174,7 +230,9 @@ def card_svg(chart_svg: str | None) -> str:
             "secondary": theme.SECONDARY,
             "rule": theme.RULE,
         },
-        chart=chart_placement(chart_svg) if chart_svg else None,
+        headline_size=CARD_HEADLINE,
+        source_size=CARD_SOURCE,
+        layout=card_layout(figure),
         title=textwrap.wrap(settings.site_name, 28)[:3],
         description=textwrap.wrap(settings.description, 56)[:5],
         desk=settings.desk_name,
@@ -182,13 +240,13 @@ def card_svg(chart_svg: str | None) -> str:
     )
 
 
-def card(chart_svg: str | None) -> bytes:
-    """The social card as PNG, rasterised once at 2x from the SVG already drawn."""
+def card(figure: "Figure | None") -> bytes:
+    """The social card as PNG, rasterised once at 2x from its SVG."""
     import vl_convert as vlc
     from PIL import Image
 
     fonts.register()
-    png = vlc.svg_to_png(card_svg(chart_svg), scale=CARD_SCALE)
+    png = vlc.svg_to_png(card_svg(figure), scale=CARD_SCALE)
     # vl-convert writes RGBA with light compression; an opaque card re-encoded as RGB at
     # zlib's default level is about a quarter of the size.
     out = io.BytesIO()
@@ -236,11 +294,25 @@ class Published:
         return self.markup
 
 
+def fitted(name: str, svg_text: str, width: int, what: str) -> str:
+    """The drawing, refused if it is wider than its column (a page would shrink its text)."""
+    drawn = svg_size(svg_text)[0]
+    if drawn > width:
+        msg = (
+            f"chart {name}: the {what} drawing is {drawn:g} px wide, more than its {width} px "
+            "column; place or wrap its labels to fit"
+        )
+        raise RenderError(msg)
+    return svg_text
+
+
 def save(figure: "Figure", charts_dir: Path, csv_prefix: str = "charts/") -> Published:
     """Write a figure's Vega-Lite JSON, SVGs, PNG card and CSV; return what a page shows."""
     desktop = spec(figure, theme.ARTICLE_WIDTH)
-    desktop_svg = svg(desktop)
-    phone_svg = svg(spec(figure, theme.PHONE_WIDTH))
+    desktop_svg = fitted(figure.name, svg(desktop), theme.ARTICLE_WIDTH, "article")
+    phone_svg = fitted(
+        figure.name, svg(spec(figure, theme.PHONE_WIDTH)), theme.PHONE_WIDTH, "phone"
+    )
     faults = house_style_faults(figure, {"web": desktop_svg, "phone": phone_svg})
     if faults:
         raise RenderError("; ".join(faults))
@@ -249,7 +321,7 @@ def save(figure: "Figure", charts_dir: Path, csv_prefix: str = "charts/") -> Pub
     atomic.write_text(stem.with_suffix(".vl.json"), json.dumps(desktop, indent=2, sort_keys=True))
     atomic.write_text(stem.with_suffix(".svg"), desktop_svg)
     atomic.write_text(stem.with_suffix(".phone.svg"), phone_svg)
-    atomic.write_bytes(stem.with_suffix(".png"), card(desktop_svg))
+    atomic.write_bytes(stem.with_suffix(".png"), card(figure))
     atomic.write_text(stem.with_suffix(".csv"), csv)
     return Published(
         figure.name,

@@ -10,6 +10,8 @@ import pandas as pd
 from entitylist import words
 from entitylist.figures import (
     FIRM,
+    KIND_LABELS,
+    KIND_SINGULAR,
     display_name,
     profile_page,
     short_definition,
@@ -17,6 +19,9 @@ from entitylist.figures import (
 from entitylist.story import Link, source_link
 
 NOT_FOUND = "not in the desk's sources"
+UNNAMED = "not yet named in the desk's sources"
+# A kind of entry, as a heading over several of them.
+PLURAL = {KIND_SINGULAR[kind]: label for kind, label in KIND_LABELS.items()}
 
 
 def profile_link(name: str, page: object) -> Link | str:
@@ -120,6 +125,36 @@ def entries(frame: pd.DataFrame) -> pd.DataFrame:
             ],
             "Also listed as": frame["aliases"].fillna(""),
             "Kind": frame["kind"],
+        }
+    )
+
+
+def kind_names(group: pd.DataFrame, full: str | None) -> object:
+    """Who a kind's entries are: companies linked to their profiles, a single entry by name,
+    a longer list by a link to where it is given in full (or the names, without one)."""
+    if group["company"].notna().all():
+        named = [
+            profile_link(c, p) for c, p in zip(group["company"], group["profile"], strict=True)
+        ]
+        return named if all(isinstance(n, Link) for n in named) else ", ".join(map(str, named))
+    if len(group) == 1:
+        return group["name"].iloc[0]
+    if not group["named"].any():
+        return UNNAMED
+    if full and group["named"].all():
+        return Link(full, f"all {len(group)} named on the entities page")
+    return "; ".join(group["name"])
+
+
+def entries_summary(frame: pd.DataFrame, full: str | None = None) -> pd.DataFrame:
+    """The rule's entries (figures.named_entries) counted by kind, for a story: each kind's
+    entries named where few, else linked to `full`, the page that lists them all."""
+    groups = frame.groupby("kind", sort=False)
+    return pd.DataFrame(
+        {
+            "Kind": [PLURAL.get(kind, kind) for kind in groups.groups],
+            "Entries": [len(group) for _, group in groups],
+            "Who": [kind_names(group, full) for _, group in groups],
         }
     )
 

@@ -340,12 +340,17 @@ class Event:
     links: tuple[Link, ...]
 
 
+# How a date that the source does not state itself is known, in plain words.
+DATE_KINDS = {"report date": "date of report", "derived": "derived date"}
+
+
 def timeline(events: pd.DataFrame, empty: str | None = None) -> Fragment:
     """Events as a dated list, each with its sources; nothing when there are none.
 
     Columns: `date`, `event`, optionally `date_kind` (a date that is not "stated", such as
-    "report date", is flagged) and `source` (a Link or a list of Links) or `source_url`. With
-    no events the `empty` sentence shows, or nothing at all.
+    "report date", says so in plain words beside it: "date of report") and `source` (a Link
+    or a list of Links) or `source_url`. With no events the `empty` sentence shows, or
+    nothing at all.
     """
     listed = []
     for row in events.to_dict("records"):
@@ -355,7 +360,9 @@ def timeline(events: pd.DataFrame, empty: str | None = None) -> Fragment:
             Event(
                 words.as_date(row["date"]),
                 words.text(row["event"]),
-                None if words.is_missing(kind) or kind == "stated" else str(kind),
+                None
+                if words.is_missing(kind) or kind == "stated"
+                else DATE_KINDS.get(str(kind), str(kind)),
                 as_links(source) or (),
             )
         )
