@@ -184,7 +184,10 @@ def reporters_chart(tables, headline: str, legend: bool, described: bool) -> cha
     data["basis"] = data["basis"] + " (as each prospectus reports it, in CNY million)"
 
     def draw(d: pd.DataFrame, width: int) -> alt.Chart:
-        colour = alt.Color("basis:N").legend(orient="bottom", labelLimit=120 if legend else 0)
+        # The wrong draft cuts its legend; the right one says the basis in its dek instead.
+        colour = alt.Color("basis:N").legend(
+            alt.Legend(orient="bottom", labelLimit=120) if legend else None
+        )
         marks = alt.Chart(d).mark_bar().encode(alt.X("year:O"), alt.Y("revenue_cny_m:Q"), colour)
         if described:
             marks = marks.encode(description="said:N").transform_calculate(
@@ -210,7 +213,13 @@ def faults_of(figure: charts.Figure) -> list[str]:
         "web": publish.svg(publish.spec(figure, theme.ARTICLE_WIDTH)),
         "phone": publish.svg(publish.spec(figure, theme.PHONE_WIDTH)),
     }
-    return publish.house_style_faults(figure, drawings)
+    columns = {
+        "article": (drawings["web"], theme.ARTICLE_WIDTH),
+        "phone": (drawings["phone"], theme.PHONE_WIDTH),
+    }
+    return publish.width_faults(figure.name, columns) + publish.house_style_faults(
+        figure, drawings
+    )
 
 
 def test_a_reporters_chart_with_house_style_faults_is_refused_naming_each(tables, tmp_path):

@@ -29,7 +29,15 @@ TABLES = [
     "entity_citations",
 ]
 RAW = ["entities_84FR54002", "events", "fr_rules_china", "revenue_by_region"]
-CONFIG = ["notebooks/companies.yaml", "notebooks/publishers.yaml", "notebooks/site.yaml"]
+# Every hand-kept file reaches every page: publisher names and grades, company names, the
+# site's name, institution aliases, and the claims the guard refuses (not-found.yaml).
+CONFIG = [
+    "notebooks/companies.yaml",
+    "notebooks/publishers.yaml",
+    "notebooks/site.yaml",
+    "notebooks/institutions.yaml",
+    "notebooks/not-found.yaml",
+]
 FIGURE_CHARTS = {
     "20-exposure": ["overseas-share-at-listing", "overseas-share-over-time", "us-suppliers-named"],
     "30-timeline": ["rules-over-time", "china-entries-still-listed", "entries-of-the-rule"],

@@ -652,6 +652,20 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
 # Company figures
 
 
+def bar_reach(data: pd.DataFrame, value: str, label: str, width: int, start: float) -> float:
+    """Where the longest bar may end so that every bar's label, written after it, ends
+    inside the width: a long label on a short bar needs no room after the longest one."""
+    known = data.loc[data[value].notna() & (data[value] > 0), [value, label]]
+    if known.empty:
+        return width
+    top = known[value].max()
+    ends = (
+        start + (width - 24 - fonts.text_width(str(text), theme.LABEL_SIZE) - start) * top / v
+        for v, text in known.itertuples(index=False)
+    )
+    return min(ends)
+
+
 def horizontal_bars(
     data: pd.DataFrame,
     width: int,
@@ -670,10 +684,7 @@ def horizontal_bars(
     name_room = (
         max(fonts.text_width(str(n), theme.LABEL_SIZE) for n in order) + 12 if beside else 0
     )
-    # Room after the longest bar for its label (a missing value's label sits at zero).
-    known = data.loc[data[value].notna(), label]
-    label_room = max((fonts.text_width(str(t), theme.LABEL_SIZE) for t in known), default=0) + 24
-    plot = max(120, int(width - 24 - label_room))
+    plot = max(120, int(bar_reach(data, value, label, width, name_room)))
     base = alt.Chart(data).encode(alt.Y(f"{category}:N").sort(order).title(None).axis(None))
     aria = f"datum['{category}'] + ': ' + datum['{label}']"
 

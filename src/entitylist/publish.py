@@ -294,26 +294,28 @@ class Published:
         return self.markup
 
 
-def fitted(name: str, svg_text: str, width: int, what: str) -> str:
-    """The drawing, refused if it is wider than its column (a page would shrink its text)."""
-    drawn = svg_size(svg_text)[0]
-    if drawn > width:
-        msg = (
-            f"chart {name}: the {what} drawing is {drawn:g} px wide, more than its {width} px "
-            "column; place or wrap its labels to fit"
-        )
-        raise RenderError(msg)
-    return svg_text
+def width_faults(name: str, drawings: dict[str, tuple[str, int]]) -> list[str]:
+    """Each drawing wider than its column (a page would shrink its text), named."""
+    faults = []
+    for what, (svg_text, width) in drawings.items():
+        drawn = svg_size(svg_text)[0]
+        if drawn > width:
+            faults.append(
+                f"chart {name}: the {what} drawing is {drawn:g} px wide, more than its "
+                f"{width} px column; place or wrap its labels to fit"
+            )
+    return faults
 
 
 def save(figure: "Figure", charts_dir: Path, csv_prefix: str = "charts/") -> Published:
     """Write a figure's Vega-Lite JSON, SVGs, PNG card and CSV; return what a page shows."""
     desktop = spec(figure, theme.ARTICLE_WIDTH)
-    desktop_svg = fitted(figure.name, svg(desktop), theme.ARTICLE_WIDTH, "article")
-    phone_svg = fitted(
-        figure.name, svg(spec(figure, theme.PHONE_WIDTH)), theme.PHONE_WIDTH, "phone"
-    )
-    faults = house_style_faults(figure, {"web": desktop_svg, "phone": phone_svg})
+    desktop_svg = svg(desktop)
+    phone_svg = svg(spec(figure, theme.PHONE_WIDTH))
+    faults = width_faults(
+        figure.name,
+        {"article": (desktop_svg, theme.ARTICLE_WIDTH), "phone": (phone_svg, theme.PHONE_WIDTH)},
+    ) + house_style_faults(figure, {"web": desktop_svg, "phone": phone_svg})
     if faults:
         raise RenderError("; ".join(faults))
     csv = downloads.csv_text(figure.reader_data())
