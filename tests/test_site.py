@@ -128,7 +128,11 @@ CUT_TABLES_JS = """
     const past = cells.find((c) => c.getBoundingClientRect().right > edge + 1);
     if (past) return [`${name}: ${past.textContent.trim().slice(0, 20)} ends past the edge`];
     const over = cells.find((c) => c.scrollWidth > c.clientWidth + 1);
-    return over ? [`${name}: ${over.textContent.trim().slice(0, 20)} runs out of its cell`] : [];
+    if (over) return [`${name}: ${over.textContent.trim().slice(0, 20)} runs out of its cell`];
+    // On a phone each value has its header as a label: a label over nothing is a fault.
+    const labelled = (c) => getComputedStyle(c, '::before').content.startsWith('"');
+    const bare = cells.find((c) => labelled(c) && !c.textContent.trim());
+    return bare ? [`${name}: the label ${bare.dataset.label} has no value`] : [];
   });
 }
 """
@@ -644,6 +648,26 @@ def test_the_page_checks_find_a_cut_table_and_a_shrunk_chart(browser, tmp_path: 
     seen = visit(browser, page, 360, shot=None)
     assert [t.split(":")[0] for t in seen.cut_tables] == ["Too wide"]
     assert [d.split(" drawn")[0] for d in seen.drawn] == ["chart too-wide"]
+
+
+BARE_LABEL = """<!DOCTYPE html><html lang="en"><head><title>Checks</title>
+<style>{css}</style></head><body><main><div class="table-wrap"><table>
+<caption>Entries</caption><thead><tr><th>Name</th><th>Also listed as</th></tr></thead>
+<tbody><tr><td data-label="Name">Dahua</td><td data-label="Also listed as"></td></tr></tbody>
+</table></div></main></body></html>"""
+
+
+def test_on_a_phone_a_cell_with_no_value_shows_no_bare_label(browser, tmp_path: Path):
+    house = (paths.ROOT / "src/entitylist/static/page.css").read_text(encoding="utf-8")
+    without = house.replace(".table-wrap td:empty { display: none; }", "")
+    assert without != house
+    found = {}
+    for name, css in (("house", house), ("without", without)):
+        page = tmp_path / f"{name}.html"
+        page.write_text(BARE_LABEL.format(css=css), encoding="utf-8")
+        found[name] = visit(browser, page, 360, shot=None).cut_tables
+    assert found["house"] == []
+    assert [t.split(":")[0] for t in found["without"]] == ["Entries"]
 
 
 def test_the_chart_checks_find_overlaps_and_faint_text(browser, tmp_path: Path):
