@@ -138,7 +138,9 @@ def test_failed_notebook_names_the_cell_and_keeps_the_last_good_site(out: Path):
     (out / "data/processed/input.csv").write_text("changed\n")
     with pytest.raises(
         RenderError,
-        match=r"30-fail\.ipynb: cell 3 \('msg = .*'\) raised ValueError: the fixture fails",
+        # The cell as the reporter sees it, and the line within it (the second) that raised.
+        match=r"30-fail\.ipynb: cell 3 \('msg = .*'\), line 2 \('raise ValueError\(msg\)'\) "
+        r"raised ValueError: the fixture fails",
     ) as caught:
         run(out, pipeline=FIXTURES / "failing.yaml")
     assert site_bytes(out) == {**before, "data/processed/input.csv": b"changed\n"}
@@ -224,6 +226,17 @@ def test_undeclared_write_is_refused_and_nothing_is_published(out: Path):
     assert sorted(p.name for p in (out / "data/processed").iterdir()) == ["input.csv", "other.csv"]
     assert not (out / "site").exists()
     assert list((render.work_dir(out.resolve()) / "generations").iterdir()) == []
+
+
+def test_the_advice_for_a_file_another_step_owns_is_another_name(out: Path):
+    # Issue 19: "add it there" for a file another notebook writes led to two writers.
+    with pytest.raises(RenderError) as caught:
+        run(out, pipeline=FIXTURES / "owned.yaml")
+    message = str(caught.value)
+    assert message.startswith("10-make wrote data/processed/word.csv")
+    assert "25-other" in message
+    assert "add it there" not in message
+    assert not (out / "site").exists()
 
 
 def test_a_page_with_nothing_to_publish_is_left_out(out: Path):
