@@ -316,7 +316,7 @@ def test_a_hand_edit_to_the_sites_own_files_is_rebuilt_with_a_warning(out: Path,
 @pytest.mark.parametrize(
     ("where", "named"),
     [
-        ("../data/processed/stray.csv", None),
+        ("../data/processed/stray.csv", "30-escape wrote ../data, outside its output root"),
         ("data/processed/stray.csv", "30-escape wrote data/processed/stray.csv"),
         ("{out}/data/processed/stray.csv", "data/processed/stray.csv changed in the live"),
         ("{out}/site/stray.html", "site/stray.html changed in the live"),
@@ -328,14 +328,13 @@ def test_a_notebook_never_writes_the_live_outputs(out: Path, monkeypatch, where,
     before = site_bytes(out)
     monkeypatch.setenv("FIXTURE_ESCAPE", where.format(out=out))
     escape = FIXTURES / "escape.yaml"
-    if named is None:
-        # From the kernel's folder (the new generation) '..' is still the render's own.
-        run(out, pipeline=escape)
-        for root in (out, out.parent, paths.ROOT, paths.ROOT.parent, FIXTURES.parent):
-            assert not (root / "data/processed/stray.csv").exists(), root
-        return
     with pytest.raises(RenderError, match=re.escape(named)):
         run(out, pipeline=escape)
+    for root in (out.parent, paths.ROOT, paths.ROOT.parent, FIXTURES.parent):
+        assert not (root / "data/processed/stray.csv").exists(), root
+    # Beside the generations ('..' from the kernel's folder) only the live one stays.
+    generations = render.work_dir(out.resolve()) / "generations"
+    assert len(list(generations.iterdir())) == 1
     if "live" in named:
         # The stray is there (it was written), but nothing of the render was published.
         assert "escape.html" not in {p.name for p in (out / "site").iterdir()}

@@ -307,6 +307,15 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
                 run.progress,
             )
         )
+        outside = release.beside_generations(generation_dir)
+        if outside:
+            for path in outside:
+                release.remove_tree(path)
+            msg = (
+                f"{' or '.join(s.id for s in todo)} wrote ../{outside[0].name}, outside its "
+                "output root; write paths under output_root"
+            )
+            raise RenderError(msg)
         after = run.world(generation_dir, generation_files(generation_dir))
         stray = plan.undeclared(before, after.files, todo)
         if stray:
