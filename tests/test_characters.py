@@ -55,14 +55,20 @@ def test_a_header_with_an_invisible_character_is_refused(raw_copy: Path):
         sources.Snapshot(raw_copy).table(SUPPLIERS)
 
 
-def test_an_update_candidate_with_an_override_is_refused_before_anything_is_written(
-    raw_copy: Path, pack_copy: Path
+@pytest.mark.parametrize("name", ["ESC", "right-to-left override"])
+def test_an_update_candidate_with_an_invisible_character_is_refused_before_anything_is_written(
+    raw_copy: Path, pack_copy: Path, capsys, name
 ):
-    edit_cell(pack_copy / SUPPLIERS, 2, "supplier", "Nv\u202eaidi")
+    edit_cell(pack_copy / SUPPLIERS, 2, "supplier", f"Nv{INVISIBLE[name]}aidi")
     before = sorted(p.relative_to(raw_copy) for p in raw_copy.rglob("*"))
-    with pytest.raises(RawDataError, match=r"us_suppliers\.csv.*row 2, column supplier"):
+    with pytest.raises(RawDataError, match=r"us_suppliers\.csv.*row 2, column supplier") as caught:
         sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert sorted(p.relative_to(raw_copy) for p in raw_copy.rglob("*")) == before
+    # Nothing reaches the terminal raw: not the message, not a change summary (an ESC there
+    # would be read by the terminal as the start of a command).
+    shown = capsys.readouterr()
+    for text in (str(caught.value), shown.out, shown.err):
+        assert characters.first(text) is None
 
 
 @pytest.mark.parametrize(

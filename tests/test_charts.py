@@ -1,6 +1,7 @@
 """The house style as code, and charts drawn honestly: unknowns marked, periods placed, notes
 computed from the data they annotate, words that are the reporter's."""
 
+import datetime as dt
 import itertools
 import re
 from pathlib import Path
@@ -281,3 +282,39 @@ def test_milestone_names_sit_inside_the_plot_and_above_the_lines_they_cross(
             assert right <= plot, (plot, row["label"])
             crossed = [j for j, x in enumerate(at) if j != i and left < x < right]
             assert all(placed.at[j, "row"] > row["row"] for j in crossed), row["label"]
+
+
+def megvii_revenue_traced(tables) -> pd.DataFrame:
+    """Megvii's revenue as of the listing day, with the raw trace a reporter might keep."""
+    data = figures.revenue_series(tables["financials"], "megvii")
+    data = data[data["year"] <= 2018].copy()
+    # The snapshot folder's name is a date after the as-of day; the chart never draws it.
+    data["raw_file"] = "pack/2026-12-03/financials.csv"
+    return data
+
+
+@pytest.mark.parametrize("plotted", [False, True])
+def test_an_as_of_chart_is_checked_on_the_fields_it_draws(tables, tmp_path: Path, plotted):
+    from entitylist import guard
+    from entitylist.errors import GuardError
+
+    data = megvii_revenue_traced(tables)
+
+    def draw(d: pd.DataFrame, width: int) -> alt.Chart:
+        bars = alt.Chart(d).mark_bar().encode(alt.X("year:O"), alt.Y("revenue_cny_m:Q"))
+        bars = bars.encode(description="raw_file:N" if plotted else "basis:N")
+        return bars.properties(width=width - 120, height=160)
+
+    columns = {"year": "Year", "revenue_cny_m": "Revenue (CNY million)"}
+    figure = charts.Figure(
+        "traced", "Headline", "Dek", "Source", "Alt", data, draw, columns=columns
+    )
+    publish.save(figure, tmp_path / "charts")
+    spec_text = (tmp_path / "charts" / "traced.vl.json").read_text(encoding="utf-8")
+    assert ("2026-12-03" in spec_text) == plotted
+    assert "revenue_cny_m" in spec_text
+    if plotted:
+        with pytest.raises(GuardError, match=r"charts/traced\.[a-z.]+: .*'2026-12-03'"):
+            guard.check_site(tmp_path, dt.date(2019, 10, 9))
+    else:
+        assert guard.check_site(tmp_path, dt.date(2019, 10, 9)) > 0

@@ -23,6 +23,18 @@ def test_failing_cell_without_a_matching_count_says_a_cell(tmp_path: Path):
     assert runner.failing_cell(tmp_path / "x.ipynb", None) == "a cell"
 
 
+def test_the_failing_line_is_the_cells_outermost_frame():
+    # IPython's traceback, coloured as papermill passes it on: the cell's frame, then the
+    # package's; the reporter's line is the cell's.
+    traceback = [
+        "\x1b[0;31mValueError\x1b[0m   Traceback (most recent call last)",
+        "Cell \x1b[0;32mIn[4], line 3\x1b[0m\n      1 x = 1\n----> 3 story.say(x)",
+        "File \x1b[0;32m/src/entitylist/story.py:40\x1b[0m, in say()\n---> 40 raise ValueError",
+    ]
+    assert runner.failing_line(traceback) == 3
+    assert runner.failing_line(["KeyboardInterrupt"]) is None
+
+
 def test_a_file_where_the_site_goes_is_refused_before_anything_runs(out: Path):
     (out / "site").write_text("not a folder")
     with pytest.raises(PublishError, match=r"/out/site: a file is in the way"):

@@ -138,7 +138,9 @@ def test_failed_notebook_names_the_cell_and_keeps_the_last_good_site(out: Path):
     (out / "data/processed/input.csv").write_text("changed\n")
     with pytest.raises(
         RenderError,
-        match=r"30-fail\.ipynb: cell 3 \('msg = .*'\) raised ValueError: the fixture fails",
+        # The cell as the reporter sees it, and the line within it (the second) that raised.
+        match=r"30-fail\.ipynb: cell 3 \('msg = .*'\), line 2 \('raise ValueError\(msg\)'\) "
+        r"raised ValueError: the fixture fails",
     ) as caught:
         run(out, pipeline=FIXTURES / "failing.yaml")
     assert site_bytes(out) == {**before, "data/processed/input.csv": b"changed\n"}
@@ -226,6 +228,17 @@ def test_undeclared_write_is_refused_and_nothing_is_published(out: Path):
     assert list((render.work_dir(out.resolve()) / "generations").iterdir()) == []
 
 
+def test_the_advice_for_a_file_another_step_owns_is_another_name(out: Path):
+    # Issue 19: "add it there" for a file another notebook writes led to two writers.
+    with pytest.raises(RenderError) as caught:
+        run(out, pipeline=FIXTURES / "owned.yaml")
+    message = str(caught.value)
+    assert message.startswith("10-make wrote data/processed/word.csv")
+    assert "25-other" in message
+    assert "add it there" not in message
+    assert not (out / "site").exists()
+
+
 def test_a_page_with_nothing_to_publish_is_left_out(out: Path):
     result = run(out, pipeline=FIXTURES / "skip.yaml")
     assert sorted(result.ran) == ["10-make", "30-skip"]
@@ -303,7 +316,7 @@ def test_a_hand_edit_to_the_sites_own_files_is_rebuilt_with_a_warning(out: Path,
 @pytest.mark.parametrize(
     ("where", "named"),
     [
-        ("../data/processed/stray.csv", None),
+        ("../data/processed/stray.csv", "30-escape wrote ../data, outside its output root"),
         ("data/processed/stray.csv", "30-escape wrote data/processed/stray.csv"),
         ("{out}/data/processed/stray.csv", "data/processed/stray.csv changed in the live"),
         ("{out}/site/stray.html", "site/stray.html changed in the live"),
@@ -315,14 +328,13 @@ def test_a_notebook_never_writes_the_live_outputs(out: Path, monkeypatch, where,
     before = site_bytes(out)
     monkeypatch.setenv("FIXTURE_ESCAPE", where.format(out=out))
     escape = FIXTURES / "escape.yaml"
-    if named is None:
-        # From the kernel's folder (the new generation) '..' is still the render's own.
-        run(out, pipeline=escape)
-        for root in (out, out.parent, paths.ROOT, paths.ROOT.parent, FIXTURES.parent):
-            assert not (root / "data/processed/stray.csv").exists(), root
-        return
     with pytest.raises(RenderError, match=re.escape(named)):
         run(out, pipeline=escape)
+    for root in (out.parent, paths.ROOT, paths.ROOT.parent, FIXTURES.parent):
+        assert not (root / "data/processed/stray.csv").exists(), root
+    # Beside the generations ('..' from the kernel's folder) only the live one stays.
+    generations = render.work_dir(out.resolve()) / "generations"
+    assert len(list(generations.iterdir())) == 1
     if "live" in named:
         # The stray is there (it was written), but nothing of the render was published.
         assert "escape.html" not in {p.name for p in (out / "site").iterdir()}

@@ -53,7 +53,27 @@ def spec(figure: "Figure", width: int) -> dict:
     """Return the Vega-Lite spec of a figure at a width, with the theme applied."""
     # Text is measured with the shipped fonts, so labels fit the same on every machine.
     fonts.register()
-    return figure.chart(width).to_dict()
+    return drawn_fields_only(figure.chart(width).to_dict())
+
+
+def drawn_fields_only(chart: dict) -> dict:
+    """The spec with each dataset cut to the fields the chart names somewhere (an encoding,
+    a transform, an expression): a column it never draws is not published, so an as-of chart
+    carries nothing of a later day (issue 19: a snapshot folder's date in an unplotted column)."""
+    datasets = chart.get("datasets")
+    if not datasets:
+        return chart
+    rest = json.dumps({k: v for k, v in chart.items() if k != "datasets"})
+
+    def named(field: str) -> bool:
+        """Whether the spec outside its data names a field (conservatively: as a word)."""
+        return re.search(rf"(?<!\w){re.escape(field)}(?!\w)", rest) is not None
+
+    cut = {}
+    for key, rows in datasets.items():
+        keep = {field for field in dict.fromkeys(f for row in rows for f in row) if named(field)}
+        cut[key] = [{f: v for f, v in row.items() if f in keep} for row in rows]
+    return {**chart, "datasets": cut}
 
 
 def is_data_mark(element: etree._Element) -> bool:

@@ -247,6 +247,17 @@ def generations_dir(runs: Path) -> Path:
     return runs / "generations"
 
 
+# A generation's folder name, as new_generation makes it: the time, and six hex digits.
+GENERATION_NAME = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
+
+
+def beside_generations(generation_dir: Path) -> list[Path]:
+    """What was written beside the generations (a notebook's '../'), outside any output root."""
+    return sorted(
+        p for p in generation_dir.parent.iterdir() if not GENERATION_NAME.fullmatch(p.name)
+    )
+
+
 def new_generation(
     runs: Path, out_root: Path, warn: Callable[[str], None] = lambda _: None
 ) -> tuple[str, Path]:

@@ -258,6 +258,22 @@ class Run:
         return {d.step: d for d in decisions}
 
 
+def stray_message(stray: dict[str, list], steps: list[Step]) -> str:
+    """Name a file written without being declared, and advice that never leads to two
+    writers of one file: a file another step owns is to be written under another name."""
+    path, writers = next(iter(stray.items()))
+    owners = [s.id for s in steps if any(plan.matches(w, path) for w in s.outputs)]
+    advice = (
+        f"pipeline.yaml gives it to {' and '.join(owners)}; write it under another name"
+        if owners
+        else "add it there or stop writing it"
+    )
+    return (
+        f"{' or '.join(writers)} wrote {path}, which pipeline.yaml does not list in its "
+        f"writes; {advice} ({len(stray)} such file(s))"
+    )
+
+
 def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -> tuple:
     """Run each stage's steps that must run, in the generation; return step records, pages."""
     records = {s.id: run.state["steps"][s.id] for s in run.steps if s.id in run.state["steps"]}
@@ -291,15 +307,19 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
                 run.progress,
             )
         )
+        outside = release.beside_generations(generation_dir)
+        if outside:
+            for path in outside:
+                release.remove_tree(path)
+            msg = (
+                f"{' or '.join(s.id for s in todo)} wrote ../{outside[0].name}, outside its "
+                "output root; write paths under output_root"
+            )
+            raise RenderError(msg)
         after = run.world(generation_dir, generation_files(generation_dir))
         stray = plan.undeclared(before, after.files, todo)
         if stray:
-            path, owners = next(iter(stray.items()))
-            msg = (
-                f"{' or '.join(owners)} wrote {path}, which pipeline.yaml does not list in its "
-                f"writes; add it there or stop writing it ({len(stray)} such file(s))"
-            )
-            raise RenderError(msg)
+            raise RenderError(stray_message(stray, run.steps))
         records.update({s.id: plan.record(s, after) for s in todo})
         result.ran += [s.id for s in todo]
         world = after

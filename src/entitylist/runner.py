@@ -6,6 +6,7 @@ other error names the notebook and the cell.
 """
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -22,8 +23,20 @@ from entitylist.pipeline import Step
 logging.getLogger("papermill").addHandler(logging.NullHandler())
 
 
-def failing_cell(executed: Path, exec_count: int | None) -> str:
-    """Name a failed cell as the reporter sees it: its number in the notebook and first line."""
+# How IPython names a frame of a cell in a traceback: "Cell In[7], line 3".
+CELL_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def failing_line(traceback: list[str]) -> int | None:
+    """The line of the failed cell the error came from (the cell's outermost frame)."""
+    found = CELL_FRAME.search(ANSI.sub("", "\n".join(traceback)))
+    return int(found.group(1)) if found else None
+
+
+def failing_cell(executed: Path, exec_count: int | None, line: int | None = None) -> str:
+    """Name a failed cell as the reporter sees it: its number in the notebook and first line,
+    and the line within it that failed, when the traceback says."""
     import nbformat
 
     # papermill adds an error banner and the injected parameters to the executed copy;
@@ -46,7 +59,11 @@ def failing_cell(executed: Path, exec_count: int | None) -> str:
         return "a cell"
     number, cell = found
     first_line = (cell.source.strip().splitlines() or [""])[0][:70]
-    return f"cell {number} ({first_line!r})"
+    named = f"cell {number} ({first_line!r})"
+    lines = cell.source.splitlines()
+    if line is None or not 0 < line <= len(lines):
+        return named
+    return f"{named}, line {line} ({lines[line - 1].strip()[:70]!r})"
 
 
 def desk_error(ename: str, evalue: str) -> DeskError | None:
@@ -88,13 +105,14 @@ def execute(
         own = desk_error(exc.ename, exc.evalue)
         if isinstance(own, errors.WordsError):
             # A template names a missing value, not where it is: add the notebook and cell.
-            where = failing_cell(executed, exc.exec_count)
+            where = failing_cell(executed, exc.exec_count, failing_line(exc.traceback))
             msg = f"{step.notebook}: {where}: {own}"
             raise errors.WordsError(msg) from None
         if own is not None:
             raise own from None
         msg = (
-            f"{step.notebook}: {failing_cell(executed, exc.exec_count)} "
+            f"{step.notebook}: "
+            f"{failing_cell(executed, exc.exec_count, failing_line(exc.traceback))} "
             f"raised {exc.ename}: {exc.evalue}; executed notebook kept at {paths.shown(executed)}"
         )
         raise RenderError(msg) from None
