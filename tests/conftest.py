@@ -73,6 +73,16 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
+def published_files(root: Path) -> dict[str, bytes]:
+    """Every file of site/, charts/ and data/processed/ of an output root, with its bytes."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for name in ("site", "charts", "data/processed")
+        for p in sorted((root / name).rglob("*"))
+        if p.is_file()
+    }
+
+
 def free_port() -> int:
     """A localhost port nothing listens on right now."""
     with socket.socket() as probe:

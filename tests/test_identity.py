@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rehash
+from conftest import published_files, rehash
 from entitylist import manifest, paths
 
 pytestmark = pytest.mark.notebooks
@@ -22,16 +22,6 @@ LIST = "csl/2026-07-31/screening-list-2026-07-31.json"
 # An Entity List entry with an address in China, not one of the 28 of the rule: renaming it
 # changes entity_list.csv and 35-entities' china-entries.csv, and what reads them.
 OLD_NAME, NEW_NAME = '"n":"A.C. International"', '"n":"A.C. International Trading"'
-
-
-def published_files(root: Path) -> dict[str, bytes]:
-    """Every file of site/, charts/ and data/processed/ of an output root, with its bytes."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for name in ("site", "charts", "data/processed")
-        for p in sorted((root / name).rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")

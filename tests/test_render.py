@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import published_files
 from entitylist import paths, render
 from entitylist.errors import (
     ParameterError,
@@ -348,16 +349,6 @@ def test_an_output_root_inside_the_sources_is_refused(inside):
     with pytest.raises(ParameterError, match=rf"--output-root {inside}/out: inside "):
         render.render(output_root=root, quiet=True)
     assert not root.exists()
-
-
-def published_files(root: Path) -> dict[str, bytes]:
-    """Every file of site/, charts/ and data/processed/ of an output root, with its bytes."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for name in ("site", "charts", "data/processed")
-        for p in sorted((root / name).rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_an_incremental_render_after_a_data_change_equals_a_clean_one(out: Path, tmp_path):
