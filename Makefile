@@ -119,7 +119,7 @@ font: $(STAMP) ## rebuild the shipped font subsets (OpenType, WOFF2) after new C
 # the plan, the release, the update path, the downloads. mutmut (pinned in the lock) copies
 # the tree to mutants/ and runs the unit tests each mutant touches; see README, "Tests".
 MUTANTS := "entitylist.guard.*" "entitylist.asof.*" "entitylist.downloads.*" \
-	"entitylist.plan.*" "entitylist.tables.x_known_by*" "entitylist.tables.x_entries_as_of*" \
+	"entitylist.plan.*" "entitylist.globs.*" "entitylist.tables.x_known_by*" "entitylist.tables.x_entries_as_of*" \
 	"entitylist.tables.x_as_of_filter*" "entitylist.cleaning.x_latest_date_in*" \
 	"entitylist.cleaning.x_day_of*" "entitylist.cleaning.x_prospectus_day*" \
 	"entitylist.cleaning.x_source_day*" "entitylist.cleaning.x_results_day*" \

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from entitylist import paths, plan
+from entitylist import globs, paths, plan
 from entitylist.errors import RenderError
 from entitylist.pipeline import Step, World, load_pipeline
 
@@ -319,18 +319,18 @@ def test_replanning_after_an_upstream_stage_runs_only_what_really_changed():
 
 
 def test_globs_match_whole_path_segments():
-    assert plan.matches("charts/revenue-*", "charts/revenue-dahua.svg")
-    assert plan.matches("data/processed", "data/processed/rules.csv")
-    assert not plan.matches("data/processed", "data/processed.csv")
-    assert not plan.matches("charts/*.svg", "site/charts/x.svg")
-    assert not plan.matches("data/processed/rules.csv", "data/processed/rules.csv.bak")
+    assert globs.matches("charts/revenue-*", "charts/revenue-dahua.svg")
+    assert globs.matches("data/processed", "data/processed/rules.csv")
+    assert not globs.matches("data/processed", "data/processed.csv")
+    assert not globs.matches("charts/*.svg", "site/charts/x.svg")
+    assert not globs.matches("data/processed/rules.csv", "data/processed/rules.csv.bak")
 
 
 def test_overlap_of_reads_and_writes():
-    assert plan.overlaps("data/processed", "data/processed/*")
-    assert plan.overlaps("charts/overseas-share-at-listing.*", "charts/overseas-share-*")
-    assert not plan.overlaps("charts/rules-over-time.*", "charts/revenue-*")
-    assert not plan.overlaps("data/processed/rules.csv", "charts/rules-over-time.*")
+    assert globs.overlaps("data/processed", "data/processed/*")
+    assert globs.overlaps("charts/overseas-share-at-listing.*", "charts/overseas-share-*")
+    assert not globs.overlaps("charts/rules-over-time.*", "charts/revenue-*")
+    assert not globs.overlaps("data/processed/rules.csv", "charts/rules-over-time.*")
 
 
 def test_undeclared_write_is_named():
@@ -385,7 +385,7 @@ def test_two_notebooks_that_can_write_the_same_file_are_refused_naming_both(tmp_
 
 def test_the_pipelines_writes_never_meet():
     owners = {
-        path: [s.id for s in STEPS if any(plan.matches(w, path) for w in s.outputs)]
+        path: [s.id for s in STEPS if any(globs.matches(w, path) for w in s.outputs)]
         for path in WORLD.files
         if not path.startswith(("data/raw", "notebooks/"))
     }

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from entitylist import paths
+from entitylist import atomic, paths
 from entitylist.errors import ParameterError, RenderError
+from entitylist.globs import overlaps
 from entitylist.manifest import sha256
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -128,8 +129,6 @@ def derived_reads(declared: list[str]) -> tuple[str, ...]:
 def check_stages(steps: list[Step], path: Path) -> None:
     """Refuse a pipeline in which a step reads what another step of its own stage writes, or
     two steps can write the same file."""
-    from entitylist.plan import overlaps
-
     for number, step in enumerate(steps):
         for other in steps[number + 1 :]:
             both = next(
@@ -179,8 +178,6 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
     Cached by the notebook's content hash, so a render with nothing to do never pays for
     importing papermill.
     """
-    from entitylist import atomic
-
     try:
         digest = sha256(notebook)
     except FileNotFoundError:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from entitylist import kernels, paths, plan, release
+from entitylist import globs, kernels, paths, plan, release
 from entitylist.errors import ParameterError, RemovalError, RenderError
 from entitylist.pipeline import (
     OUTPUTS,
@@ -163,7 +163,7 @@ def render_made(steps: list[Step], world: World) -> dict[str, str]:
         path: digest
         for path, digest in world.files.items()
         if path.startswith(prefix)
-        and not any(plan.matches(w, path) for s in steps for w in s.outputs)
+        and not any(globs.matches(w, path) for s in steps for w in s.outputs)
     }
 
 
