@@ -127,9 +127,9 @@ MUTANTS := "entitylist.guard.*" "entitylist.asof.*" "entitylist.downloads.*" \
 	"entitylist.release.x_publish*" "entitylist.release.x_finish*" \
 	"entitylist.release.x_swap_folder*" "entitylist.release.x_flip_site*" \
 	"entitylist.release.x_exchange_by_renames*" "entitylist.release.x_remove_strays*" \
-	"entitylist.sources.x_compare*" "entitylist.sources.x_vet*" "entitylist.sources.x_take_in*" \
-	"entitylist.sources.x_count_change*" "entitylist.sources.x_renames*" \
-	"entitylist.sources.x_consents*" "entitylist.sources.x_write_snapshot*" \
+	"entitylist.update.x_compare*" "entitylist.update.x_vet*" "entitylist.update.x_take_in*" \
+	"entitylist.update.x_count_change*" "entitylist.update.x_renames*" \
+	"entitylist.update.x_consents*" "entitylist.update.x_write_snapshot*" \
 	"entitylist.manifest.x_consented*" "entitylist.manifest.x_finish*" \
 	"entitylist.manifest.x_commit*" "entitylist.manifest.x_check_chains*" \
 	"entitylist.schemas.x_current*"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import edit_cell
-from entitylist import characters, config, csl, manifest, pages, paths, sources
+from entitylist import characters, config, csl, manifest, pages, paths, sources, update
 from entitylist.errors import ConfigError, ParameterError, ParseError, RawDataError
 
 INVISIBLE = {
@@ -62,7 +62,7 @@ def test_an_update_candidate_with_an_invisible_character_is_refused_before_anyth
     edit_cell(pack_copy / SUPPLIERS, 2, "supplier", f"Nv{INVISIBLE[name]}aidi")
     before = sorted(p.relative_to(raw_copy) for p in raw_copy.rglob("*"))
     with pytest.raises(RawDataError, match=r"us_suppliers\.csv.*row 2, column supplier") as caught:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert sorted(p.relative_to(raw_copy) for p in raw_copy.rglob("*")) == before
     # Nothing reaches the terminal raw: not the message, not a change summary (an ESC there
     # would be read by the terminal as the start of a command).

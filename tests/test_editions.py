@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import tree
-from entitylist import csl, manifest, sources
+from entitylist import csl, manifest, sources, update
 from entitylist.cli import main
 from entitylist.errors import RawDataError
 
@@ -78,9 +78,9 @@ def test_records_sharing_name_countries_and_first_citation_get_their_citations_t
 
 def test_an_entry_keeps_its_key_when_entries_above_it_come_and_go(pack_copy: Path):
     data = (pack_copy / LIST.in_pack).read_bytes()
-    before = sources.edition(data, "first")
+    before = update.edition(data, "first")
     second_edition(pack_copy)
-    after = sources.edition((pack_copy / LIST.in_pack).read_bytes(), "second")
+    after = update.edition((pack_copy / LIST.in_pack).read_bytes(), "second")
     shared = before.index.intersection(after.index)
     assert len(shared) == len(before) - 2
     # The rows moved up by one, their keys did not.
@@ -133,9 +133,9 @@ def test_an_edition_that_moves_the_count_by_more_than_a_tenth_needs_its_own_cons
         RawDataError,
         match=r"(?s)3,420 -> 3,847 Entity List entries \(\+12\.5%\).*--allow-count-change",
     ):
-        sources.update(pack_copy, raw_dir=raw_copy, allow_removals=True)
+        update.update(pack_copy, raw_dir=raw_copy, allow_removals=True)
     assert tree(raw_copy) == before
-    report = sources.update(pack_copy, raw_dir=raw_copy, allow_count_change=True)
+    report = update.update(pack_copy, raw_dir=raw_copy, allow_count_change=True)
     (change,) = report.changes
     assert (change.before, change.after, len(change.added)) == (3420, 3847, 427)
     entry = manifest.read_manifest(raw_copy / "manifest.json")[
@@ -150,7 +150,7 @@ def test_a_count_change_within_a_tenth_needs_no_consent(raw_copy: Path, pack_cop
     rows = entity_rows(document)
     document["entries"] += [{**row, "n": f"{row['n']} (new)"} for row in rows[:342]]
     path.write_text(json.dumps(document), encoding="utf-8")
-    report = sources.update(pack_copy, raw_dir=raw_copy, dry_run=True)
+    report = update.update(pack_copy, raw_dir=raw_copy, dry_run=True)
     assert report.changes[0].after == 3762
 
 
@@ -205,7 +205,7 @@ def test_a_kill_at_any_moment_of_an_update_leaves_the_old_snapshot_or_the_new(
     old = state(raw_copy)
     reference = tmp_path / "reference"
     shutil.copytree(pristine, reference)
-    sources.update(pack_copy, raw_dir=reference, allow_removals=True, retrieved="2026-12-01")
+    update.update(pack_copy, raw_dir=reference, allow_removals=True, retrieved="2026-12-01")
     new = state(reference)
     assert len({t for t in new if new[t] != old[t]}) == 2  # two tables, two new folders
 
@@ -232,9 +232,7 @@ def test_a_kill_at_any_moment_of_an_update_leaves_the_old_snapshot_or_the_new(
             assert seen in (old, new), f"killed at call {kill_at}: {seen}"
             outcomes.append("old" if seen == old else "new")
             # The next update recovers: it removes what was staged, and takes the pack in.
-            sources.update(
-                pack_copy, raw_dir=raw_copy, allow_removals=True, retrieved="2026-12-01"
-            )
+            update.update(pack_copy, raw_dir=raw_copy, allow_removals=True, retrieved="2026-12-01")
             assert state(raw_copy) == new
         assert not list(raw_copy.glob(f"*/{manifest.STAGING_PREFIX}*"))
         kill_at += 1

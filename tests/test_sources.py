@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import current_file, edit_cell, rehash, tree
-from entitylist import manifest, sources
+from entitylist import manifest, sources, update
 from entitylist.cli import main
 from entitylist.errors import DeskError, RawDataError
 
@@ -19,7 +19,7 @@ REVENUE = "revenue_by_region.csv"
 
 def test_an_unchanged_pack_changes_nothing(raw_copy: Path, pack_copy: Path):
     before = tree(raw_copy)
-    report = sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    report = update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert report.changes == []
     assert sorted(report.unchanged) == sorted(sources.RAW_TABLES)
     assert tree(raw_copy) == before
@@ -35,7 +35,7 @@ def test_a_new_figure_arrives_as_a_new_dated_snapshot(raw_copy: Path, pack_copy:
     revenue.write_text("\n".join([*lines, new]) + "\n", encoding="utf-8")
     before = tree(raw_copy)
 
-    report = sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+    report = update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
 
     (change,) = report.changes
     assert change.table == REVENUE
@@ -67,7 +67,7 @@ def current_file_before(before: dict[str, bytes], table: str) -> str:
 
 def test_a_changed_cell_is_reported_by_key_and_column(raw_copy: Path, pack_copy: Path):
     edit_cell(pack_copy / "us_suppliers.csv", 3, "component", "image processing chips")
-    report = sources.update(pack_copy, raw_dir=raw_copy, dry_run=True)
+    report = update.update(pack_copy, raw_dir=raw_copy, dry_run=True)
     (change,) = report.changes
     key = (
         "Hikvision | Ambarella | https://ndtvprofit.com/business/us-adds-eight-chinese-firms-"
@@ -90,7 +90,7 @@ def test_a_pack_of_only_the_changed_tables_carries_the_others_over(
     for table in sources.RAW_TABLES.values():
         if table.name != sources.SUPPLIERS:
             (pack_copy / table.in_pack).unlink()
-    report = sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-04")
+    report = update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-04")
     assert [c.table for c in report.changes] == [sources.SUPPLIERS]
     assert set(report.carried) == set(manifest.current_files(raw_copy)) - {sources.SUPPLIERS}
     assert [p.name for p in report.written] == [sources.SUPPLIERS]
@@ -103,7 +103,7 @@ def test_a_pack_with_no_known_table_is_refused(raw_copy: Path, tmp_path: Path):
     empty = tmp_path / "empty-pack"
     empty.mkdir()
     with pytest.raises(RawDataError, match=r"empty-pack: no table of the source pack is there"):
-        sources.update(empty, raw_dir=raw_copy)
+        update.update(empty, raw_dir=raw_copy)
 
 
 def test_a_table_cut_to_half_its_rows_is_refused_without_the_flag(raw_copy: Path, pack_copy: Path):
@@ -117,7 +117,7 @@ def test_a_table_cut_to_half_its_rows_is_refused_without_the_flag(raw_copy: Path
     with pytest.raises(
         RawDataError, match=rf"(?s){gone} of {total} rows REMOVED.*--allow-removals.*nothing was"
     ):
-        sources.update(pack_copy, raw_dir=raw_copy)
+        update.update(pack_copy, raw_dir=raw_copy)
     assert tree(raw_copy) == before
 
 
@@ -125,7 +125,7 @@ def test_removals_pass_with_the_flag_and_are_recorded(raw_copy: Path, pack_copy:
     partnerships = pack_copy / "partnerships.csv"
     lines = partnerships.read_text(encoding="utf-8").splitlines()
     partnerships.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    report = sources.update(pack_copy, raw_dir=raw_copy, allow_removals=True)
+    report = update.update(pack_copy, raw_dir=raw_copy, allow_removals=True)
     (written,) = report.written
     entry = manifest.read_manifest(raw_copy / "manifest.json")[
         written.relative_to(raw_copy).as_posix()
@@ -142,9 +142,7 @@ def test_removals_pass_with_the_flag_and_are_recorded(raw_copy: Path, pack_copy:
 
 def consented(raw: Path):
     """The render's consent lookup, on a raw folder."""
-    from entitylist.cleaning import RAW_SOURCES
-
-    return lambda table: manifest.consented(raw, RAW_SOURCES.get(table, []), table)
+    return lambda table: manifest.consented(raw, sources.RAW_SOURCES.get(table, []), table)
 
 
 def test_consent_covers_the_rows_it_named_and_no_later_loss(
@@ -157,7 +155,7 @@ def test_consent_covers_the_rows_it_named_and_no_later_loss(
     revenue = pack_copy / REVENUE
     lines = revenue.read_text(encoding="utf-8").splitlines()
     revenue.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    sources.update(pack_copy, raw_dir=raw_copy, allow_removals=True, retrieved="2026-12-01")
+    update.update(pack_copy, raw_dir=raw_copy, allow_removals=True, retrieved="2026-12-01")
     after_update = cleaning.clean_all(sources.Snapshot(raw_copy))
     report = {"tables": changes.compare_tables(tables, after_update)}
     assert changes.removals(report)["financials"]
@@ -182,7 +180,7 @@ def test_every_lost_row_needs_consent_not_any(raw_copy: Path, pack_copy: Path, t
     partnerships = pack_copy / "partnerships.csv"
     lines = partnerships.read_text(encoding="utf-8").splitlines()
     partnerships.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    sources.update(pack_copy, raw_dir=raw_copy, allow_removals=True)
+    update.update(pack_copy, raw_dir=raw_copy, allow_removals=True)
     (agreed,) = consented(raw_copy)("partnerships")
     other = next(k for k in changes.keyed_rows(tables["partnerships"], ["company"]) if k)
     report = {"tables": {"partnerships": {"removed": [agreed, other], "added": [], "changed": []}}}
@@ -201,7 +199,7 @@ def test_a_row_cut_off_mid_line_is_an_error_naming_the_row(raw_copy: Path, pack_
     revenue.write_text(text.rstrip("\n").rsplit("\n", 1)[0] + "\n" + cut + "\n", encoding="utf-8")
     rows = text.count("\n") - 1
     with pytest.raises(RawDataError, match=rf"row {rows} has 3 fields, the header has \d+"):
-        sources.update(pack_copy, raw_dir=raw_copy)
+        update.update(pack_copy, raw_dir=raw_copy)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +212,7 @@ def test_an_empty_or_header_only_table_is_named(
 ):
     (pack_copy / "events.csv").write_text(content, encoding="utf-8")
     with pytest.raises(RawDataError, match=rf"events\.csv: {message}"):
-        sources.update(pack_copy, raw_dir=raw_copy)
+        update.update(pack_copy, raw_dir=raw_copy)
 
 
 def test_overseas_revenue_above_total_is_refused(raw_copy: Path, pack_copy: Path):
@@ -229,7 +227,7 @@ def test_overseas_revenue_above_total_is_refused(raw_copy: Path, pack_copy: Path
     with pytest.raises(
         RawDataError, match=rf"row {row}: overseas_revenue 99,400 exceeds total_revenue 31,900"
     ):
-        sources.update(pack_copy, raw_dir=raw_copy)
+        update.update(pack_copy, raw_dir=raw_copy)
     assert tree(raw_copy) == before
 
 
@@ -241,14 +239,14 @@ def test_a_computed_share_must_equal_its_quotient(raw_copy: Path, pack_copy: Pat
     with pytest.raises(
         RawDataError, match=rf"row {row}: overseas_share_pct 62 is marked computed"
     ):
-        sources.update(pack_copy, raw_dir=raw_copy)
+        update.update(pack_copy, raw_dir=raw_copy)
 
 
 def test_a_pack_that_breaks_a_schema_writes_nothing(raw_copy: Path, pack_copy: Path):
     edit_cell(pack_copy / "events.csv", 2, "category", "rumour")
     before = tree(raw_copy)
     with pytest.raises(Exception, match=r"events.*row 2.*category.*rumour"):
-        sources.update(pack_copy, raw_dir=raw_copy)
+        update.update(pack_copy, raw_dir=raw_copy)
     assert tree(raw_copy) == before
 
 
@@ -302,7 +300,7 @@ def test_a_mistyped_date_in_an_update_is_reported_as_a_date_not_a_removal(
     edit_cell(pack_copy / "events.csv", 12, "date", value)
     before = (raw_copy / "manifest.json").read_bytes()
     with pytest.raises(RawDataError, match=rf"row 12, column 'date': '{value}' {cause}") as err:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-04")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-04")
     assert "allow-removals" not in str(err.value)
     assert (raw_copy / "manifest.json").read_bytes() == before
 
@@ -319,7 +317,7 @@ def test_an_update_with_a_renamed_key_column_names_the_column(raw_copy: Path, pa
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("supplier,", "supplier_name,", 1), encoding="utf-8")
     with pytest.raises(RawDataError) as caught:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert one_line(caught).startswith("us_suppliers.csv (update candidate): column 'supplier'")
 
 
@@ -329,7 +327,7 @@ def test_an_update_with_a_key_given_twice_names_both_rows(raw_copy: Path, pack_c
     twin = frame.iloc[[1]].assign(component="a different component")
     pd.concat([frame, twin]).to_csv(path, index=False, lineterminator="\n")
     with pytest.raises(RawDataError) as caught:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert re.match(
         rf"us_suppliers\.csv \(update candidate\): rows 2 and {len(frame) + 1} have the same",
         one_line(caught),
@@ -341,7 +339,7 @@ def test_an_exact_duplicate_row_is_refused(raw_copy: Path, pack_copy: Path):
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join([*lines, lines[3]]) + "\n", encoding="utf-8")
     with pytest.raises(RawDataError) as caught:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert one_line(caught) == f"{path}: row {len(lines)} repeats row 3 exactly; keep one"
 
 
@@ -351,7 +349,7 @@ def test_a_last_row_cut_in_its_last_field_is_refused(raw_copy: Path, pack_copy: 
     path.write_text(text[:-12], encoding="utf-8")  # into the last row's last field
     rows = len(text.splitlines()) - 1
     with pytest.raises(RawDataError) as caught:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert one_line(caught).startswith(f"{path}: row {rows} (the last) does not end with a line")
 
 
@@ -363,7 +361,7 @@ def test_a_cut_entry_name_is_refused_against_the_screening_list(raw_copy: Path, 
     frame.to_csv(path, index=False, lineterminator="\n")
     before = tree(raw_copy)
     with pytest.raises(RawDataError) as caught:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert one_line(caught).startswith(
         f"entities_84FR54002.csv (update candidate): row {row + 1}, column csl_name: "
         "'Yixin Science and' is not a name on the screening list's Entity List"
@@ -377,7 +375,7 @@ def test_a_cut_inside_a_quoted_field_names_the_file(raw_copy: Path, pack_copy: P
     cut = text.index('"', text.index("\n")) + 10  # inside the first quoted event
     path.write_text(text[:cut] + "\n", encoding="utf-8")
     with pytest.raises(RawDataError) as caught:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert one_line(caught).startswith(f"{path}: ")
     assert "cut" in str(caught.value)
 
@@ -386,6 +384,6 @@ def test_an_empty_screening_list_is_refused_by_name(raw_copy: Path, pack_copy: P
     (pack_copy / sources.RAW_TABLES["screening-list"].in_pack).write_bytes(b"")
     before = tree(raw_copy)
     with pytest.raises(DeskError) as caught:
-        sources.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
+        update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert "empty; not the screening list" in one_line(caught)
     assert tree(raw_copy) == before

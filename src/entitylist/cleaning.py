@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from entitylist import atomic, config, schemas, sources
+from entitylist import atomic, config, csl, schemas, sources
 from entitylist.errors import RawDataError
 from entitylist.sources import Snapshot
 
@@ -753,7 +753,7 @@ ABOUT = ("company", "date", "period", "actor", "supplier", "partner", "document_
 def uncited(snapshot: Snapshot) -> pd.DataFrame:
     """Rows of every pack table withheld because no source they cite may carry them."""
     found = []
-    for table, raw in ((t, r) for t, names in RAW_SOURCES.items() for r in names):
+    for table, raw in ((t, r) for t, names in sources.RAW_SOURCES.items() for r in names):
         if table in {"withheld", "companies"} or not sources.RAW_TABLES[raw].csv:
             continue
         frame = snapshot.table(raw)
@@ -948,8 +948,6 @@ def clean_us_share(snapshot: Snapshot) -> pd.DataFrame:
 
 def screening_parties(snapshot: Snapshot) -> pd.DataFrame:
     """Every party of the current Consolidated Screening List, read from whichever shape."""
-    from entitylist import csl
-
     return snapshot.once(
         "screening parties",
         lambda: csl.read(
@@ -960,8 +958,6 @@ def screening_parties(snapshot: Snapshot) -> pd.DataFrame:
 
 def clean_entity_list(snapshot: Snapshot) -> pd.DataFrame:
     """The Entity List as the official screening list holds it, one row per entry."""
-    from entitylist import csl
-
     table = csl.entity_list(screening_parties(snapshot)).assign(
         known_since=SCREENING_LIST_DAY,
         raw_file=snapshot.where(sources.SCREENING_LIST).removeprefix("data/raw/"),
@@ -971,8 +967,6 @@ def clean_entity_list(snapshot: Snapshot) -> pd.DataFrame:
 
 def clean_entity_citations(snapshot: Snapshot) -> pd.DataFrame:
     """Every Federal Register citation of every Entity List entry, parsed, in order."""
-    from entitylist import csl
-
     table = csl.entity_citations(screening_parties(snapshot)).assign(
         known_since=SCREENING_LIST_DAY,
         raw_file=snapshot.where(sources.SCREENING_LIST).removeprefix("data/raw/"),
@@ -1018,22 +1012,6 @@ CLEANERS: dict[str, Callable[[Snapshot], pd.DataFrame]] = {
     "companies": clean_companies,
     "entity_list": clean_entity_list,
     "entity_citations": clean_entity_citations,
-}
-
-
-# The source tables each processed table is cleaned from.
-RAW_SOURCES = {
-    "rules": [sources.RULES],
-    "entries_2019": [sources.ENTRIES],
-    "events": [sources.EVENTS],
-    "financials": [sources.REVENUE],
-    "withheld": [sources.REVENUE],
-    "suppliers": [sources.SUPPLIERS],
-    "partnerships": [sources.PARTNERSHIPS],
-    "us_share": [sources.US_SHARE],
-    "companies": [sources.ENTRIES],
-    "entity_list": [sources.SCREENING_LIST],
-    "entity_citations": [sources.SCREENING_LIST],
 }
 
 

@@ -152,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"wrote {len(written)} files to data/raw/live", file=sys.stderr)
         elif args.command == "update":
-            from entitylist import sources
+            from entitylist import update
 
-            report = sources.update(
+            report = update.update(
                 args.pack,
                 retrieved=args.retrieved,
                 allow_removals=args.allow_removals,

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from entitylist import characters
 from entitylist.errors import ParseError
+from entitylist.sources import decode as decode_source
 
 EL_SOURCE = "Entity List (EL) - Bureau of Industry and Security"
 # The Federal Register's first volume is that of 1936: year = volume + 1935.
@@ -361,8 +362,6 @@ def read_trade_gov_csv(text: str, where: str) -> Columns:
 
 def decode(data: bytes, where: str) -> str:
     """Decode the list's bytes as UTF-8, naming the byte that is not."""
-    from entitylist.sources import decode as decode_source
-
     return decode_source(data, where, ParseError)
 
 

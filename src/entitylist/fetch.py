@@ -28,7 +28,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util import Retry
 
-from entitylist import atomic, csl, manifest, parsers, paths, sources
+from entitylist import atomic, csl, manifest, parsers, paths, sources, update
 from entitylist.errors import FetchError, ParameterError, ParseError
 
 FR_BASE = "https://www.federalregister.gov/api/v1"
@@ -370,7 +370,7 @@ def refresh(
     """Download a new snapshot to raw_dir/live/<today>/ and list it; return the files written.
 
     The fetched list is a candidate edition: before anything is written it goes through the
-    update path's checks (sources.vet), so entries it drops, or a count that moves by more
+    update path's checks (update.vet), so entries it drops, or a count that moves by more
     than a tenth, need the same consent as in `update`.
     """
     raw_dir = Path(raw_dir)
@@ -421,13 +421,13 @@ def vet_list(
     (data, *_) = next(
         entry for rel, entry in files.items() if live_table(rel) == sources.SCREENING_LIST
     )
-    report, candidates, lost = sources.vet(
+    report, candidates, lost = update.vet(
         {sources.SCREENING_LIST: data}, raw_dir, allow_removals, allow_count_change
     )
     if not candidates:
         return {}
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    return sources.consents(sources.SCREENING_LIST, report, lost, at)
+    return update.consents(sources.SCREENING_LIST, report, lost, at)
 
 
 def live_table(rel: str) -> str | None:

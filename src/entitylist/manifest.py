@@ -31,7 +31,7 @@ FIELDS = (
     "count_change_confirmed",
 )
 # A committed update that has not finished: the new manifest and the folders to move into
-# place (sources.update writes it; finish() completes it). Hidden, so never a raw file.
+# place (update.update writes it; finish() completes it). Hidden, so never a raw file.
 JOURNAL = ".update-journal.json"
 # What an update stages before its commit: hidden, removed if it never committed.
 STAGING_PREFIX = ".staging-"

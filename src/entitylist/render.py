@@ -121,9 +121,9 @@ def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
 
 def consented_in_manifest(table: str) -> set[str]:
     """The rows of a processed table whose removal `update --allow-removals` consented to."""
-    from entitylist import cleaning, manifest
+    from entitylist import manifest, sources
 
-    return manifest.consented(paths.RAW, cleaning.RAW_SOURCES.get(table, []), table)
+    return manifest.consented(paths.RAW, sources.RAW_SOURCES.get(table, []), table)
 
 
 def guard_removals(report: dict, allow: bool, consented: Callable[[str], set[str]] | None) -> None:
