@@ -18,23 +18,23 @@ import vl_convert as vlc
 from PIL import Image
 
 from bench import floor
-from entitylist import charts, publish, theme
+from entitylist import cards, charts, drawing, publish, theme
 
 
 def old_social_card(figure: "charts.Figure") -> bytes:
     """publish.social_card as it stood before issue 12."""
-    width, height = publish.CARD_SIZE
+    width, height = cards.CARD_SIZE
     margin = 32
     chart_spec = publish.spec(figure, 880)
-    probe = Image.open(io.BytesIO(vlc.vegalite_to_png(chart_spec, vl_version=publish.VEGA_LITE)))
+    probe = Image.open(io.BytesIO(vlc.vegalite_to_png(chart_spec, vl_version=drawing.VEGA_LITE)))
     fit = min((width - 2 * margin) / probe.width, (height - 2 * margin) / probe.height)
     png = vlc.vegalite_to_png(
-        chart_spec, vl_version=publish.VEGA_LITE, scale=publish.CARD_SCALE * fit
+        chart_spec, vl_version=drawing.VEGA_LITE, scale=cards.CARD_SCALE * fit
     )
     chart = Image.open(io.BytesIO(png)).convert("RGB")
-    size = (width * publish.CARD_SCALE, height * publish.CARD_SCALE)
+    size = (width * cards.CARD_SCALE, height * cards.CARD_SCALE)
     canvas = Image.new("RGB", size, theme.BACKGROUND)
-    canvas.paste(chart, (margin * publish.CARD_SCALE, margin * publish.CARD_SCALE))
+    canvas.paste(chart, (margin * cards.CARD_SCALE, margin * cards.CARD_SCALE))
     out = io.BytesIO()
     canvas.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -42,7 +42,7 @@ def old_social_card(figure: "charts.Figure") -> bytes:
 
 def old_save(figure: "charts.Figure", charts_dir: Path) -> object:
     """publish.save, with the card drawn the old way (a probe, then the card, optimised)."""
-    publish.card = lambda _svg: old_social_card(figure)
+    cards.card = lambda _svg: old_social_card(figure)
     return publish.save(figure, charts_dir)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import edit_cell
-from entitylist import characters, config, csl, manifest, pages, paths, sources, update
+from entitylist import characters, config, csl, manifest, paths, sources, update
 from entitylist.errors import ConfigError, ParameterError, ParseError, RawDataError
 
 INVISIBLE = {
@@ -108,7 +108,7 @@ def test_site_settings_with_an_invisible_character_are_refused():
     key = next(line.split(":")[0] for line in text.splitlines() if line and line[0].isalpha())
     bad = text.replace(f"{key}:", f'{key}: "x\\u2066y"\nold_{key}:', 1)
     with pytest.raises(ParameterError, match=rf"site\.yaml: {key}: invisible character U\+2066"):
-        pages.parse_site("site.yaml", bad, "")
+        config.parse_site("site.yaml", bad, "")
 
 
 def test_the_screening_list_refuses_an_override_in_an_entity_list_entry():

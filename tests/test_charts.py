@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import contrast
-from entitylist import charts, figures, fonts, publish, tables, theme
+from entitylist import charts, drawing, figures, fonts, publish, tables, theme
 from entitylist.errors import RenderError, WordsError
 
 HOUSE_STYLE = Path(__file__).resolve().parents[1] / "docs" / "house-style.md"
@@ -89,7 +89,7 @@ def test_the_prospectus_clash_is_claimed_only_where_it_exists(tables):
 
 def svg_of(figure: charts.Figure, width: int = theme.ARTICLE_WIDTH) -> str:
     """The figure as drawn to SVG."""
-    return publish.svg(publish.spec(figure, width))
+    return drawing.svg(publish.spec(figure, width))
 
 
 def test_unknown_counts_are_drawn_and_never_as_zero(tables):
@@ -211,8 +211,8 @@ def reporters_chart(tables, headline: str, legend: bool, described: bool) -> cha
 def faults_of(figure: charts.Figure) -> list[str]:
     """The house-style faults publish.save would refuse the chart for."""
     drawings = {
-        "web": publish.svg(publish.spec(figure, theme.ARTICLE_WIDTH)),
-        "phone": publish.svg(publish.spec(figure, theme.PHONE_WIDTH)),
+        "web": drawing.svg(publish.spec(figure, theme.ARTICLE_WIDTH)),
+        "phone": drawing.svg(publish.spec(figure, theme.PHONE_WIDTH)),
     }
     columns = {
         "article": (drawings["web"], theme.ARTICLE_WIDTH),

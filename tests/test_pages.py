@@ -16,7 +16,7 @@ import pytest
 from lxml import html as lxml_html
 from PIL import Image
 
-from entitylist import fonts, pages, publish, story, theme
+from entitylist import cards, config, drawing, fonts, pages, publish, story, templating, theme
 from entitylist.errors import ParameterError, RenderError
 
 BASE = "https://desk.example.org/entitylist/"
@@ -25,7 +25,7 @@ BASE = "https://desk.example.org/entitylist/"
 @pytest.fixture(autouse=True)
 def no_base_url(monkeypatch):
     """Without a base URL unless a test sets one."""
-    monkeypatch.delenv(pages.SITE_URL_ENV, raising=False)
+    monkeypatch.delenv(config.SITE_URL_ENV, raising=False)
 
 
 def displayed(fragment: object) -> nbformat.NotebookNode:
@@ -103,14 +103,14 @@ def test_nbconvert_uses_the_one_autoescaping_environment():
 
     exporter = pages.exporter()
     assert isinstance(exporter, TemplateExporter)
-    assert exporter.environment is pages.environment()
+    assert exporter.environment is templating.environment()
     assert exporter.environment.autoescape is True
     template = exporter.environment.from_string("{{ x }}")
     assert template.render(x="<b>") == "&lt;b&gt;"
 
 
 def test_every_page_carries_sharing_tags_with_the_lead_charts_card(tmp_path: Path, monkeypatch):
-    monkeypatch.setenv(pages.SITE_URL_ENV, BASE.rstrip("/"))
+    monkeypatch.setenv(config.SITE_URL_ENV, BASE.rstrip("/"))
     path = executed(tmp_path, header(), code(displayed(figure("rules-over-time"))))
     text, meta = pages.export(path, page="timeline.html")
     tags = meta_tags(text)
@@ -178,7 +178,7 @@ def test_skip_page_leaves_the_page_out(tmp_path: Path):
 
 
 def test_index_lists_pages_in_the_same_shell(monkeypatch):
-    monkeypatch.setenv(pages.SITE_URL_ENV, BASE)
+    monkeypatch.setenv(config.SITE_URL_ENV, BASE)
     listed = [
         pages.Page("story.html", "The US blacklisted <China's> champions", "Dek & more"),
         pages.Page("data.html", "The data behind the story", "Where every number comes from"),
@@ -202,34 +202,34 @@ def test_site_settings_are_checked(tmp_path: Path, monkeypatch):
     settings = tmp_path / "site.yaml"
     good = "site_name: S\ndesk_name: D\ndescription: A site\n"
     settings.write_text(good + "base_url: https://desk.example.org/story\n", encoding="utf-8")
-    assert pages.site(settings).base_url == "https://desk.example.org/story/"
-    assert pages.site(settings).address == "desk.example.org/story"
+    assert config.site(settings).base_url == "https://desk.example.org/story/"
+    assert config.site(settings).address == "desk.example.org/story"
     settings.write_text(good + "base_url: ftp://desk.example.org/\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"site\.yaml: base_url: 'ftp://desk"):
-        pages.site(settings)
+        config.site(settings)
     settings.write_text("site_name: S\ndesk_name: ''\ndescription: A site\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"site\.yaml: desk_name: must not be empty"):
-        pages.site(settings)
+        config.site(settings)
     settings.write_text(good + "colour: red\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"site\.yaml: colour"):
-        pages.site(settings)
+        config.site(settings)
     settings.write_text(good + "base_url: [unclosed\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"^site\.yaml: line 5: not valid YAML"):
-        pages.site(settings)
+        config.site(settings)
     with pytest.raises(ParameterError, match=r"^missing\.yaml: cannot read the site settings"):
-        pages.site(tmp_path / "missing.yaml")
+        config.site(tmp_path / "missing.yaml")
     settings.write_text(good, encoding="utf-8")
-    monkeypatch.setenv(pages.SITE_URL_ENV, "not a url")
+    monkeypatch.setenv(config.SITE_URL_ENV, "not a url")
     with pytest.raises(ParameterError, match="ENTITYLIST_SITE_URL: base_url: 'not a url'"):
-        pages.site(settings)
-    monkeypatch.setenv(pages.SITE_URL_ENV, "https://pages.example.io/entitylist")
+        config.site(settings)
+    monkeypatch.setenv(config.SITE_URL_ENV, "https://pages.example.io/entitylist")
     assert (
-        pages.site(settings).url("story.html") == "https://pages.example.io/entitylist/story.html"
+        config.site(settings).url("story.html") == "https://pages.example.io/entitylist/story.html"
     )
 
 
 def test_the_projects_site_settings_are_valid():
-    settings = pages.site()
+    settings = config.site()
     assert settings.site_name == "The Entity List story"
     assert settings.desk_name == "TechNode data desk"
 
@@ -280,9 +280,9 @@ def ink_span(png: bytes, rows: tuple[float, float]) -> float:
 
 def card_band(figure: object) -> tuple[float, float]:
     """The rows of a card's PNG its chart is drawn in."""
-    chart = publish.card_layout(figure)["chart"]
-    height = publish.svg_size(chart["svg"])[1] * chart["scale"]
-    return chart["y"] * pages.CARD_SCALE, (chart["y"] + height) * pages.CARD_SCALE
+    chart = cards.card_layout(figure)["chart"]
+    height = drawing.svg_size(chart["svg"])[1] * chart["scale"]
+    return chart["y"] * cards.CARD_SCALE, (chart["y"] + height) * cards.CARD_SCALE
 
 
 LONG = "At listing, the desk's sources give overseas figures for two of the eight firms"
@@ -316,12 +316,12 @@ def test_every_card_draws_its_chart_across_the_card_legible_in_a_feed(tables, as
 
     data = loading.as_of_filter(tables, as_of) if as_of else tables
     for drawn in every_chart(data):
-        png = publish.card(drawn)
+        png = cards.card(drawn)
         assert Image.open(io.BytesIO(png)).size == (2400, 1350)
         assert ink_span(png, card_band(drawn)) >= 0.8, drawn.name
         # Shown 500 px wide, 12 px chart labels read at 8 px: drawn 1.6 times their size
         # (within a hundredth: the last squeeze of a tall chart may leave it a shade short).
-        chart = publish.card_layout(drawn)["chart"]
+        chart = cards.card_layout(drawn)["chart"]
         assert chart["scale"] * theme.LABEL_SIZE * 500 / 1200 >= 8 * 0.99, drawn.name
         headline = (0, 0, 2400, int(card_band(drawn)[0]))
         assert dark_pixels(png, headline) > 2000, drawn.name
@@ -340,7 +340,7 @@ def test_the_card_check_fails_on_a_chart_drawn_at_its_own_width():
         data,
         lambda d, _width: alt.Chart(d).mark_bar().encode(x="Entries:Q").properties(width=200),
     )
-    assert ink_span(publish.card(fixed), card_band(fixed)) < 0.5
+    assert ink_span(cards.card(fixed), card_band(fixed)) < 0.5
 
 
 def dark_pixels(png: bytes, box: tuple[int, int, int, int]) -> int:
@@ -351,11 +351,11 @@ def dark_pixels(png: bytes, box: tuple[int, int, int, int]) -> int:
 
 def test_the_card_strip_shows_the_desk_and_the_address_when_there_is_one(monkeypatch):
     strip_left, strip_right = (0, 1200, 1000, 1350), (1400, 1200, 2400, 1350)
-    plain = publish.card(None)
+    plain = cards.card(None)
     assert dark_pixels(plain, strip_left) > 500
     assert dark_pixels(plain, strip_right) == 0
-    monkeypatch.setenv(pages.SITE_URL_ENV, BASE)
-    assert dark_pixels(publish.card(None), strip_right) > 500
+    monkeypatch.setenv(config.SITE_URL_ENV, BASE)
+    assert dark_pixels(cards.card(None), strip_right) > 500
 
 
 def test_every_data_mark_gets_a_tooltip_and_the_frame_does_not(tables):
@@ -364,7 +364,7 @@ def test_every_data_mark_gets_a_tooltip_and_the_frame_does_not(tables):
     figure = charts.suppliers_named(
         tables["suppliers"], tables["companies"], charts.Words("Headline", "Dek")
     )
-    drawn = publish.svg(publish.spec(figure, theme.PHONE_WIDTH))
+    drawn = drawing.svg(publish.spec(figure, theme.PHONE_WIDTH))
     root = lxml_html.fromstring(drawn)
     assert root.get("role") == "graphics-document document"
     assert root.get("aria-label") == figure.description
@@ -424,7 +424,7 @@ def test_a_charts_links_stay_relative_to_the_site(tables):
     from entitylist import charts
 
     figure = charts.entry_grid(tables["entries_2019"], tables["companies"], charts.Words("h", "d"))
-    drawn = publish.svg(publish.spec(figure, theme.ARTICLE_WIDTH))
+    drawn = drawing.svg(publish.spec(figure, theme.ARTICLE_WIDTH))
     links = re.findall(r'href="([^"]*)"', drawn)
     assert "company-hikvision.html" in links
     assert not [link for link in links if "://" in link]

@@ -231,7 +231,7 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         # Each kind's heading is written in its squares' ink: a direct label, not a key.
         layout["ink"] = layout["color"].map(theme.ink)
         x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
-        # Top down, over the chart's height (a card squeezes the height, publish.card_chart).
+        # Top down, over the chart's height (a card squeezes the height, cards.card_chart).
         y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
         base = alt.Chart(layout)
         headings = (

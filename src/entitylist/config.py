@@ -4,9 +4,12 @@ They are not downloads, so they are not in the raw snapshot; every render valida
 an error names the file, the entry and the field.
 """
 
+import functools
+import os
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -20,7 +23,7 @@ from pydantic import (
 )
 
 from entitylist import characters, paths
-from entitylist.errors import ConfigError
+from entitylist.errors import ConfigError, ParameterError
 
 COMPANIES = paths.NOTEBOOKS / "companies.yaml"
 
@@ -258,3 +261,89 @@ class Institutions(BaseModel):
 def institutions(path: Path = INSTITUTIONS) -> Institutions:
     """The institutions of the desk's university ties, validated."""
     return load(path, Institutions)
+
+
+SITE_SETTINGS = paths.NOTEBOOKS / "site.yaml"
+SITE_URL_ENV = "ENTITYLIST_SITE_URL"
+
+
+class Site(BaseModel):
+    """The site's settings (notebooks/site.yaml); the base URL may come from the environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    site_name: str
+    desk_name: str
+    description: str
+    base_url: str = ""
+
+    @field_validator("site_name", "desk_name", "description")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        """Refuse an empty name or description."""
+        if not value.strip():
+            msg = "must not be empty"
+            raise ValueError(msg)
+        return value.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def absolute_or_empty(cls, value: str) -> str:
+        """Accept an http(s) address (normalised to end in '/'), or nothing."""
+        value = value.strip()
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
+            msg = f"{value!r} is not an http(s) address such as https://desk.example.org/story/"
+            raise ValueError(msg)
+        return value if value.endswith("/") else value + "/"
+
+    def url(self, relative: str) -> str:
+        """A site file's address: absolute under the base URL, else relative."""
+        return self.base_url + relative
+
+    @property
+    def address(self) -> str:
+        """The base URL as a card prints it ('desk.example.org/story'); empty without one."""
+        return self.base_url.split("://", 1)[-1].rstrip("/")
+
+
+def site(path: Path = SITE_SETTINGS) -> Site:
+    """Read and check the site settings; ENTITYLIST_SITE_URL overrides the base URL.
+
+    Checked again whenever the file or the variable changes, so a kernel kept warm between
+    renders never shows stale settings.
+    """
+    name = str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{name}: cannot read the site settings ({exc.strerror})"
+        raise ParameterError(msg) from None
+    return parse_site(name, text, os.environ.get(SITE_URL_ENV, "").strip())
+
+
+@functools.cache
+def parse_site(name: str, text: str, override: str) -> Site:
+    """Check the site settings' text, with the base URL from the environment if set."""
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        msg = f"{name}: {line}not valid YAML ({getattr(exc, 'problem', None) or 'unreadable'})"
+        raise ParameterError(msg) from None
+    characters.refuse(characters.document(raw), name, ParameterError)
+    where = name
+    if override:
+        raw = {**raw, "base_url": override}
+        where = SITE_URL_ENV
+    try:
+        return Site.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "settings"
+        source = where if field == "base_url" else name
+        msg = f"{source}: {field}: {error['msg'].removeprefix('Value error, ')}"
+        raise ParameterError(msg) from None

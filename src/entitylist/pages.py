@@ -1,149 +1,28 @@
-"""Reader pages from one set of Jinja2 templates: notebook pages, the index, page checks.
+"""Reader pages: a notebook exported into its page, the index, the site's assets, page checks.
 
-Every piece of page markup, the notebooks' fragments (story.py, publish.py) included, is
-rendered by `environment()`: templates in the package's templates/ folder, autoescaping on,
-unknown names refused. nbconvert exports a notebook through the same environment
-(`PageExporter`), with the desk's own cell loop instead of nbconvert's base templates.
+nbconvert exports a notebook through the desk's template environment (templating.py,
+`PageExporter`), with the desk's own cell loop instead of nbconvert's base templates.
 """
 
 import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import jinja2
-import yaml
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from entitylist import atomic, characters, fonts, paths, words
-from entitylist.errors import ParameterError, RenderError
+from entitylist import atomic, cards, config, fonts
+from entitylist.errors import RenderError
+from entitylist.templating import environment, fragment_meta, render
 
 if TYPE_CHECKING:
     from nbconvert.exporters import TemplateExporter
 
-SITE_SETTINGS = paths.NOTEBOOKS / "site.yaml"
-SITE_URL_ENV = "ENTITYLIST_SITE_URL"
 STATIC = "static"
 SITE_CARD = f"{STATIC}/card.png"
-# The social card: 1200 x 675 CSS pixels, drawn at 2x.
-CARD_SIZE = (1200, 675)
-CARD_SCALE = 2
-# Marks the outputs the desk's own code made; nothing else reaches a page.
-MARK = "entitylist"
 OPENS = ": a page opens with story.header(...)"
-
-
-class Site(BaseModel):
-    """The site's settings (notebooks/site.yaml); the base URL may come from the environment."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    site_name: str
-    desk_name: str
-    description: str
-    base_url: str = ""
-
-    @field_validator("site_name", "desk_name", "description")
-    @classmethod
-    def not_blank(cls, value: str) -> str:
-        """Refuse an empty name or description."""
-        if not value.strip():
-            msg = "must not be empty"
-            raise ValueError(msg)
-        return value.strip()
-
-    @field_validator("base_url")
-    @classmethod
-    def absolute_or_empty(cls, value: str) -> str:
-        """Accept an http(s) address (normalised to end in '/'), or nothing."""
-        value = value.strip()
-        if not value:
-            return ""
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
-            msg = f"{value!r} is not an http(s) address such as https://desk.example.org/story/"
-            raise ValueError(msg)
-        return value if value.endswith("/") else value + "/"
-
-    def url(self, relative: str) -> str:
-        """A site file's address: absolute under the base URL, else relative."""
-        return self.base_url + relative
-
-    @property
-    def address(self) -> str:
-        """The base URL as a card prints it ('desk.example.org/story'); empty without one."""
-        return self.base_url.split("://", 1)[-1].rstrip("/")
-
-
-def site(path: Path = SITE_SETTINGS) -> Site:
-    """Read and check the site settings; ENTITYLIST_SITE_URL overrides the base URL.
-
-    Checked again whenever the file or the variable changes, so a kernel kept warm between
-    renders never shows stale settings.
-    """
-    name = str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"{name}: cannot read the site settings ({exc.strerror})"
-        raise ParameterError(msg) from None
-    return parse_site(name, text, os.environ.get(SITE_URL_ENV, "").strip())
-
-
-@functools.cache
-def parse_site(name: str, text: str, override: str) -> Site:
-    """Check the site settings' text, with the base URL from the environment if set."""
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark else ""
-        msg = f"{name}: {line}not valid YAML ({getattr(exc, 'problem', None) or 'unreadable'})"
-        raise ParameterError(msg) from None
-    characters.refuse(characters.document(raw), name, ParameterError)
-    where = name
-    if override:
-        raw = {**raw, "base_url": override}
-        where = SITE_URL_ENV
-    try:
-        return Site.model_validate(raw)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or "settings"
-        source = where if field == "base_url" else name
-        msg = f"{source}: {field}: {error['msg'].removeprefix('Value error, ')}"
-        raise ParameterError(msg) from None
-
-
-def reporter_markdown(source: str) -> Markup:
-    """Render a notebook's Markdown cell: the reporter's words, raw HTML shown as text."""
-    return Markup(words.MARKDOWN.render(source))
-
-
-@functools.cache
-def environment() -> jinja2.Environment:
-    """The one template environment: the package's templates, autoescaped, strict."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("entitylist", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(words.FILTERS)
-    env.filters["markdown"] = reporter_markdown
-    env.filters["fragments"] = fragments
-    env.globals["site"] = site
-    return env
-
-
-def render(template: str, **values: object) -> str:
-    """Render one of the package's templates with values."""
-    return environment().get_template(template).render(**values)
 
 
 @dataclass(frozen=True)
@@ -153,21 +32,6 @@ class Page:
     file: str
     title: str
     summary: str
-
-
-def fragment_meta(output: dict) -> dict | None:
-    """What the desk's code recorded on an output (kind, title...); None for anything else."""
-    return output.get("metadata", {}).get("text/html", {}).get(MARK)
-
-
-def fragments(cell: dict) -> list[Markup]:
-    """The fragments a code cell displayed for the page, as markup (already escaped)."""
-    shown = []
-    for output in cell.get("outputs", []):
-        meta = fragment_meta(output)
-        if meta is not None and meta.get("kind") != "skip":
-            shown.append(Markup(output["data"]["text/html"]))
-    return shown
 
 
 def opening(cell: dict) -> str:
@@ -219,7 +83,7 @@ def page_meta(notebook: dict) -> dict:
 
 def head(file: str, title: str, summary: str, image: str | None, image_alt: str | None) -> dict:
     """What a page's <head> says: title, description and the social-sharing tags."""
-    settings = site()
+    settings = config.site()
     card = f"charts/{image}.png" if image else SITE_CARD
     return {
         "title": title,
@@ -231,7 +95,10 @@ def head(file: str, title: str, summary: str, image: str | None, image_alt: str 
         "url": settings.url(file),
         "image": settings.url(card),
         "image_alt": image_alt or f"{title}: {settings.desk_name}",
-        "image_size": (CARD_SIZE[0] * CARD_SCALE, CARD_SIZE[1] * CARD_SCALE),
+        "image_size": (
+            cards.CARD_SIZE[0] * cards.CARD_SCALE,
+            cards.CARD_SIZE[1] * cards.CARD_SCALE,
+        ),
         "font_urls": {f"{STATIC}/{name}": weight for name, weight in fonts.web_fonts().items()},
         "css": Markup(static_css()),
         "font_family": fonts.FAMILY,
@@ -281,22 +148,20 @@ def export(executed: Path, page: str | None = None) -> tuple[str, dict]:
 
 def index_html(pages: list[Page]) -> str:
     """Return the site's index page, linking every page, in the same shell as the others."""
-    settings = site()
+    settings = config.site()
     page = head("index.html", settings.site_name, settings.description, None, None)
     return render("index.html.j2", page=page, pages=pages)
 
 
 def write_assets(site_dir: Path) -> list[Path]:
     """Write what every page loads from site/static/: the web fonts and the site's card."""
-    from entitylist import publish
-
     written = []
     for name in fonts.web_fonts():
         target = site_dir / STATIC / name
         atomic.write_bytes(target, (fonts.FONT_DIR / name).read_bytes())
         written.append(target)
     card = site_dir / SITE_CARD
-    atomic.write_bytes(card, publish.card(None))
+    atomic.write_bytes(card, cards.card(None))
     return [*written, card]
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 from markupsafe import Markup
 
-from entitylist import pages, publishers, words
+from entitylist import publishers, templating, words
 from entitylist.errors import WordsError
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00:00)?$")
@@ -38,7 +38,7 @@ class Fragment:
 
     def _repr_html_(self) -> tuple[str, dict]:
         """Show the markup in JupyterLab and on the page, marked as the desk's own."""
-        return self.markup, {pages.MARK: self.meta}
+        return self.markup, {templating.MARK: self.meta}
 
     def __html__(self) -> str:
         """Let a template embed the fragment as the markup it already is."""
@@ -47,7 +47,7 @@ class Fragment:
 
 def fragment(template: str, kind: str, meta: dict | None = None, **values: object) -> Fragment:
     """Render a fragment template into a Fragment of a kind."""
-    markup = pages.render(f"fragments/{template}.html.j2", **values).strip()
+    markup = templating.render(f"fragments/{template}.html.j2", **values).strip()
     return Fragment(markup, {"kind": kind, "figures": [], **(meta or {})})
 
 

@@ -61,7 +61,7 @@ PADDING = {"left": 4, "right": 12, "top": 8, "bottom": 8}
 ARTICLE_WIDTH = 640
 # A 360 px phone screen less the page's 16 px margins: the column a phone chart fills.
 PHONE_WIDTH = 328
-# A social card's chart (publish.card_chart): drawn this wide and scaled 1.6 times to fill
+# A social card's chart (cards.card_chart): drawn this wide and scaled 1.6 times to fill
 # the card's 1104 px between its margins, so its labels read in a feed.
 CARD_CHART_WIDTH = 690
 DEFAULT_CREDIT = "Chart: TechNode data desk"
