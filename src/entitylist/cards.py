@@ -7,7 +7,9 @@ import io
 import textwrap
 from typing import TYPE_CHECKING
 
+import vl_convert as vlc
 from markupsafe import Markup
+from PIL import Image
 
 from entitylist import config, fonts, theme
 from entitylist.drawing import svg, svg_size
@@ -71,6 +73,8 @@ def card_chart(figure: "Figure", room: tuple[float, float]) -> str:
 
 def card_layout(figure: "Figure | None") -> dict:
     """Where everything sits on a card: headline lines, the chart, source lines."""
+    # lazy: charts imports Altair (about 1 s); the page export imports this module for the
+    # card's size and never draws a chart card.
     from entitylist import charts
 
     room_width = CARD_SIZE[0] - 2 * CARD_MARGIN
@@ -129,9 +133,6 @@ def card_svg(figure: "Figure | None") -> str:
 
 def card(figure: "Figure | None") -> bytes:
     """The social card as PNG, rasterised once at 2x from its SVG."""
-    import vl_convert as vlc
-    from PIL import Image
-
     fonts.register()
     png = vlc.svg_to_png(card_svg(figure), scale=CARD_SCALE)
     # vl-convert writes RGBA with light compression; an opaque card re-encoded as RGB at

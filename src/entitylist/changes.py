@@ -14,6 +14,7 @@ import pandas as pd
 
 from entitylist import atomic, paths
 from entitylist.manifest import sha256
+from entitylist.schemas import SCHEMAS
 
 SHOWN = 5  # rows listed per table and kind in the text summary
 # A row's line number in its raw file moves whenever a row above it is added or removed, and
@@ -29,8 +30,6 @@ def read_table(path: Path | io.StringIO) -> pd.DataFrame:
 
 def table_key(name: str, frame: pd.DataFrame) -> list[str]:
     """The columns that identify a row: the schema's unique key, else every column."""
-    from entitylist.schemas import SCHEMAS
-
     schema = SCHEMAS.get(name)
     key = list(schema.unique or []) if schema is not None else []
     return key if key and set(key) <= set(frame.columns) else list(frame.columns)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from entitylist import atomic, config, csl, schemas, sources
+from entitylist import atomic, config, csl, parsers, publishers, schemas, sources
 from entitylist.errors import RawDataError
 from entitylist.sources import Snapshot
 
@@ -91,8 +91,6 @@ def cited(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def usable_sources(urls: list[str], actor: object, where: str) -> tuple[list[str], list[str]]:
     """The URLs that may carry a row whose actor is `actor`, and why the others may not; a
     host the registry does not grade stops the cleaning, naming where it is cited."""
-    from entitylist import publishers
-
     usable, reasons = [], []
     for url in urls:
         found = publishers.publisher(url)
@@ -166,8 +164,6 @@ def split_urls(text: object) -> list[str]:
 
 def first_url(series: pd.Series) -> pd.Series:
     """The source a page links first: original documents before copies (publishers.yaml)."""
-    from entitylist import publishers
-
     return series.map(
         lambda text: (publishers.primary_first(split_urls(text)) or [pd.NA])[0]
     ).astype("str")
@@ -319,8 +315,6 @@ def live_rules(snapshot: Snapshot, known: set[str]) -> pd.DataFrame:
     Only a rule whose abstract states a number of entries under China is kept: without it
     the desk cannot tell whether the rule touches China at all.
     """
-    from entitylist import parsers
-
     found = sorted((snapshot.raw_dir / "live").glob(f"*/{LIVE_DOCUMENTS}"))
     if not found:
         return pd.DataFrame()

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from entitylist import paths
+from entitylist import manifest, paths
 from entitylist.errors import DeskError
 
 
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command == "render":
+            # lazy: each command imports only what it runs (the render engine, or pandas for
+            # fetch and update), so `--help` and a no-op render start fast.
             from entitylist.render import render
 
             if args.jobs < 1:
@@ -139,10 +141,12 @@ def main(argv: list[str] | None = None) -> int:
                 pipeline=args.pipeline.resolve(),
             )
         elif args.command == "preview":
+            # lazy: as for render above.
             from entitylist import preview
 
             preview.main(args.port, args.output_root, args.pipeline)
         elif args.command == "fetch":
+            # lazy: as for render above.
             from entitylist import fetch
 
             written = fetch.refresh(
@@ -152,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"wrote {len(written)} files to data/raw/live", file=sys.stderr)
         elif args.command == "update":
+            # lazy: as for render above.
             from entitylist import update
 
             report = update.update(
@@ -165,8 +170,6 @@ def main(argv: list[str] | None = None) -> int:
             for path in report.written:
                 print(f"wrote {path}", file=sys.stderr)
         elif args.command == "check":
-            from entitylist import manifest
-
             finished = manifest.finish(paths.RAW)
             if finished:
                 print(f"data/raw: {finished}", file=sys.stderr)

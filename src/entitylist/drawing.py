@@ -2,6 +2,7 @@
 mark given a <title> tooltip, the site's own links kept relative.
 """
 
+import vl_convert as vlc
 from lxml import etree
 
 VEGA_LITE = "6.4"
@@ -52,8 +53,6 @@ def with_tooltips(svg_text: str, description: str) -> str:
 
 def svg(chart_spec: dict) -> str:
     """Render a Vega-Lite spec to SVG: named for screen readers, each data mark titled."""
-    import vl_convert as vlc
-
     text = vlc.vegalite_to_svg(chart_spec, vl_version=VEGA_LITE)
     return with_tooltips(text, chart_spec.get("description", ""))
 

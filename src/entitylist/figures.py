@@ -10,6 +10,7 @@ import re
 import pandas as pd
 
 from entitylist import words
+from entitylist.errors import ParameterError
 
 LISTING_RULE = "2019-22210"
 LISTING_DATE = pd.Timestamp("2019-10-09")
@@ -894,8 +895,6 @@ def revenue_series(financials: pd.DataFrame, company: str) -> pd.DataFrame:
 
 def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:
     """Everything a company's profile page shows, or a ParameterError naming valid companies."""
-    from entitylist.errors import ParameterError
-
     companies = tables["companies"].set_index("company")
     if company not in companies.index:
         msg = f"company={company!r}: not one of {', '.join(companies.index)}"

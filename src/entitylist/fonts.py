@@ -11,13 +11,12 @@ characters; a test fails until it is run.
 import functools
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import vl_convert
+from fontTools.ttLib import TTFont
 
 from entitylist import paths
 from entitylist.errors import ConfigError
-
-if TYPE_CHECKING:
-    from fontTools.ttLib import TTFont
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FAMILY = "Noto Sans CJK SC"
@@ -56,8 +55,6 @@ def latin_characters() -> set[str]:
 
 def shipped_characters() -> set[str]:
     """The characters the shipped subsets can draw, in every weight."""
-    from fontTools.ttLib import TTFont
-
     weights = [set(map(chr, TTFont(p).getBestCmap())) for p in sorted(FONT_DIR.glob("*.otf"))]
     return set.intersection(*weights) if weights else set()
 
@@ -70,8 +67,6 @@ def web_fonts() -> dict[str, int]:
 @functools.cache
 def advances(bold: bool) -> tuple[dict[str, float], float]:
     """Each character's advance width in ems in a shipped weight, and the widest advance."""
-    from fontTools.ttLib import TTFont
-
     font = TTFont(FONT_DIR / f"NotoSansCJKsc-{'Bold' if bold else 'Regular'}-subset.otf")
     per_em = font["head"].unitsPerEm
     metrics = font["hmtx"].metrics
@@ -115,6 +110,7 @@ def latin_punctuation(font: "TTFont") -> None:
 
 def build(characters: set[str]) -> list[Path]:
     """Subset Noto Sans CJK SC to Latin plus the characters, as OpenType and WOFF2."""
+    # lazy: only `make font` subsets fonts; every chart imports this module to measure text.
     from fontTools import subset
 
     missing = [name for name in WEIGHTS.values() if not (NOTO / name).is_file()]
@@ -148,8 +144,6 @@ def register() -> None:
     """Make the shipped fonts available to vl-convert's rasteriser, once per process."""
     global _registered
     if not _registered:
-        import vl_convert
-
         vl_convert.register_font_directory(str(FONT_DIR))
         _registered = True
 

@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from entitylist import config, figures, paths
+from entitylist import cleaning, config, figures, manifest, paths, publishers, sources
+from entitylist.cleaning import DOUBT, DOUBTED_NAMES
 from entitylist.errors import GuardError
 from entitylist.figures import BAD_CITATIONS, WRONG_CITATION
 
@@ -74,8 +75,6 @@ class Withheld:
 
 def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
     """Everything the current raw snapshot holds that may not be published."""
-    from entitylist import sources
-
     # Read from the raw rows, not from cleaning's verdict: the guard is the second check, so
     # it must still catch a value that a fault in cleaning let through.
     snapshot = sources.Snapshot(raw_dir)
@@ -122,8 +121,6 @@ def withheld_values(raw_dir: Path = paths.RAW) -> list[Withheld]:
 def doubted_names(rules) -> list[Withheld]:
     """The names the pack's rules table doubts ("brief cites Sugon, Higon"): the doubt as
     written, and each name beside its rule's document number (a row of rules.csv)."""
-    from entitylist.cleaning import DOUBT, DOUBTED_NAMES
-
     found = []
     for row in rules.itertuples():
         notable = row.notable_entities if isinstance(row.notable_entities, str) else ""
@@ -143,8 +140,6 @@ def doubted_names(rules) -> list[Withheld]:
 
 def unpublishable_hosts() -> dict[str, re.Pattern]:
     """Each host no file may cite (publishers.yaml), as a pattern that finds it in text."""
-    from entitylist import publishers
-
     found = {}
     for key in publishers.unpublishable_hosts():
         domain = re.escape(key.removeprefix("*."))
@@ -207,8 +202,6 @@ def sentence_numerals(text: str) -> list[str]:
 def miscited_names(raw_dir: Path = paths.RAW) -> frozenset[str]:
     """Entries of the list whose only first citation is wrong (84 FR 54004) and whose right
     one the desk does not know: not the Oct. 9, 2019 rule's own entries."""
-    from entitylist import manifest
-
     # The manifest holds every raw file's hash: the same manifest, the same answer.
     listing = manifest.manifest_path(raw_dir).read_bytes()
     return miscited_in(Path(raw_dir), hashlib.sha256(listing).hexdigest())
@@ -217,8 +210,6 @@ def miscited_names(raw_dir: Path = paths.RAW) -> frozenset[str]:
 @functools.lru_cache(maxsize=4)
 def miscited_in(raw_dir: Path, listing: str) -> frozenset[str]:
     """miscited_names for one state of the raw snapshot (cleaning the list takes a while)."""
-    from entitylist import cleaning, sources
-
     snapshot = sources.Snapshot(raw_dir)
     listed = cleaning.clean_entity_list(snapshot)
     own = set(snapshot.table(sources.ENTRIES)["csl_name"].dropna())

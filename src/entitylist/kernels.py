@@ -18,6 +18,7 @@ ipykernel without creating its application.
 
 import contextlib
 import gc
+import importlib
 import json
 import os
 import select
@@ -98,8 +99,6 @@ def reply(message: dict) -> None:
 
 def preload() -> None:
     """Import what every run would import, then move it out of the collector's way."""
-    import importlib
-
     for name in PRELOAD:
         importlib.import_module(name)
     # Frozen objects are never scanned again, so forked kernels keep sharing their pages.
@@ -186,10 +185,13 @@ def become_kernel(request: dict) -> None:
     # ipykernel's parent poller ends the kernel if the zygote, its parent, goes away.
     os.environ["JPY_PARENT_PID"] = str(os.getppid())
     os.chdir(request["cwd"])
+    # lazy: numpy and ipykernel (about 0.8 s) are for the forked kernel only; the render
+    # imports this module to start the zygote, which preloads them.
     import numpy as np
 
     # A fresh interpreter seeds numpy's global generator from the OS; forked ones would share.
     np.random.seed()
+    # lazy: as for numpy above.
     from ipykernel import kernelapp
 
     sys.argv = ["ipykernel_launcher", *request["args"]]
@@ -346,6 +348,7 @@ def active() -> Zygote | None:
 
 def warm_spec_argv() -> list[str] | None:
     """The warm kernelspec's command, or None if `make venv` has not installed it."""
+    # lazy: jupyter_client takes about 0.3 s to import; a no-op render starts no kernel.
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
@@ -368,6 +371,7 @@ def kernel_name() -> str:
 
 def install(prefix: str = sys.prefix) -> Path:
     """Install the warm kernelspec beside the project's, naming the provisioner."""
+    # lazy: only `make venv` installs the kernelspec.
     from jupyter_client.kernelspec import KernelSpecManager
 
     manager = KernelSpecManager()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
+import lxml.html
 from markupsafe import Markup
 
 from entitylist import atomic, cards, config, fonts
@@ -113,6 +114,7 @@ def static_css() -> str:
 
 def exporter() -> "TemplateExporter":
     """Return nbconvert's exporter configured for the desk's pages."""
+    # lazy: nbconvert takes about 1 s to import; the index and the page checks do not need it.
     from nbconvert.exporters import TemplateExporter
 
     class PageExporter(TemplateExporter):
@@ -134,6 +136,7 @@ def export(executed: Path, page: str | None = None) -> tuple[str, dict]:
     notebook's own name. Meta holds title, summary and lead image, or `skip` with a reason
     when the notebook called story.skip_page: then the HTML is empty.
     """
+    # lazy: only an export reads a notebook.
     import nbformat
 
     notebook = nbformat.read(executed, as_version=4)
@@ -252,8 +255,6 @@ def empty_section(tree: object) -> str | None:
 def missing_links(site: Path) -> list[str]:
     """Links between a site's files that point at a file the site lacks: 'story.html ->
     entities.html'. External and in-page links are not the site's to check."""
-    import lxml.html
-
     found = []
     for page in sorted(site.glob("*.html")):
         tree = lxml.html.document_fromstring(page.read_text(encoding="utf-8"))
@@ -293,8 +294,6 @@ def check_site_files(site: Path) -> None:
 
 def check(name: str, text: str) -> None:
     """Refuse a page that fetches from another host, or shows code, tracebacks or paths."""
-    import lxml.html
-
     if not text.strip():
         msg = f"{name}: the page is empty"
         raise RenderError(msg)

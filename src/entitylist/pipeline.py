@@ -189,6 +189,7 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
     except (OSError, ValueError):
         known = {}
     if digest not in known:
+        # lazy: papermill takes about 2 s to import; a render with nothing to do never needs it.
         import papermill
         from nbformat.reader import NotJSONError
 

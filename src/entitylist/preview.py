@@ -20,6 +20,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import watchfiles
+
 from entitylist import kernels, paths, render
 from entitylist.errors import DeskError
 from entitylist.pipeline import HAND_KEPT, PACKAGE_DIR
@@ -219,8 +221,6 @@ def renews_kernels(changes: Iterable[tuple[object, str]]) -> bool:
 
 def watch(preview: Preview, stop: threading.Event) -> None:
     """Render now, then again after every change, until stopped."""
-    import watchfiles
-
     quiet = watchfiles.DefaultFilter(
         ignore_dirs=(*watchfiles.DefaultFilter.ignore_dirs, ".ipynb_checkpoints"),
         # Half-written files: atomic.py's temporaries and JupyterLab's.

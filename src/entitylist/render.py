@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from entitylist import globs, kernels, paths, plan, release
+from entitylist import asof, atomic, globs, kernels, manifest, paths, plan, release
 from entitylist.errors import ParameterError, RemovalError, RenderError
 from entitylist.pipeline import (
     OUTPUTS,
@@ -68,6 +68,7 @@ def state_file(out_root: Path) -> Path:
 
 def check_pages(site: Path) -> None:
     """Run the page checks on every page bound for site/."""
+    # lazy: pages, guard and changes import pandas; a no-op render imports none of them.
     from entitylist import pages
 
     for file in sorted(site.glob("*.html")):
@@ -77,7 +78,8 @@ def check_pages(site: Path) -> None:
 
 def check_guard(site: Path, as_of: str | None) -> None:
     """The publication guard on every file bound for site/ (see guard.py)."""
-    from entitylist import asof, guard
+    # lazy: see check_pages.
+    from entitylist import guard
 
     guard.check_site(site, as_of=asof.parse(as_of))
 
@@ -109,7 +111,8 @@ def index_order(step: Step) -> tuple:
 
 def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
     """Write site/index.html linking every page the pipeline publishes."""
-    from entitylist import atomic, pages
+    # lazy: see check_pages.
+    from entitylist import pages
 
     listed = [
         pages.Page(s.page_file, page_meta[s.page_file]["title"], page_meta[s.page_file]["summary"])
@@ -121,7 +124,8 @@ def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
 
 def consented_in_manifest(table: str) -> set[str]:
     """The rows of a processed table whose removal `update --allow-removals` consented to."""
-    from entitylist import manifest, sources
+    # lazy: sources imports pandas; see check_pages.
+    from entitylist import sources
 
     return manifest.consented(paths.RAW, sources.RAW_SOURCES.get(table, []), table)
 
@@ -129,6 +133,7 @@ def consented_in_manifest(table: str) -> set[str]:
 def guard_removals(report: dict, allow: bool, consented: Callable[[str], set[str]] | None) -> None:
     """Refuse to publish tables that lost rows, unless this render is told to (the flag) or
     the update that removed them consented to each of those rows (the manifest)."""
+    # lazy: see check_pages.
     from entitylist.changes import removals
 
     lost = {}
@@ -343,8 +348,6 @@ def render(
     removals_consented: Callable[[str], set[str]] | None = None,
 ) -> Result:
     """Render the site: run what must run, check every page, then publish all at once."""
-    from entitylist import asof, manifest
-
     started = time.perf_counter()
 
     def log(message: str) -> None:
@@ -418,6 +421,7 @@ def render(
             log("nothing changed: the site is up to date")
             result.seconds = time.perf_counter() - started
             return result
+        # lazy: see check_pages.
         from entitylist import changes, pages
 
         release.check_space(out_root, runs)

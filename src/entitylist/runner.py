@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from entitylist import errors, kernels, paths
+from entitylist import atomic, errors, kernels, paths
 from entitylist.errors import DeskError, RenderError
 from entitylist.pipeline import Step
 
@@ -37,6 +37,7 @@ def failing_line(traceback: list[str]) -> int | None:
 def failing_cell(executed: Path, exec_count: int | None, line: int | None = None) -> str:
     """Name a failed cell as the reporter sees it: its number in the notebook and first line,
     and the line within it that failed, when the traceback says."""
+    # lazy: only a failed run reads its notebook back.
     import nbformat
 
     # papermill adds an error banner and the injected parameters to the executed copy;
@@ -78,6 +79,7 @@ def execute(
     step: Step, parameters: dict, work_root: Path, executed_dir: Path, notebooks: Path
 ) -> Path:
     """Run one notebook with papermill; on failure raise one plain error."""
+    # lazy: papermill and nbclient take about 2.5 s to import; a no-op render runs nothing.
     import papermill
     from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
@@ -131,7 +133,8 @@ def publish_page(step: Step, executed: Path, site: Path) -> dict:
     A notebook that says it has nothing to publish (meta `skip`, with a reason) leaves no
     page, and the index leaves it out.
     """
-    from entitylist import atomic, pages
+    # lazy: pages imports pandas and nbconvert's helpers; a no-op render exports nothing.
+    from entitylist import pages
 
     text, meta = pages.export(executed, page=step.page_file)
     target = site / step.page_file

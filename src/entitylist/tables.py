@@ -12,7 +12,7 @@ from pandera.errors import SchemaErrors
 
 from entitylist import asof, manifest, paths
 from entitylist.errors import SchemaError
-from entitylist.schemas import SCHEMAS
+from entitylist.schemas import SCHEMAS, describe_failure
 
 
 def read(name: str, processed: Path) -> pd.DataFrame:
@@ -29,8 +29,6 @@ def read(name: str, processed: Path) -> pd.DataFrame:
     try:
         return SCHEMAS[name].validate(frame, lazy=True)
     except (SchemaErrors, PanderaError) as exc:
-        from entitylist.schemas import describe_failure
-
         detail = (
             describe_failure(name, frame, str(path), exc) if hasattr(exc, "failure_cases") else exc
         )

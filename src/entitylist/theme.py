@@ -130,6 +130,7 @@ def desk_theme() -> "alt.theme.ThemeConfig":
 
 def register() -> None:
     """Register the house style with Altair under THEME_NAME and enable it."""
+    # lazy: Altair takes about 1 s to import; pages and cards read the colours, not charts.
     import altair as alt
 
     if THEME_NAME not in alt.theme.names():
