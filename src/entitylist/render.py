@@ -267,7 +267,7 @@ def stray_message(stray: dict[str, list], steps: list[Step]) -> str:
     """Name a file written without being declared, and advice that never leads to two
     writers of one file: a file another step owns is to be written under another name."""
     path, writers = next(iter(stray.items()))
-    owners = [s.id for s in steps if any(plan.matches(w, path) for w in s.outputs)]
+    owners = [s.id for s in steps if any(globs.matches(w, path) for w in s.outputs)]
     advice = (
         f"pipeline.yaml gives it to {' and '.join(owners)}; write it under another name"
         if owners
