@@ -330,3 +330,13 @@ def test_an_unverified_figure_needs_company_period_and_value_in_one_unit():
     assert not figure.found_in("Hikvision H1 2019 130%")
     (name, *_) = [w for w in guard.withheld_values() if w.text]
     assert name.found_in(f"x {name.text.upper()} y")
+
+
+def test_a_file_with_a_byte_that_is_not_utf8_is_still_read_and_refused(tmp_path: Path):
+    # A stray byte must not stop the check (or the render) before the file is read.
+    site = site_with(tmp_path, "data/t.csv", "")
+    (site / "data" / "t.csv").write_bytes(b"name,cited\n\xff Altay,84 FR 54004\n")
+    with pytest.raises(GuardError, match=r"site/data/t\.csv: shows '84 FR 54004'"):
+        guard.check_site(site)
+    (site / "data" / "t.csv").write_bytes(b"name,cited\n\xff Altay,84 FR 54002\n")
+    assert guard.check_site(site) == 2
