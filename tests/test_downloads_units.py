@@ -102,3 +102,21 @@ def test_the_lists_citations_are_corrected_with_the_list_and_kept_without_it(tab
     # Without the list to name each entry, the citations are offered as they are.
     alone = {name: frame for name, frame in tables.items() if name != "entity_list"}
     pd.testing.assert_frame_equal(downloads.corrected(alone)["entity_citations"], before)
+
+
+def test_the_lists_first_citations_are_corrected_in_every_column(tables):
+    before = tables["entity_list"]
+    fixed = downloads.corrected(tables)["entity_list"]
+    assert list(fixed.columns) == list(before.columns)
+    wrong = before["first_citation"].str.contains(WRONG_CITATION, na=False)
+    pd.testing.assert_frame_equal(fixed[~wrong], before[~wrong])
+    masked = fixed[wrong & (fixed["first_citation"] == downloads.MASK)]
+    set_right = fixed[wrong & (fixed["first_citation"] == "84 FR 54002")]
+    assert len(masked)
+    assert len(set_right)
+    assert len(masked) + len(set_right) == wrong.sum()
+    assert masked[["first_volume", "first_page", "first_year"]].isna().all().all()
+    assert set(
+        set_right[["first_volume", "first_page", "first_year"]].itertuples(index=False)
+    ) == {(84, 54002, 2019)}
+    assert not set_right["fr_text"].str.contains(WRONG_CITATION).any()
