@@ -498,15 +498,20 @@ def test_each_figure_is_dated_by_the_first_rule_that_applies():
                 "Summary of the H1-2024 report (regional table basis).",
                 "FT Lex column (copy). No period given.",
                 "a prospectus that no row dates",
+                None,
             ],
         },
-        index=[10, 11, 12, 13, 14, 15, 16],
+        index=[10, 11, 12, 13, 14, 15, 16, 17],
     )
-    labels = ["FY2018", "FY2018", "FY2018", "FY2020", "H1-2024", "unspecified", "FY2016"]
+    labels = ["FY2018", "FY2018", "FY2018", "FY2020", "H1-2024", "unspecified", "FY2016", "FY2017"]
     periods = cleaning.parse_periods(pd.Series(labels, index=rows.index))
-    slug = pd.Series(["megvii", "megvii", "hikvision", "dahua", "hikvision", "hikvision", "x"])
+    slug = pd.Series(
+        ["megvii", "megvii", "hikvision", "dahua", "hikvision", "hikvision", "x", "x"]
+    )
     dated = cleaning.known_since(rows, periods, slug.set_axis(rows.index))
+    # A row without notes is dated by its period's results.
     days = ["2019-08-31", "2019-08-31", "2019-10-09", "2021-04-30", "2024-08-31", None, None]
+    days.append("2018-04-30")
     expected = [pd.Timestamp(d) if d else pd.NaT for d in days]
     assert dated["known_since"].tolist() == expected
     assert dated.index.tolist() == rows.index.tolist()
@@ -518,4 +523,5 @@ def test_each_figure_is_dated_by_the_first_rule_that_applies():
         "half-year results",
         "undated",
         "undated",
+        "annual results",
     ]
