@@ -274,6 +274,9 @@ def test_files_no_reader_reads_as_text_are_not_counted(tmp_path: Path):
     ("text", "found"),
     [
         ("On 2019-10-09 and 2019-02-30.", [(dt.date(2019, 10, 9), "2019-10-09")]),
+        # An impossible date does not hide the dates after it.
+        ("2019-02-30, then 2019-10-10", [(dt.date(2019, 10, 10), "2019-10-10")]),
+        ("June 31, 2020, then Oct. 10, 2019", [(dt.date(2019, 10, 10), "Oct. 10, 2019")]),
         ("Sept. 3, 2020 and June 31, 2020", [(dt.date(2020, 9, 3), "Sept. 3, 2020")]),
         ("May 1, 2021", [(dt.date(2021, 5, 1), "May 1, 2021")]),
         (
