@@ -399,7 +399,9 @@ def test_rows_are_compared_by_key_a_blank_left_blank_being_no_change():
     with manifest.current(REVENUE).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     key = sources.row_keys(pd.DataFrame(rows), table.key).tolist()
-    edited = next(i for i, row in enumerate(rows) if i > 1 and not row["overseas_revenue"])
+    blank = [i for i, row in enumerate(rows) if i > 1 and not row["overseas_revenue"]]
+    edited, filled = blank[:2]
+    rows[filled]["overseas_revenue"] = "123.4"
     gone, fresh = rows[0], dict(rows[1], period="FY2025")
     rows[edited]["notes"] += " Checked again."
     for row in rows:
@@ -416,9 +418,15 @@ def test_rows_are_compared_by_key_a_blank_left_blank_being_no_change():
     assert change.added == [sources.row_keys(pd.DataFrame([fresh]), table.key)[0]]
     # Only the edited row changed (its blank overseas revenue is still blank): its notes,
     # and the new column where it has a value.
-    assert list(change.changed) == [key[edited]]
+    assert sorted(change.changed) == sorted([key[edited], key[filled]])
+    # A blank filled in is a change.
+    stated = change.changed.pop(key[filled])
+    assert list(stated) == ["overseas_revenue"]
+    assert pd.isna(stated["overseas_revenue"][0])
+    assert stated["overseas_revenue"][1] == "123.4"
     notes = change.changed[key[edited]].pop("notes")
     assert notes[1] == f"{notes[0]} Checked again."
     assert change.changed[key[edited]] == {"basis_checked": (None, "yes")}
     first = sources.compare(table, None, old)
     assert (first.before, first.after, first.added, first.removed) == (0, len(rows), key, [])
+    assert (first.table, change.table) == (REVENUE, REVENUE)
