@@ -58,6 +58,14 @@ def test_a_new_figure_arrives_as_a_new_dated_snapshot(raw_copy: Path, pack_copy:
     ]
     assert entry["supersedes"] == current_file_before(before, REVENUE)
     assert entry["rows"] == change.after
+    # The new file says where it came from, under what licence, as its table does.
+    table = sources.RAW_TABLES[REVENUE]
+    assert (entry["origin"], entry["licence"], entry["description"]) == (
+        table.origin,
+        table.licence,
+        table.description,
+    )
+    assert entry["retrieved"] == "2026-12-01"
     assert len(header) == len(new.split(","))
     manifest.verify_manifest(raw_copy)
 
