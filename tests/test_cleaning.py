@@ -450,6 +450,8 @@ def test_a_prospectus_dates_a_figure_by_its_filing_month_or_year(notes, day):
         ("Yicai Global, 10 Oct 2019, citing the HK prospectus.", "2019-10-10"),
         ("AFP explainer (Oct 2019). APPROXIMATE ('almost 30%').", "2019-10-31"),
         ("Data aggregator (snapshot Oct 2024); columns run together", None),
+        # A page snapshot's date is when the page was saved, not when the figure came out.
+        ("Company page snapshot, 14 Oct 2024; columns run together", None),
         ("Jan 2026 snapshot shows 89,341; Oct 2024 snapshot of same page", None),
         ("2018 annual report (English), letter to shareholders. Oct 2019", None),
     ],
