@@ -138,7 +138,7 @@ MUTANTS := "entitylist.guard.*" "entitylist.asof.*" "entitylist.downloads.*" \
 	"entitylist.schemas.x_hong_kong_exactly_when_hk*" \
 	"entitylist.schemas.x_none_exactly_when_uncited*" "entitylist.schemas.x_year_is_volume_plus_1935*"
 
-mutation: $(STAMP) ## mutation-test the guard, as-of, dating, plan, release, update path, downloads (about 20 min)
+mutation: $(STAMP) ## mutation-test the guard, as-of, dating, plan, release, update path, schemas, downloads (over an hour)
 	rm -rf mutants && mkdir -p build
 	@date -u +"started %T UTC"
 	$(BIN)/mutmut run --max-children 2 $(MUTANTS) > build/mutation.log 2>&1 || true
