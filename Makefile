@@ -132,9 +132,13 @@ MUTANTS := "entitylist.guard.*" "entitylist.asof.*" "entitylist.downloads.*" \
 	"entitylist.update.x_consents*" "entitylist.update.x_write_snapshot*" \
 	"entitylist.manifest.x_consented*" "entitylist.manifest.x_finish*" \
 	"entitylist.manifest.x_commit*" "entitylist.manifest.x_check_chains*" \
-	"entitylist.schemas.x_current*"
+	"entitylist.schemas.x_current*" "entitylist.schemas.x_unknown_exactly_when_blank*" \
+	"entitylist.schemas.x_shares_within_0_100*" "entitylist.schemas.x_percent_exactly_for_shares*" \
+	"entitylist.schemas.x_known_after_period_end*" "entitylist.schemas.x_china_exactly_when_cn*" \
+	"entitylist.schemas.x_hong_kong_exactly_when_hk*" \
+	"entitylist.schemas.x_none_exactly_when_uncited*" "entitylist.schemas.x_year_is_volume_plus_1935*"
 
-mutation: $(STAMP) ## mutation-test the guard, as-of, dating, plan, release, update path, downloads (about 20 min)
+mutation: $(STAMP) ## mutation-test the guard, as-of, dating, plan, release, update path, schemas, downloads (over an hour)
 	rm -rf mutants && mkdir -p build
 	@date -u +"started %T UTC"
 	$(BIN)/mutmut run --max-children 2 $(MUTANTS) > build/mutation.log 2>&1 || true

@@ -116,3 +116,39 @@ def test_an_entry_is_named_as_the_reports_of_the_day_named_it():
     assert named.loc[0, "name_known_since"] == CUTOFF
     # The table the newest pages show is left as it was.
     assert entries.loc[2, "name"] == "List Name C"
+
+
+@pytest.mark.parametrize("value", ["", None])
+def test_no_as_of_is_the_newest_data(value):
+    assert asof.parse(value) is None
+
+
+def test_the_first_day_of_the_data_and_today_are_valid_as_of_days():
+    assert asof.parse("2016-01-01") == asof.FIRST_DATE
+    day = asof.parse("2019-10-09", today=asof.FIRST_DATE.replace(year=2019, month=10, day=9))
+    assert str(day) == DAY
+    with pytest.raises(ParameterError, match="2019-10-10"):
+        asof.parse("2019-10-10", today=day)
+    today = pd.Timestamp.today().date()
+    assert asof.parse(today.isoformat()) == today
+    with pytest.raises(ParameterError, match="2015-12-31"):
+        asof.parse("2015-12-31")
+
+
+def test_the_filter_cuts_every_dated_table_and_names_entries_as_of_the_day(tables):
+    from entitylist import tables as loader
+
+    assert tables["financials"]["known_since"].max() > CUTOFF
+    assert loader.as_of_filter(tables, None) is tables
+    then = loader.as_of_filter(tables, DAY)
+    assert set(then) == set(tables)
+    for name, table in tables.items():
+        if name == "companies":
+            # Configuration, not data: kept whole.
+            pd.testing.assert_frame_equal(then[name], table)
+        elif name != "entries_2019":
+            kept = table[table["known_since"] <= CUTOFF].reset_index(drop=True)
+            pd.testing.assert_frame_equal(then[name], kept)
+    entries = then["entries_2019"].set_index("entry_no")
+    assert entries.at[22, "name"] == "Hikvision"
+    assert pd.isna(entries.at[2, "name"])

@@ -399,3 +399,131 @@ def test_unknown_company_is_named(raw_copy: Path, file: str):
     edit_cell(current_file(raw_copy, file), 2, "company", "Hikvison")
     with pytest.raises(RawDataError, match=rf"{file}: row 2, column 'company': 'Hikvison'"):
         cleaning.clean_all(Snapshot(raw_copy))
+
+
+# Known-since dating, one rule at a time, on the pack's own notes. A date is read as the
+# latest day it can mean: a reader could not know a figure before the end of the month named.
+
+
+@pytest.mark.parametrize(
+    ("text", "bare_years", "day"),
+    [
+        ("Reuters factbox (9 Oct 2019), syndicated.", True, "2019-10-09"),
+        ("AFP explainer (Oct 2019). APPROXIMATE ('almost 30%').", True, "2019-10-31"),
+        ("Cailian Press (cls.cn) via Futu, Aug 2024.", True, "2024-08-31"),
+        ("Changjiang Business Daily (copy, Apr 2023)", True, "2023-04-30"),
+        ("filed Feb. 2020", True, "2020-02-29"),
+        ("Sept. 2019", True, "2019-09-30"),
+        ("held 12-14 Oct 2019", True, "2019-10-14"),
+        ("2018 annual report (English), letter to shareholders.", True, "2018-12-31"),
+        ("Investor-relations record (2 Aug 2025), after the 2024 report.", True, "2024-12-31"),
+        ("Investor-relations record (2 Aug 2025), after the 2024 report.", False, "2025-08-02"),
+    ],
+)
+def test_a_date_in_a_note_is_the_latest_day_it_can_mean(text, bare_years, day):
+    assert cleaning.latest_date_in(text, bare_years) == pd.Timestamp(day)
+
+
+@pytest.mark.parametrize("text", [None, "", "Data aggregator (CNY m).", "2018 revenue"])
+def test_a_note_without_a_date_dates_nothing(text):
+    assert cleaning.latest_date_in(text, bare_years=False) is None
+
+
+@pytest.mark.parametrize(
+    ("notes", "day"),
+    [
+        ("HK prospectus (Aug 2019) figures as reported by TechNode China.", "2019-08-31"),
+        ("HK prospectus (Aug 2021) via QbitAI.", "2021-08-31"),
+        ("STAR Market (Shanghai) prospectus figures, 2021. DISAGREES with HK", "2021-12-31"),
+        ("Yicai Global, 10 Oct 2019, citing the HK prospectus. The excerpt is cut", None),
+    ],
+)
+def test_a_prospectus_dates_a_figure_by_its_filing_month_or_year(notes, day):
+    found = cleaning.prospectus_day(notes)
+    assert found == (pd.Timestamp(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("notes", "day"),
+    [
+        ("Reuters factbox (9 Oct 2019), syndicated. APPROXIMATE", "2019-10-09"),
+        ("Yicai Global, 10 Oct 2019, citing the HK prospectus.", "2019-10-10"),
+        ("AFP explainer (Oct 2019). APPROXIMATE ('almost 30%').", "2019-10-31"),
+        ("Data aggregator (snapshot Oct 2024); columns run together", None),
+        # A page snapshot's date is when the page was saved, not when the figure came out.
+        ("Company page snapshot, 14 Oct 2024; columns run together", None),
+        ("Jan 2026 snapshot shows 89,341; Oct 2024 snapshot of same page", None),
+        ("2018 annual report (English), letter to shareholders. Oct 2019", None),
+    ],
+)
+def test_a_report_is_dated_by_its_first_sentence_never_by_a_snapshot(notes, day):
+    found = cleaning.source_day(notes)
+    assert found == (pd.Timestamp(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("period_type", "year", "day"),
+    [("FY", 2018, "2019-04-30"), ("H1", 2019, "2019-08-31"), ("unspecified", 2019, None)],
+)
+def test_results_are_due_by_april_30_or_august_31(period_type, year, day):
+    found = cleaning.results_day(period_type, year)
+    assert found == (pd.Timestamp(day) if day else None)
+    assert cleaning.results_day(period_type, pd.NA) is None
+
+
+def test_period_labels_are_split_into_type_year_and_dates():
+    labels = pd.Series(
+        ["FY2018", "H1-2019", "FY2018 (implied: 'last year' as of Oct 2019)", "unspecified (FT)"]
+    )
+    periods = cleaning.parse_periods(labels)
+    assert periods["period"].tolist()[:3] == ["FY 2018", "H1 2019", "FY 2018"]
+    assert periods["period"].tolist()[3] == "unspecified (FT)"
+    assert periods["period_type"].tolist() == ["FY", "H1", "FY", "unspecified"]
+    assert periods["year"].tolist()[:3] == [2018, 2019, 2018]
+    assert pd.isna(periods["year"][3])
+    starts = ["2018-01-01", "2019-01-01", "2018-01-01"]
+    assert periods["period_start"].tolist()[:3] == [pd.Timestamp(d) for d in starts]
+    ends = ["2018-12-31", "2019-06-30", "2018-12-31"]
+    assert periods["period_end"].tolist()[:3] == [pd.Timestamp(d) for d in ends]
+    assert periods[["period_start", "period_end"]].iloc[3].isna().all()
+    assert periods["period_inferred"].tolist() == [False, False, True, False]
+
+
+def test_each_figure_is_dated_by_the_first_rule_that_applies():
+    rows = pd.DataFrame(
+        {
+            "notes": [
+                "HK prospectus (Aug 2019) figures as reported by TechNode China.",
+                "Yicai Global, 10 Oct 2019, citing the HK prospectus.",
+                "Reuters factbox (9 Oct 2019), syndicated.",
+                "Data aggregator (CNY m). Regional split not retrieved.",
+                "Summary of the H1-2024 report (regional table basis).",
+                "FT Lex column (copy). No period given.",
+                "a prospectus that no row dates",
+                None,
+            ],
+        },
+        index=[10, 11, 12, 13, 14, 15, 16, 17],
+    )
+    labels = ["FY2018", "FY2018", "FY2018", "FY2020", "H1-2024", "unspecified", "FY2016", "FY2017"]
+    periods = cleaning.parse_periods(pd.Series(labels, index=rows.index))
+    slug = pd.Series(
+        ["megvii", "megvii", "hikvision", "dahua", "hikvision", "hikvision", "x", "x"]
+    )
+    dated = cleaning.known_since(rows, periods, slug.set_axis(rows.index))
+    # A row without notes is dated by its period's results.
+    days = ["2019-08-31", "2019-08-31", "2019-10-09", "2021-04-30", "2024-08-31", None, None]
+    days.append("2018-04-30")
+    expected = [pd.Timestamp(d) if d else pd.NaT for d in days]
+    assert dated["known_since"].tolist() == expected
+    assert dated.index.tolist() == rows.index.tolist()
+    assert dated["known_basis"].tolist() == [
+        "prospectus",
+        "prospectus",
+        "source date",
+        "annual results",
+        "half-year results",
+        "undated",
+        "undated",
+        "annual results",
+    ]

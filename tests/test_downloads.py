@@ -48,12 +48,16 @@ def test_a_wrong_citation_is_withheld_in_every_part(written: Path, tables):
         )
         assert row["first_year"] == "2019"
         assert "84 FR 54002" in row["fr_text"]
-    # Nothing else changed: every other entry's first page is the list's.
-    source = tables["entity_list"].set_index("entry_id")["first_page"]
+    # Nothing else changed: the same columns, and every other entry's first citation and
+    # page are the list's.
+    assert list(listed[MISCITED[0]]) == list(tables["entity_list"].columns)
+    source = tables["entity_list"].set_index("entry_id")
     for row in rows(written, "entity_list"):
         if row["name"] not in MISCITED + RULES_OWN:
-            page = source.loc[int(row["entry_id"])]
-            assert row["first_page"] == ("" if page is pd.NA else str(page))
+            entry = source.loc[int(row["entry_id"])]
+            for column in ("first_citation", "first_page"):
+                value = entry[column]
+                assert row[column] == ("" if pd.isna(value) else str(value)), column
 
 
 def test_no_column_of_a_download_holds_the_wrong_citation(written: Path):

@@ -76,3 +76,47 @@ def test_every_table_is_offered_as_the_page_knows_it(tmp_path: Path, tables, as_
         financials = read(tmp_path / "site" / "data" / "financials.csv")
         assert (pd.to_datetime(financials["known_since"]) <= pd.Timestamp(as_of)).all()
         assert len(financials) < len(tables["financials"])
+
+
+def test_the_lists_citations_are_corrected_with_the_list_and_kept_without_it(tables):
+    before = tables["entity_citations"]
+    fixed = downloads.corrected(tables)["entity_citations"]
+    assert list(fixed.columns) == list(before.columns)
+    wrong = before["citation"].str.contains(WRONG_CITATION)
+    # Every other citation is as the list has it, in every column.
+    pd.testing.assert_frame_equal(fixed[~wrong], before[~wrong])
+    masked = fixed[wrong & (fixed["citation"] == downloads.MASK)]
+    set_right = fixed[wrong & (fixed["citation"] == "84 FR 54002")]
+    assert len(masked)
+    assert len(set_right)
+    assert len(masked) + len(set_right) == wrong.sum()
+    # A masked citation keeps no part of itself: not its volume, page, year or wording.
+    assert masked[["volume", "page", "year"]].isna().all().all()
+    assert (masked["piece"] == downloads.MASK).all()
+    # The rule's own entries get the rule's citation in every part.
+    assert set(set_right[["volume", "page", "year"]].itertuples(index=False)) == {
+        (84, 54002, 2019)
+    }
+    assert set_right["piece"].str.contains("84 FR 54002").all()
+    assert not set_right["piece"].str.contains(WRONG_CITATION).any()
+    # Without the list to name each entry, the citations are offered as they are.
+    alone = {name: frame for name, frame in tables.items() if name != "entity_list"}
+    pd.testing.assert_frame_equal(downloads.corrected(alone)["entity_citations"], before)
+
+
+def test_the_lists_first_citations_are_corrected_in_every_column(tables):
+    before = tables["entity_list"]
+    fixed = downloads.corrected(tables)["entity_list"]
+    assert list(fixed.columns) == list(before.columns)
+    wrong = before["first_citation"].str.contains(WRONG_CITATION, na=False)
+    pd.testing.assert_frame_equal(fixed[~wrong], before[~wrong])
+    masked = fixed[wrong & (fixed["first_citation"] == downloads.MASK)]
+    set_right = fixed[wrong & (fixed["first_citation"] == "84 FR 54002")]
+    assert len(masked)
+    assert len(set_right)
+    assert len(masked) + len(set_right) == wrong.sum()
+    assert masked[["first_volume", "first_page", "first_year"]].isna().all().all()
+    assert set(
+        set_right[["first_volume", "first_page", "first_year"]].itertuples(index=False)
+    ) == {(84, 54002, 2019)}
+    assert not set_right["fr_text"].str.contains(WRONG_CITATION).any()

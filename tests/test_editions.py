@@ -237,3 +237,136 @@ def test_a_kill_at_any_moment_of_an_update_leaves_the_old_snapshot_or_the_new(
         assert not list(raw_copy.glob(f"*/{manifest.STAGING_PREFIX}*"))
         kill_at += 1
     assert {"old", "new"} <= set(outcomes), outcomes
+
+
+# The comparison itself, on the real list and a second edition made from it (no update run).
+
+
+def editions(pack: Path, change) -> tuple[bytes, bytes, object]:
+    """The pack's list before and after change(document); returns both and what change gave."""
+    path = pack / LIST.in_pack
+    old = path.read_bytes()
+    document = json.loads(old)
+    given = change(document)
+    return old, json.dumps(document).encode("utf-8"), given
+
+
+def test_editions_are_compared_entry_by_entry_naming_each_change(pack_copy: Path):
+    old = (pack_copy / LIST.in_pack).read_bytes()
+    keys = second_edition(pack_copy)
+    new = (pack_copy / LIST.in_pack).read_bytes()
+    change = update.compare(LIST, old, new)
+    assert (change.table, change.before, change.after, change.unit) == (
+        LIST.name,
+        3420,
+        3420,
+        "entries",
+    )
+    assert change.added == [keys["added"]]
+    assert change.removed == [keys["removed"]]
+    assert change.renamed == {keys["renamed_from"]: keys["renamed_to"]}
+    assert change.lost == [keys["removed"], keys["renamed_from"]]
+    assert change.changed == {}
+    first = update.compare(LIST, None, new)
+    assert (first.before, first.after, first.lost, first.unit) == (0, 3420, [], "entries")
+
+
+def test_a_changed_entry_is_reported_by_its_key_and_field(pack_copy: Path):
+    def realias(document: dict) -> tuple[str, str]:
+        entry = [e for e in entity_rows(document) if e.get("a")][0]
+        aliases = "; ".join(entry["a"])
+        entry["a"] = [*entry["a"], "Another Alias"]
+        return key_of(entry), aliases
+
+    old, new, (key, aliases) = editions(pack_copy, realias)
+    change = update.compare_editions(LIST, old, new)
+    assert (change.added, change.removed, change.renamed) == ([], [], {})
+    assert change.changed == {key: {"aliases": (aliases, f"{aliases}; Another Alias")}}
+
+
+def test_a_new_name_is_a_rename_only_when_it_keeps_the_old_one_and_pairs_one_to_one(
+    pack_copy: Path,
+):
+    def rename_two_ways(document: dict) -> dict[str, str]:
+        rows = [e for e in entity_rows(document) if set(e.get("c") or []) == {"AF"}]
+        plain, twice = rows[0], rows[1]
+        keys = {"plain": key_of(plain), "twice": key_of(twice)}
+        # A new name without the old one among its aliases: a removal and an addition.
+        plain["n"] += " (renamed, old name dropped)"
+        plain["a"] = ["Something Else"]
+        # Two new entries that both keep the old name: no way to tell which is the rename.
+        copy = {**twice, "n": twice["n"] + " (East)", "a": [twice["n"]]}
+        twice["a"] = [twice["n"]]
+        twice["n"] += " (West)"
+        document["entries"].append(copy)
+        return keys
+
+    old, new, keys = editions(pack_copy, rename_two_ways)
+    change = update.compare_editions(LIST, old, new)
+    assert change.renamed == {}
+    assert sorted(change.removed) == sorted(keys.values())
+    assert len(change.added) == 3
+
+
+def test_a_rename_keeps_countries_and_citations(pack_copy: Path):
+    def moved(document: dict) -> str:
+        entry = [e for e in entity_rows(document) if set(e.get("c") or []) == {"AF"}][0]
+        key = key_of(entry)
+        entry["a"] = [*(entry.get("a") or []), entry["n"]]
+        entry["n"] += " (moved)"
+        entry["c"] = ["PK"]
+        return key
+
+    old, new, key = editions(pack_copy, moved)
+    change = update.compare_editions(LIST, old, new)
+    assert change.renamed == {}
+    assert change.removed == [key]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "needs_consent"),
+    [
+        (3420, 3762, False),  # +10.0%: within the bound
+        (3420, 3763, True),
+        (3420, 3078, False),  # -10.0%
+        (3420, 3077, True),
+        (0, 3420, False),  # a first edition has nothing to move from
+    ],
+)
+def test_an_entry_count_may_move_by_a_tenth_without_consent(before, after, needs_consent):
+    change = update.TableChange(LIST.name, before, after, unit="entries")
+    said = update.count_change(change)
+    assert (said is not None) == needs_consent
+    if needs_consent:
+        assert f"{before:,}" in said
+        assert f"{after:,}" in said
+        assert LIST.name in said
+    # Rows of a table are never held to the list's bound.
+    assert update.count_change(update.TableChange("events.csv", before, after)) is None
+
+
+def test_consent_records_the_rows_this_file_loses_and_its_count_change():
+    change = update.TableChange(
+        LIST.name,
+        3420,
+        3000,
+        removed=["A | CN | 84 FR 1"],
+        renamed={"B | - | -": "B2 | - | -"},
+        unit="entries",
+    )
+    other = update.TableChange("events.csv", 61, 60, removed=["2019-10-09 | x | y"])
+    report = update.UpdateReport(changes=[change, other])
+    lost = {"entity_list": ["A | CN | 84 FR 1"], "events": ["2019-10-09 | x | y"]}
+    given = update.consents(LIST.name, report, lost, "2026-12-01T00:00:00+00:00")
+    assert given["removals_confirmed"] == {
+        "at": "2026-12-01T00:00:00+00:00",
+        "rows": ["A | CN | 84 FR 1", "B | - | -"],
+        "processed": {"entity_list": ["A | CN | 84 FR 1"]},
+    }
+    assert given["count_change_confirmed"] == {
+        "at": "2026-12-01T00:00:00+00:00",
+        "before": 3420,
+        "after": 3000,
+    }
+    quiet = update.UpdateReport(changes=[update.TableChange(LIST.name, 3420, 3421)])
+    assert update.consents(LIST.name, quiet, {}, "now") == {}

@@ -274,6 +274,9 @@ def test_files_no_reader_reads_as_text_are_not_counted(tmp_path: Path):
     ("text", "found"),
     [
         ("On 2019-10-09 and 2019-02-30.", [(dt.date(2019, 10, 9), "2019-10-09")]),
+        # An impossible date does not hide the dates after it.
+        ("2019-02-30, then 2019-10-10", [(dt.date(2019, 10, 10), "2019-10-10")]),
+        ("June 31, 2020, then Oct. 10, 2019", [(dt.date(2019, 10, 10), "Oct. 10, 2019")]),
         ("Sept. 3, 2020 and June 31, 2020", [(dt.date(2020, 9, 3), "Sept. 3, 2020")]),
         ("May 1, 2021", [(dt.date(2021, 5, 1), "May 1, 2021")]),
         (
@@ -330,3 +333,13 @@ def test_an_unverified_figure_needs_company_period_and_value_in_one_unit():
     assert not figure.found_in("Hikvision H1 2019 130%")
     (name, *_) = [w for w in guard.withheld_values() if w.text]
     assert name.found_in(f"x {name.text.upper()} y")
+
+
+def test_a_file_with_a_byte_that_is_not_utf8_is_still_read_and_refused(tmp_path: Path):
+    # A stray byte must not stop the check (or the render) before the file is read.
+    site = site_with(tmp_path, "data/t.csv", "")
+    (site / "data" / "t.csv").write_bytes(b"name,cited\n\xff Altay,84 FR 54004\n")
+    with pytest.raises(GuardError, match=r"site/data/t\.csv: shows '84 FR 54004'"):
+        guard.check_site(site)
+    (site / "data" / "t.csv").write_bytes(b"name,cited\n\xff Altay,84 FR 54002\n")
+    assert guard.check_site(site) == 2

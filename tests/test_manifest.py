@@ -95,3 +95,22 @@ def test_a_table_without_a_current_file_is_named(tmp_path: Path):
     (raw / "manifest.json").write_text(json.dumps({"format": 2, "current": {}, "files": []}))
     with pytest.raises(ManifestError, match="no current file for 'events.csv'"):
         manifest.current("events.csv", raw)
+
+
+def test_consent_counts_only_the_processed_rows_it_names_in_the_current_files(raw_copy: Path):
+    listing = json.loads((raw_copy / "manifest.json").read_text())
+    current = listing["current"]
+    entry = next(e for e in listing["files"] if e["path"] == current[sources.REVENUE])
+    tables = [sources.REVENUE, sources.EVENTS]
+    # The committed snapshot consents to nothing.
+    assert manifest.consented(raw_copy, tables, "financials") == set()
+    # A consent written before processed rows were recorded names none of them.
+    entry["removals_confirmed"] = {"at": "2026-12-01T00:00:00+00:00", "rows": ["a row"]}
+    (raw_copy / "manifest.json").write_text(json.dumps(listing))
+    assert manifest.consented(raw_copy, tables, "financials") == set()
+    entry["removals_confirmed"]["processed"] = {"financials": ["k1", "k2"], "withheld": ["k3"]}
+    (raw_copy / "manifest.json").write_text(json.dumps(listing))
+    assert manifest.consented(raw_copy, tables, "financials") == {"k1", "k2"}
+    assert manifest.consented(raw_copy, tables, "withheld") == {"k3"}
+    # Consent is read from each table's own current file, not another's.
+    assert manifest.consented(raw_copy, [sources.EVENTS], "financials") == set()

@@ -331,6 +331,9 @@ def test_overlap_of_reads_and_writes():
     assert globs.overlaps("charts/overseas-share-at-listing.*", "charts/overseas-share-*")
     assert not globs.overlaps("charts/rules-over-time.*", "charts/revenue-*")
     assert not globs.overlaps("data/processed/rules.csv", "charts/rules-over-time.*")
+    # A glob and a plain name it does not match cannot meet, whatever they start with.
+    assert not globs.overlaps("charts/rules-*", "charts/rules")
+    assert not globs.overlaps("charts/overseas-share", "charts/overseas-share-*")
 
 
 def test_undeclared_write_is_named():
@@ -366,6 +369,8 @@ def test_a_chart_moved_to_another_notebook_is_not_cleared_by_its_old_writer():
     # Had no step taken it over, it would go: a file nobody writes any more.
     others = [s for s in STEPS if s.id != "30-timeline"]
     assert set(plan.disowned(story, others, records)) >= set(lede)
+    # A step that never ran (new in pipeline.yaml) has nothing to clear.
+    assert plan.disowned(story, STEPS, {}) == []
 
 
 def test_two_notebooks_that_can_write_the_same_file_are_refused_naming_both(tmp_path: Path):

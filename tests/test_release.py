@@ -404,20 +404,24 @@ def test_a_read_only_generation_is_removed_all_the_same():
         shutil.rmtree(scratch)
 
 
-def failing(monkeypatch: pytest.MonkeyPatch, target: object, name: str, nth: int = 1) -> None:
-    """Make the nth call of target.name fail as a full disk would."""
-    real, calls = getattr(target, name), []
+def failing(monkeypatch: pytest.MonkeyPatch, target: object, name: str, nth: int = 1) -> list:
+    """Make the nth call of target.name fail as a full disk would; return what it failed on."""
+    real, calls, failed = getattr(target, name), [], []
 
     def call(*args, **kwargs):
         calls.append(args)
         if len(calls) == nth:
+            failed.append(args[0])
             raise OSError(28, "No space left on device", str(args[0]))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(target, name, call)
+    return failed
 
 
 STEPS = {
+    # Before the journal: copying the generation's charts next to the live ones.
+    "the copy": lambda mp: failing(mp, release.shutil, "copytree", 2),
     "the journal": lambda mp: failing(mp, release.atomic, "write_text"),
     "the data/processed swap": lambda mp: failing(mp, release, "exchange", 1),
     "the charts swap": lambda mp: failing(mp, release, "exchange", 2),
@@ -430,9 +434,9 @@ STEPS = {
 def by_renames(nth: int) -> Callable:
     """Swap with the three-rename fallback (no RENAME_EXCHANGE), the nth rename failing."""
 
-    def inject(mp: pytest.MonkeyPatch) -> None:
+    def inject(mp: pytest.MonkeyPatch) -> list:
         mp.setattr(release, "exchange", release.exchange_by_renames)
-        failing(mp, Path, "rename", nth)
+        return failing(mp, Path, "rename", nth)
 
     return inject
 
@@ -457,7 +461,7 @@ def test_a_failure_at_any_step_of_a_publish_leaves_the_last_generation_whole(
     folder(new / "site", {"index.html": "newer site"})
     published = snapshot(out)
     assert published == NEW
-    STEPS[step](monkeypatch)
+    failed = STEPS[step](monkeypatch)
     with pytest.raises(PublishError) as caught:
         release.publish(out, runs, second, {**release.empty_state(), "generation": second})
     monkeypatch.undo()
@@ -466,7 +470,9 @@ def test_a_failure_at_any_step_of_a_publish_leaves_the_last_generation_whole(
     assert not (runs / "journal.json").exists()
     said = str(caught.value)
     assert "No space left on device" in said
-    if step == "the journal":
+    # The message names the file or folder that failed.
+    assert str(failed[0]) in said
+    if step in ("the copy", "the journal"):
         assert "nothing was published" in said
     else:
         assert "publishing was undone and the last good outputs are in place" in said

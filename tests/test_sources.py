@@ -1,7 +1,9 @@
 """Taking in a changed source pack: one command, a new dated snapshot, nothing overwritten,
 and damage (cut-off rows, removed rows, impossible figures) refused before anything is written."""
 
+import csv
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
@@ -56,6 +58,14 @@ def test_a_new_figure_arrives_as_a_new_dated_snapshot(raw_copy: Path, pack_copy:
     ]
     assert entry["supersedes"] == current_file_before(before, REVENUE)
     assert entry["rows"] == change.after
+    # The new file says where it came from, under what licence, as its table does.
+    table = sources.RAW_TABLES[REVENUE]
+    assert (entry["origin"], entry["licence"], entry["description"]) == (
+        table.origin,
+        table.licence,
+        table.description,
+    )
+    assert entry["retrieved"] == "2026-12-01"
     assert len(header) == len(new.split(","))
     manifest.verify_manifest(raw_copy)
 
@@ -387,3 +397,42 @@ def test_an_empty_screening_list_is_refused_by_name(raw_copy: Path, pack_copy: P
         update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01")
     assert "empty; not the screening list" in one_line(caught)
     assert tree(raw_copy) == before
+
+
+def test_rows_are_compared_by_key_a_blank_left_blank_being_no_change():
+    table = sources.RAW_TABLES[REVENUE]
+    old = manifest.current(REVENUE).read_bytes()
+    with manifest.current(REVENUE).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    key = update.row_keys(pd.DataFrame(rows), table.key).tolist()
+    blank = [i for i, row in enumerate(rows) if i > 1 and not row["overseas_revenue"]]
+    edited, filled = blank[:2]
+    rows[filled]["overseas_revenue"] = "123.4"
+    gone, fresh = rows[0], dict(rows[1], period="FY2025")
+    rows[edited]["notes"] += " Checked again."
+    for row in rows:
+        row["basis_checked"] = ""
+    rows[edited]["basis_checked"] = "yes"
+    kept = [row for row in rows if row is not gone] + [fresh]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(kept)
+    change = update.compare(table, old, buffer.getvalue().encode("utf-8"))
+    assert (change.before, change.after, change.unit) == (len(rows), len(rows), "rows")
+    assert change.removed == [key[0]]
+    assert change.added == [update.row_keys(pd.DataFrame([fresh]), table.key)[0]]
+    # Only the edited row changed (its blank overseas revenue is still blank): its notes,
+    # and the new column where it has a value.
+    assert sorted(change.changed) == sorted([key[edited], key[filled]])
+    # A blank filled in is a change.
+    stated = change.changed.pop(key[filled])
+    assert list(stated) == ["overseas_revenue"]
+    assert pd.isna(stated["overseas_revenue"][0])
+    assert stated["overseas_revenue"][1] == "123.4"
+    notes = change.changed[key[edited]].pop("notes")
+    assert notes[1] == f"{notes[0]} Checked again."
+    assert change.changed[key[edited]] == {"basis_checked": (None, "yes")}
+    first = update.compare(table, None, old)
+    assert (first.before, first.after, first.added, first.removed) == (0, len(rows), key, [])
+    assert (first.table, change.table) == (REVENUE, REVENUE)

@@ -115,6 +115,49 @@ def known(description: str = "", nullable: bool = False) -> pa.Column:
     )
 
 
+# The tables' cross-field checks, named so that tests (and mutation testing) reach them.
+
+
+def unknown_exactly_when_blank(df: pd.DataFrame) -> pd.Series:
+    """rules: the China count is 'unknown' exactly where no count is given."""
+    return (df["china_count_status"] == "unknown") == df["china_entries"].isna()
+
+
+def shares_within_0_100(df: pd.DataFrame) -> pd.Series:
+    """financials: every share lies between 0 and 100."""
+    return (df["metric"] != "overseas_share") | df["value"].between(0, 100)
+
+
+def percent_exactly_for_shares(df: pd.DataFrame) -> pd.Series:
+    """financials: shares, and only shares, are in percent."""
+    return (df["unit"] == "percent") == (df["metric"] == "overseas_share")
+
+
+def known_after_period_end(df: pd.DataFrame) -> pd.Series:
+    """financials: no figure is known before its period ends (undated rows pass)."""
+    return ~(df["known_since"] < df["period_end"]).fillna(False)
+
+
+def china_exactly_when_cn(df: pd.DataFrame) -> pd.Series:
+    """entity_list: china is set exactly when the countries include CN."""
+    return df["china"] == df["countries"].str.contains(r"\bCN\b", na=False)
+
+
+def hong_kong_exactly_when_hk(df: pd.DataFrame) -> pd.Series:
+    """entity_list: hong_kong is set exactly when the countries include HK."""
+    return df["hong_kong"] == df["countries"].str.contains(r"\bHK\b", na=False)
+
+
+def none_exactly_when_uncited(df: pd.DataFrame) -> pd.Series:
+    """entity_list: citation_status is 'none' exactly when there is no citation."""
+    return (df["citation_status"] == "none") == (df["citations"] == 0)
+
+
+def year_is_volume_plus_1935(df: pd.DataFrame) -> pd.Series:
+    """entity_list: the first year is the first volume + 1935 (blank passes)."""
+    return (df["first_year"] - df["first_volume"]).fillna(1935) == 1935
+
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "rules": pa.DataFrameSchema(
         {
@@ -154,7 +197,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         name="rules",
         checks=[
             pa.Check(
-                lambda df: (df["china_count_status"] == "unknown") == df["china_entries"].isna(),
+                unknown_exactly_when_blank,
                 error="china_count_status is 'unknown' exactly when china_entries is blank",
             ),
         ],
@@ -306,15 +349,15 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         name="financials",
         checks=[
             pa.Check(
-                lambda df: (df["metric"] != "overseas_share") | df["value"].between(0, 100),
+                shares_within_0_100,
                 error="shares lie between 0 and 100",
             ),
             pa.Check(
-                lambda df: (df["unit"] == "percent") == (df["metric"] == "overseas_share"),
+                percent_exactly_for_shares,
                 error="shares are in percent, amounts in CNY million",
             ),
             pa.Check(
-                lambda df: ~(df["known_since"] < df["period_end"]).fillna(False),
+                known_after_period_end,
                 error="a figure cannot be known before its period ends",
             ),
         ],
@@ -518,19 +561,19 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         name="entity_list",
         checks=[
             pa.Check(
-                lambda df: df["china"] == df["countries"].str.contains(r"\bCN\b", na=False),
+                china_exactly_when_cn,
                 error="china is set exactly when countries include CN",
             ),
             pa.Check(
-                lambda df: df["hong_kong"] == df["countries"].str.contains(r"\bHK\b", na=False),
+                hong_kong_exactly_when_hk,
                 error="hong_kong is set exactly when countries include HK",
             ),
             pa.Check(
-                lambda df: (df["citation_status"] == "none") == (df["citations"] == 0),
+                none_exactly_when_uncited,
                 error="citation_status is 'none' exactly when there is no citation",
             ),
             pa.Check(
-                lambda df: (df["first_year"] - df["first_volume"]).fillna(1935) == 1935,
+                year_is_volume_plus_1935,
                 error="first_year is first_volume + 1935",
             ),
         ],
