@@ -11,6 +11,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +113,14 @@ def keyed(frame: pd.DataFrame, table: RawTable, where: str) -> pd.DataFrame:
     return frame.set_index(keys)
 
 
+def cell_changes(a: pd.Series, b: pd.Series, columns: Iterable[str]) -> dict[str, tuple]:
+    """The columns whose value moved between two versions of a row, old and new (two blanks
+    are the same value)."""
+    return {
+        c: (a[c], b[c]) for c in columns if not (pd.isna(a[c]) and pd.isna(b[c])) and a[c] != b[c]
+    }
+
+
 def compare_rows(table: RawTable, old: bytes | None, new: bytes) -> TableChange:
     """Compare two versions of a CSV table row by row, by its key."""
     where = f"{table.in_pack} (update candidate)"
@@ -126,12 +135,7 @@ def compare_rows(table: RawTable, old: bytes | None, new: bytes) -> TableChange:
     changed = {}
     added_columns = [c for c in after.columns if c not in before.columns]
     for key in shared:
-        a, b = before.loc[key, common], after.loc[key, common]
-        differs = {
-            c: (a[c], b[c])
-            for c in common
-            if not (pd.isna(a[c]) and pd.isna(b[c])) and a[c] != b[c]
-        }
+        differs = cell_changes(before.loc[key], after.loc[key], common)
         differs |= {
             c: (None, after.loc[key, c]) for c in added_columns if pd.notna(after.loc[key, c])
         }
@@ -229,12 +233,7 @@ def compare_editions(table: RawTable, old: bytes | None, new: bytes) -> TableCha
     renamed = renames(before, after, gone, new_keys)
     changed = {}
     for key in before.index.intersection(after.index, sort=False):
-        a, b = before.loc[key], after.loc[key]
-        differs = {
-            c: (a[c], b[c])
-            for c in EDITION_COLUMNS
-            if not (pd.isna(a[c]) and pd.isna(b[c])) and a[c] != b[c]
-        }
+        differs = cell_changes(before.loc[key], after.loc[key], EDITION_COLUMNS)
         if differs:
             changed[key] = differs
     return TableChange(
