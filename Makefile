@@ -26,7 +26,7 @@ help: ## list the targets
 # `uv pip sync` makes .venv exactly the lock: packages that left it are removed (uv keeps
 # itself). Bytecode is compiled at install, so imports never compile sources, also where
 # PYTHONDONTWRITEBYTECODE is set. Two kernelspecs: the project's, and its warm twin that
-# renders use (forked from a zygote that has imported the libraries, src/entitylist/kernels.py).
+# renders use (forked from a zygote that has imported the libraries, src/entitylist/engine/kernels.py).
 # Every installed thing is pinned with a hash: uv itself (pip --require-hashes), the locked
 # packages, and the build backend of the editable install (setuptools, from the lock, used
 # without build isolation so the build downloads nothing).
@@ -40,7 +40,7 @@ $(STAMP): requirements.txt requirements-uv.txt pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name entitylist \
 		--display-name "Entity List (project)" >/dev/null
-	$(BIN)/python -m entitylist.kernels install
+	$(BIN)/python -m entitylist.engine.kernels install
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP) ## create or update .venv from the lock
@@ -73,7 +73,7 @@ $(LAB_STAMP): requirements-lab.txt $(STAMP)
 # the project kernel, and a run without output_root writes to build/scratch, never the
 # published outputs. LAB_ARGS passes more options, e.g. LAB_ARGS="--port 8890 --no-browser".
 lab: $(STAMP) $(LAB_STAMP) ## JupyterLab on the notebooks, project kernel by default (LAB_ARGS=...)
-	git config filter.notebook-strip.clean "$(BIN)/python -m entitylist.checks --strip"
+	git config filter.notebook-strip.clean "$(BIN)/python -m entitylist.engine.checks --strip"
 	git config filter.notebook-strip.smudge cat
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(LAB_VENV)/bin/jupyter lab \
 		--notebook-dir=notebooks --MappingKernelManager.default_kernel_name=entitylist \
@@ -110,33 +110,33 @@ fetch: $(STAMP) ## download a new raw snapshot from the live sources (needs the 
 	$(BIN)/python -m entitylist fetch $(ARGS)
 
 refresh-checks: $(STAMP) ## store the NBVAL_CHECK_OUTPUT values in the notebooks after a data change
-	$(BIN)/python -m entitylist.checks $(NOTEBOOKS)
+	$(BIN)/python -m entitylist.engine.checks $(NOTEBOOKS)
 
 font: $(STAMP) ## rebuild the shipped font subsets (OpenType, WOFF2) after new Chinese text in data/raw
-	$(BIN)/python -m entitylist.fonts
+	$(BIN)/python -m entitylist.pages.fonts
 
 # The functions whose bugs publish wrong pages: the guard, the as-of view, known-since dating,
 # the plan, the release, the update path, the downloads. mutmut (pinned in the lock) copies
 # the tree to mutants/ and runs the unit tests each mutant touches; see README, "Tests".
-MUTANTS := "entitylist.guard.*" "entitylist.asof.*" "entitylist.downloads.*" \
-	"entitylist.plan.*" "entitylist.globs.*" "entitylist.tables.x_known_by*" "entitylist.tables.x_entries_as_of*" \
-	"entitylist.tables.x_as_of_filter*" "entitylist.cleaning.x_latest_date_in*" \
-	"entitylist.cleaning.x_day_of*" "entitylist.cleaning.x_prospectus_day*" \
-	"entitylist.cleaning.x_source_day*" "entitylist.cleaning.x_results_day*" \
-	"entitylist.cleaning.x_known_since*" "entitylist.cleaning.x_parse_periods*" \
-	"entitylist.release.x_publish*" "entitylist.release.x_finish*" \
-	"entitylist.release.x_swap_folder*" "entitylist.release.x_flip_site*" \
-	"entitylist.release.x_exchange_by_renames*" "entitylist.release.x_remove_strays*" \
-	"entitylist.update.x_compare*" "entitylist.update.x_vet*" "entitylist.update.x_take_in*" \
-	"entitylist.update.x_count_change*" "entitylist.update.x_renames*" \
-	"entitylist.update.x_consents*" "entitylist.update.x_write_snapshot*" \
-	"entitylist.manifest.x_consented*" "entitylist.manifest.x_finish*" \
-	"entitylist.manifest.x_commit*" "entitylist.manifest.x_check_chains*" \
-	"entitylist.schemas.x_current*" "entitylist.schemas.x_unknown_exactly_when_blank*" \
-	"entitylist.schemas.x_shares_within_0_100*" "entitylist.schemas.x_percent_exactly_for_shares*" \
-	"entitylist.schemas.x_known_after_period_end*" "entitylist.schemas.x_china_exactly_when_cn*" \
-	"entitylist.schemas.x_hong_kong_exactly_when_hk*" \
-	"entitylist.schemas.x_none_exactly_when_uncited*" "entitylist.schemas.x_year_is_volume_plus_1935*"
+MUTANTS := "entitylist.pages.guard.*" "entitylist.data.asof.*" "entitylist.downloads.*" \
+	"entitylist.engine.plan.*" "entitylist.engine.globs.*" "entitylist.tables.x_known_by*" "entitylist.tables.x_entries_as_of*" \
+	"entitylist.tables.x_as_of_filter*" "entitylist.data.cleaning.x_latest_date_in*" \
+	"entitylist.data.cleaning.x_day_of*" "entitylist.data.cleaning.x_prospectus_day*" \
+	"entitylist.data.cleaning.x_source_day*" "entitylist.data.cleaning.x_results_day*" \
+	"entitylist.data.cleaning.x_known_since*" "entitylist.data.cleaning.x_parse_periods*" \
+	"entitylist.engine.release.x_publish*" "entitylist.engine.release.x_finish*" \
+	"entitylist.engine.release.x_swap_folder*" "entitylist.engine.release.x_flip_site*" \
+	"entitylist.engine.release.x_exchange_by_renames*" "entitylist.engine.release.x_remove_strays*" \
+	"entitylist.data.update.x_compare*" "entitylist.data.update.x_vet*" "entitylist.data.update.x_take_in*" \
+	"entitylist.data.update.x_count_change*" "entitylist.data.update.x_renames*" \
+	"entitylist.data.update.x_consents*" "entitylist.data.update.x_write_snapshot*" \
+	"entitylist.data.manifest.x_consented*" "entitylist.data.manifest.x_finish*" \
+	"entitylist.data.manifest.x_commit*" "entitylist.data.manifest.x_check_chains*" \
+	"entitylist.data.schemas.x_current*" "entitylist.data.schemas.x_unknown_exactly_when_blank*" \
+	"entitylist.data.schemas.x_shares_within_0_100*" "entitylist.data.schemas.x_percent_exactly_for_shares*" \
+	"entitylist.data.schemas.x_known_after_period_end*" "entitylist.data.schemas.x_china_exactly_when_cn*" \
+	"entitylist.data.schemas.x_hong_kong_exactly_when_hk*" \
+	"entitylist.data.schemas.x_none_exactly_when_uncited*" "entitylist.data.schemas.x_year_is_volume_plus_1935*"
 
 mutation: $(STAMP) ## mutation-test the guard, as-of, dating, plan, release, update path, schemas, downloads (over an hour)
 	rm -rf mutants && mkdir -p build

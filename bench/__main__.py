@@ -38,7 +38,8 @@ from pathlib import Path
 import nbformat
 
 from bench import floor
-from entitylist import paths, render
+from entitylist import paths
+from entitylist.engine import render
 
 HERE = Path(__file__).resolve().parent
 STORY = "40-story.ipynb"

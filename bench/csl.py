@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from entitylist import csl
+from entitylist.data import csl
 
 # The header of data.trade.gov's consolidated.csv (shared/samples/csl-columns.txt).
 CSV_HEADER = [

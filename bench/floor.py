@@ -16,9 +16,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from entitylist import charts, cleaning, figures, publish, tables
+from entitylist import charts, figures, publish, tables
 
 # The chart words cost nothing measurable; the notebooks' own words are the reporters'.
+from entitylist.data import cleaning
+
 WORDS = charts.Words("{{ facts_for_the_floor|default('Headline') }}", "Dek")
 
 

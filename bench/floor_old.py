@@ -18,7 +18,8 @@ import vl_convert as vlc
 from PIL import Image
 
 from bench import floor
-from entitylist import cards, charts, drawing, publish, theme
+from entitylist import charts, publish, theme
+from entitylist.pages import cards, drawing
 
 
 def old_social_card(figure: "charts.Figure") -> bytes:

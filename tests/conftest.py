@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from entitylist import cleaning, manifest, paths
+from entitylist import paths
+from entitylist.data import cleaning, manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -31,7 +32,7 @@ def raw_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def pack_copy(tmp_path: Path, raw_copy: Path) -> Path:
     """A source pack folder holding the snapshot's current files, as the pack would."""
-    from entitylist import sources
+    from entitylist.data import sources
 
     pack = tmp_path / "pack"
     for table in sources.RAW_TABLES.values():
@@ -140,7 +141,7 @@ def contrast(foreground: tuple[float, ...], background: tuple[float, ...], alpha
 @pytest.fixture(scope="session")
 def as_of_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site as it stood on Oct. 9, 2019, rendered once for every test that reads it."""
-    from entitylist import render
+    from entitylist.engine import render
 
     base = tmp_path_factory.mktemp("as-of-2019-10-09")
     saved = paths.BUILD

@@ -15,36 +15,97 @@ import io
 import tokenize
 from pathlib import Path
 
+import nbformat
+
 from entitylist import paths
 
 PACKAGE = paths.ROOT / "src" / "entitylist"
 LAZY = "# lazy:"
 
+# The wings and what each may import; ARCHITECTURE.md draws the same map. The ground floor
+# is what every wing stands on; the notebook API is what the story notebooks import.
+GROUND = {"paths", "config", "errors", "atomic", "characters"}
+NOTEBOOK_API = {
+    "tables",
+    "figures",
+    "words",
+    "reader",
+    "charts",
+    "story",
+    "publish",
+    "downloads",
+    "theme",
+}
+ENTRY = {"cli", "__main__"}
+SUB_PACKAGES = {"data", "pages", "engine"}
+MAY_IMPORT = {
+    "ground": {"ground"},
+    "data": {"ground", "data"},
+    "api": {"ground", "data", "api", "pages"},
+    "pages": {"ground", "data", "api", "pages"},
+    "engine": {"ground", "data", "api", "pages", "engine"},
+    "entry": {"ground", "data", "api", "pages", "engine", "entry"},
+}
+# Only the cleaning notebook reaches into the data wing; no notebook reaches further.
+DATA_NOTEBOOK = "10-clean.ipynb"
 
-def imported_modules(node: ast.Import | ast.ImportFrom, package: str, names: set[str]) -> set[str]:
-    """The package's modules that one import statement reaches (an attribute of one is it)."""
+
+def module_names(package_dir: Path) -> set[str]:
+    """The package's modules and sub-packages, dotted from the package ('data.cleaning')."""
+    names = set()
+    for path in package_dir.rglob("*.py"):
+        parts = path.relative_to(package_dir).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        names.add(".".join(parts))
+    return names - {""}
+
+
+def resolved(dotted: str, names: set[str]) -> str | None:
+    """The longest of the package's modules that a dotted name (within it) starts with."""
+    parts = dotted.split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in names:
+            return ".".join(parts[:end])
+    return None
+
+
+def imported_modules(
+    node: ast.Import | ast.ImportFrom, package: str, names: set[str], here: str = ""
+) -> set[str]:
+    """The package's modules that one import statement in module `here` reaches."""
     if isinstance(node, ast.Import):
-        return {a.name.split(".")[1] for a in node.names if a.name.startswith(f"{package}.")}
-    # The package is flat: a relative import ('from . import x', 'from .x import y') is in it.
-    base = ".".join(filter(None, [package, node.module])) if node.level else node.module or ""
-    if base == package:
-        return {alias.name for alias in node.names if alias.name in names}
-    if base.startswith(f"{package}."):
-        return {base.split(".")[1]}
-    return set()
+        inside = [a.name.removeprefix(f"{package}.") for a in node.names]
+        found = {
+            resolved(n, names) for n, a in zip(inside, node.names, strict=True) if n != a.name
+        }
+        return found - {None}
+    if node.level:
+        # A relative import counts from the importing module's own package.
+        base_parts = [package, *here.split(".")][: -node.level] if here else [package]
+        base = ".".join([*base_parts, *filter(None, [node.module])])
+    else:
+        base = node.module or ""
+    if base != package and not base.startswith(f"{package}."):
+        return set()
+    inside = base.removeprefix(package).lstrip(".")
+    # `from entitylist.data import cleaning` reaches the module when it is one.
+    found = {resolved(".".join(filter(None, [inside, a.name])), names) for a in node.names}
+    return {n for n in found if n} or ({resolved(inside, names)} - {None})
 
 
 def import_graph(package_dir: Path) -> dict[str, set[str]]:
-    """Each module of a flat package -> the package's modules it imports, anywhere in it."""
+    """Each module of the package (dotted) -> the package's modules it imports, anywhere in it."""
     package = package_dir.name
-    names = {p.stem for p in package_dir.glob("*.py")}
+    names = module_names(package_dir)
     graph = {}
     for name in sorted(names):
-        tree = ast.parse((package_dir / f"{name}.py").read_text(encoding="utf-8"))
+        path = package_dir / (name.replace(".", "/") + ".py")
+        path = path if path.exists() else package_dir / name.replace(".", "/") / "__init__.py"
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         found = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
-                found |= imported_modules(node, package, names)
+                found |= imported_modules(node, package, names, name)
         graph[name] = found - {name}
     return graph
 
@@ -123,11 +184,93 @@ def test_the_package_has_no_import_cycle():
 
 
 def test_every_import_inside_a_function_says_why():
-    found = [line for path in sorted(PACKAGE.glob("*.py")) for line in unexplained_imports(path)]
+    found = [line for path in sorted(PACKAGE.rglob("*.py")) for line in unexplained_imports(path)]
     assert found == [], (
         f"{len(found)} import(s) inside a function without a '{LAZY} <why>' comment: "
         + "; ".join(found)
     )
+
+
+def wing(module: str) -> str | None:
+    """The wing a module belongs to, from its place in the tree; None if it has none."""
+    top = module.split(".")[0]
+    if top in SUB_PACKAGES:
+        return top
+    return next(
+        (
+            w
+            for w, names in (("ground", GROUND), ("api", NOTEBOOK_API), ("entry", ENTRY))
+            if module in names
+        ),
+        None,
+    )
+
+
+def wing_faults(graph: dict[str, set[str]]) -> list[str]:
+    """Modules in no wing, and imports a wing may not make: 'a (wing) imports b (wing)'."""
+    faults = [f"{m} belongs to no wing" for m in sorted(graph) if wing(m) is None]
+    for module, imported in sorted(graph.items()):
+        for other in sorted(imported):
+            if (
+                None not in (wing(module), wing(other))
+                and wing(other) not in MAY_IMPORT[wing(module)]
+            ):
+                faults.append(f"{module} ({wing(module)}) imports {other} ({wing(other)})")
+    return faults
+
+
+def notebook_imports(notebook: Path) -> set[str]:
+    """The package's modules a notebook's code cells import (dotted, as in the graph)."""
+    names = module_names(PACKAGE)
+    found = set()
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                found |= imported_modules(node, PACKAGE.name, names)
+    return found
+
+
+def test_each_module_sits_in_a_wing_and_imports_only_what_its_wing_may():
+    faults = wing_faults(import_graph(PACKAGE))
+    assert faults == [], "; ".join(faults)
+
+
+def test_notebooks_import_the_notebook_api_and_only_cleaning_the_data_wing():
+    faults = []
+    for notebook in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
+        allowed = {"ground", "api"} | ({"data"} if notebook.name == DATA_NOTEBOOK else set())
+        faults += [
+            f"{notebook.name} imports {m} ({wing(m)})"
+            for m in sorted(notebook_imports(notebook))
+            if wing(m) not in allowed
+        ]
+    assert faults == [], "; ".join(faults)
+    assert any(wing(m) == "data" for m in notebook_imports(paths.NOTEBOOKS / DATA_NOTEBOOK))
+
+
+def test_a_wing_that_reaches_up_or_a_module_outside_every_wing_is_named():
+    graph = {
+        "paths": set(),
+        "data.cleaning": {"paths", "charts"},
+        "charts": {"data.cleaning", "pages.fonts"},
+        "pages.fonts": {"paths"},
+        "engine.render": {"charts", "data.cleaning"},
+        "stray": set(),
+        "paths_too": {"engine.render"},
+    }
+    assert wing_faults(graph) == [
+        "paths_too belongs to no wing",
+        "stray belongs to no wing",
+        "data.cleaning (data) imports charts (api)",
+    ]
+    graph["pages.fonts"] = {"engine.render"}
+    graph["paths"] = {"data.cleaning"}
+    assert wing_faults(graph)[-2:] == [
+        "pages.fonts (pages) imports engine.render (engine)",
+        "paths (ground) imports data.cleaning (data)",
+    ]
 
 
 def write_package(root: Path, modules: dict[str, str]) -> Path:

@@ -5,7 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from entitylist import asof, cleaning, figures, tables
+from entitylist import figures, tables
+from entitylist.data import asof, cleaning
 from entitylist.errors import ParameterError
 
 DAY = "2019-10-09"

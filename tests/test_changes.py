@@ -6,8 +6,9 @@ from pathlib import Path
 import pandas as pd
 
 from conftest import current_file, edit_cell
-from entitylist import changes, cleaning, paths
-from entitylist.sources import Snapshot
+from entitylist import paths
+from entitylist.data import changes, cleaning
+from entitylist.data.sources import Snapshot
 
 
 def publish(raw: Path, root: Path) -> None:
@@ -102,7 +103,7 @@ def test_report_is_written_as_json_and_text(tmp_path: Path):
 
 
 def test_no_table_is_keyed_by_where_the_desk_keeps_a_row():
-    from entitylist.schemas import SCHEMAS
+    from entitylist.data.schemas import SCHEMAS
 
     for name, schema in SCHEMAS.items():
         assert not {"raw_file", "raw_row"} & set(schema.unique or []), name
@@ -150,7 +151,7 @@ def test_a_new_key_column_is_not_a_loss_of_every_row(tables):
 def test_every_row_of_the_data_dictionary_keeps_its_four_cells(tables):
     import re
 
-    from entitylist import schemas
+    from entitylist.data import schemas
 
     text = schemas.dictionary_markdown(schemas.datapackage(tables))
     rows = [line for line in text.splitlines() if line.startswith("| `")]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import edit_cell
-from entitylist import characters, config, csl, manifest, paths, sources, update
+from entitylist import characters, config, paths
+from entitylist.data import csl, manifest, sources, update
 from entitylist.errors import ConfigError, ParameterError, ParseError, RawDataError
 
 INVISIBLE = {

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from conftest import contrast
-from entitylist import charts, drawing, figures, fonts, publish, tables, theme
+from entitylist import charts, figures, publish, tables, theme
 from entitylist.errors import RenderError, WordsError
+from entitylist.pages import drawing, fonts
 
 HOUSE_STYLE = Path(__file__).resolve().parents[1] / "docs" / "house-style.md"
 WORDS = charts.Words("Headline with {{ missing|default('no') }} facts", "A dek")
@@ -295,8 +296,8 @@ def megvii_revenue_traced(tables) -> pd.DataFrame:
 
 @pytest.mark.parametrize("plotted", [False, True])
 def test_an_as_of_chart_is_checked_on_the_fields_it_draws(tables, tmp_path: Path, plotted):
-    from entitylist import guard
     from entitylist.errors import GuardError
+    from entitylist.pages import guard
 
     data = megvii_revenue_traced(tables)
 

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from conftest import FIXTURES, current_file, edit_cell
-from entitylist import cleaning, figures, manifest, sources
+from entitylist import figures
+from entitylist.data import cleaning, manifest, sources
+from entitylist.data.sources import Snapshot
 from entitylist.errors import RawDataError, SchemaError
-from entitylist.sources import Snapshot
 
 FETCHED = FIXTURES / "fetch"
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from entitylist import config, publishers
+from entitylist import config
+from entitylist.data import publishers
 from entitylist.errors import ConfigError
 
 
@@ -84,7 +85,7 @@ def test_schemas_read_the_company_slugs_when_they_validate(
 ):
     # The finding: schemas read companies.yaml at import, and a warm kernel imported it
     # before the reporter renamed a slug: a spurious schema error until the package changed.
-    from entitylist import schemas
+    from entitylist.data import schemas
     from entitylist.errors import SchemaError
 
     edited = tmp_path / "companies.yaml"
@@ -108,7 +109,8 @@ def test_schemas_read_the_company_slugs_when_they_validate(
 
 
 def test_preview_renews_its_kernels_when_a_hand_kept_file_changes():
-    from entitylist import paths, pipeline, preview
+    from entitylist import paths
+    from entitylist.engine import pipeline, preview
 
     for name in pipeline.HAND_KEPT:
         assert preview.renews_kernels([(None, str(paths.ROOT / name))])

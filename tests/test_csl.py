@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from bench.csl import as_compact, as_trade_gov_json, clean, synthetic
-from entitylist import csl, paths, schemas
+from entitylist import paths
+from entitylist.data import csl, schemas
 from entitylist.errors import ParseError
 
 SAMPLE = Path(__file__).parent / "fixtures" / "csl" / "csl-sample-2019.csv"
@@ -26,7 +27,7 @@ EL = "Entity List (EL) - Bureau of Industry and Security"
 
 def cleaned(table: pd.DataFrame) -> pd.DataFrame:
     """A csl table with the columns cleaning adds (when it became known, its raw file)."""
-    from entitylist.cleaning import SCREENING_LIST_DAY
+    from entitylist.data.cleaning import SCREENING_LIST_DAY
 
     return table.assign(known_since=SCREENING_LIST_DAY, raw_file="csl/test.json")
 

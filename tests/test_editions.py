@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from conftest import tree
-from entitylist import csl, manifest, sources, update
 from entitylist.cli import main
+from entitylist.data import csl, manifest, sources, update
 from entitylist.errors import RawDataError
 
 LIST = sources.RAW_TABLES[sources.SCREENING_LIST]

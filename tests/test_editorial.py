@@ -102,7 +102,7 @@ def test_claims_are_no_stronger_than_the_sources(story):
 
 
 def test_a_copy_is_credited_to_its_original_publisher():
-    from entitylist import publishers
+    from entitylist.data import publishers
 
     credited = set()
     for page in sorted(SITE.glob("*.html")):
@@ -212,7 +212,7 @@ def test_the_story_links_the_entries_page(story):
 def test_the_story_as_of_oct_9_2019_holds_nothing_published_later(as_of_site):
     import datetime as dt
 
-    from entitylist import guard
+    from entitylist.pages import guard
 
     # The render itself runs the guard, which refuses any later date in any file.
     site = as_of_site

@@ -8,7 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from entitylist import figures, manifest, paths, sources
+from entitylist import figures, paths
+from entitylist.data import manifest, sources
 
 SITE = paths.ROOT / paths.SITE_NAME
 CHARTS = paths.ROOT / "charts"

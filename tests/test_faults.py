@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import pipeline_inputs, tree, until
-from entitylist import release
-from entitylist.pipeline import OUTPUTS
+from entitylist.engine import release
+from entitylist.engine.pipeline import OUTPUTS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 RENDER = """

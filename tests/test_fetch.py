@@ -20,7 +20,7 @@ from werkzeug import Request, Response
 
 from bench.csl import as_trade_gov_json
 from conftest import free_port, tree
-from entitylist import csl, fetch, manifest, parsers
+from entitylist.data import csl, fetch, manifest, parsers
 from entitylist.errors import FetchError, ParameterError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
@@ -421,7 +421,7 @@ def test_a_fetched_list_that_drops_an_entry_goes_through_the_update_checks(
     httpserver: HTTPServer, session: requests.Session, raw_copy: Path
 ) -> None:
     # The finding: `make fetch` made a new edition current without update's checks.
-    from entitylist import sources
+    from entitylist.data import sources
 
     current = manifest.current(sources.SCREENING_LIST, raw_copy)
     document = json.loads(current.read_bytes())

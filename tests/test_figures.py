@@ -5,7 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from entitylist import figures, manifest, sources
+from entitylist import figures
+from entitylist.data import manifest, sources
 
 
 def test_a_leader_is_named_only_when_no_unknown_can_overturn_it():

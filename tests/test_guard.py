@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from entitylist import guard
 from entitylist.errors import GuardError
+from entitylist.pages import guard
 
 CLEAN_PAGE = (
     "<html><body><main><h1>Title</h1><p>Of the 28 entries, 20 are Xinjiang bodies. "

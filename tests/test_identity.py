@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import published_files, rehash
-from entitylist import manifest, paths
+from entitylist import paths
+from entitylist.data import manifest
 
 pytestmark = pytest.mark.notebooks
 

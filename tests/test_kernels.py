@@ -21,7 +21,7 @@ from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 from conftest import until
-from entitylist import kernels
+from entitylist.engine import kernels
 
 pytestmark = pytest.mark.notebooks
 
@@ -31,7 +31,8 @@ STATE = """
 import os, sys, json
 import altair as alt
 import pandas as pd
-from entitylist import fonts, theme
+from entitylist import theme
+from entitylist.pages import fonts
 state = {
     "leak_global": "LEAK" in globals(),
     "pandas_max_rows": pd.options.display.max_rows,
@@ -244,7 +245,7 @@ def test_the_pool_stops_its_zygote_and_kernels_on_an_error(tmp_path: Path):
 SCRIPT = """
 import json, sys, time
 from jupyter_client.manager import KernelManager
-from entitylist import kernels
+from entitylist.engine import kernels
 with kernels.warm() as pool:
     manager = KernelManager(kernel_name=kernels.kernel_name())
     manager.start_kernel()
@@ -328,7 +329,8 @@ NOW = """
 import json, os, random
 from pathlib import Path
 import numpy as np
-from entitylist import config, schemas
+from entitylist import config
+from entitylist.data import schemas
 config.COMPANIES = Path(os.environ["PROBE_COMPANIES"])
 now = {
     "env": os.environ.get("PROBE"),

@@ -10,7 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from entitylist import kernels, paths
+from entitylist import paths
+from entitylist.engine import kernels
 
 ROOT = paths.ROOT
 PUBLISHED = (paths.PROCESSED_NAME, Path(paths.CHARTS_NAME))

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import current_file
-from entitylist import manifest, paths, sources
+from entitylist import paths
+from entitylist.data import manifest, sources
 from entitylist.errors import ManifestError
 
 

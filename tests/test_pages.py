@@ -16,8 +16,10 @@ import pytest
 from lxml import html as lxml_html
 from PIL import Image
 
-from entitylist import cards, config, drawing, fonts, pages, publish, story, templating, theme
+from entitylist import config, publish, story, theme
 from entitylist.errors import ParameterError, RenderError
+from entitylist.pages import cards, drawing, fonts, templating
+from entitylist.pages import site as pages
 
 BASE = "https://desk.example.org/entitylist/"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from entitylist import parsers
+from entitylist.data import parsers
 from entitylist.errors import ParseError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fetch"

@@ -9,10 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from entitylist import paths, render, runner
+from entitylist import paths
 from entitylist.cli import main
+from entitylist.engine import render, runner
+from entitylist.engine.pipeline import Step, validate_overrides
 from entitylist.errors import ParameterError, PublishError
-from entitylist.pipeline import Step, validate_overrides
 from tests.test_render import run
 
 

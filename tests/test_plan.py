@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from entitylist import globs, paths, plan
+from entitylist import paths
+from entitylist.engine import globs, plan
+from entitylist.engine.pipeline import Step, World, load_pipeline
 from entitylist.errors import RenderError
-from entitylist.pipeline import Step, World, load_pipeline
 
 STEPS = load_pipeline(paths.PIPELINE)
 COMPANIES = ["hikvision", "dahua", "iflytek", "megvii", "sensetime", "yitu", "meiya-pico", "yixin"]
@@ -152,7 +153,7 @@ def test_every_page_reruns_when_a_hand_kept_file_changes(config: str):
 def test_an_edit_to_the_real_hand_kept_file_is_seen_by_the_scan(
     config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from entitylist import pipeline
+    from entitylist.engine import pipeline
 
     for name in CONFIG:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +182,7 @@ def test_templates_styles_and_fonts_are_in_the_code_hash(
 ):
     import shutil
 
-    from entitylist import pipeline
+    from entitylist.engine import pipeline
 
     package = tmp_path / "entitylist"
     shutil.copytree(pipeline.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))

@@ -13,7 +13,8 @@ import nbformat
 import pytest
 
 from conftest import free_port, pipeline_inputs, until
-from entitylist import paths, preview
+from entitylist import paths
+from entitylist.engine import preview
 
 pytestmark = pytest.mark.notebooks
 

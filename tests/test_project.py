@@ -7,7 +7,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from entitylist import paths, render
+from entitylist import paths
+from entitylist.engine import render
 
 ROOT = paths.ROOT
 
@@ -74,7 +75,7 @@ def test_the_git_filter_strips_a_run_notebook_but_keeps_its_checks(tmp_path):
         if not cell.metadata.get("keep_output"):
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="noise\n")]
     stripped = subprocess.run(
-        [sys.executable, "-m", "entitylist.checks", "--strip"],
+        [sys.executable, "-m", "entitylist.engine.checks", "--strip"],
         input=nbformat.writes(notebook),
         capture_output=True,
         text=True,
@@ -150,7 +151,7 @@ def test_the_warm_kernelspec_names_the_registered_provisioner():
     import json
     from importlib import metadata
 
-    from entitylist import kernels, provisioner
+    from entitylist.engine import kernels, provisioner
 
     (entry,) = [
         e

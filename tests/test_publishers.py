@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from conftest import current_file, edit_cell
-from entitylist import cleaning, config, manifest, publishers, sources
+from entitylist import config
+from entitylist.data import cleaning, manifest, publishers, sources
+from entitylist.data.sources import Snapshot
 from entitylist.errors import ConfigError, RawDataError
-from entitylist.sources import Snapshot
 
 
 def raw_urls() -> dict[str, tuple[str, int]]:

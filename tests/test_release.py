@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from entitylist import atomic, release
+from entitylist import atomic
+from entitylist.engine import release
 from entitylist.errors import BusyError, PublishError
 
 GENERATION = "20261129T000000-abcdef"
@@ -276,7 +277,7 @@ WAITER = """
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from entitylist import release
+from entitylist.engine import release
 with release.render_lock(Path(sys.argv[1]), wait=True, log=lambda m: print(m, flush=True)):
     print("got the lock", flush=True)
 """

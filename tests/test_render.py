@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 from conftest import published_files
-from entitylist import paths, render
+from entitylist import paths
+from entitylist.engine import render
 from entitylist.errors import (
     ParameterError,
     PublishError,

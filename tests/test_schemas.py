@@ -4,7 +4,7 @@ with its table and raw row named; the real tables, and the edge cases the rules 
 import pandas as pd
 import pytest
 
-from entitylist import schemas
+from entitylist.data import schemas
 from entitylist.errors import SchemaError
 
 

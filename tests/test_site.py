@@ -403,7 +403,7 @@ def test_index_links_every_page(site: Path):
 
 
 def test_no_page_references_another_host_for_scripts_styles_or_fonts():
-    from entitylist import pages
+    from entitylist.pages import site as pages
 
     for page in every_page():
         pages.check(page.name, page.read_text(encoding="utf-8"))
@@ -484,7 +484,7 @@ def test_every_data_mark_has_a_tooltip():
 
 
 def test_text_from_data_reaches_the_page_as_text(browser, tmp_path: Path, monkeypatch):
-    from entitylist import render
+    from entitylist.engine import render
 
     monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
     render.render(output_root=tmp_path / "out", pipeline=FIXTURES / "hostile.yaml", quiet=True)
@@ -511,7 +511,7 @@ def test_text_from_data_reaches_the_page_as_text(browser, tmp_path: Path, monkey
 @pytest.fixture(scope="module")
 def fixture_site(tmp_path_factory) -> Path:
     """The page fixture rendered by the real engine: every fragment, and a skipped page."""
-    from entitylist import render
+    from entitylist.engine import render
 
     scratch = tmp_path_factory.mktemp("pages")
     with pytest.MonkeyPatch.context() as patch:

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from conftest import current_file, edit_cell, rehash, tree
-from entitylist import manifest, sources, update
 from entitylist.cli import main
+from entitylist.data import manifest, sources, update
 from entitylist.errors import DeskError, RawDataError
 
 REVENUE = "revenue_by_region.csv"
@@ -159,7 +159,8 @@ def test_consent_covers_the_rows_it_named_and_no_later_loss(
     raw_copy: Path, pack_copy: Path, tables
 ):
     # The finding: one --allow-removals was a standing waiver for the table behind it.
-    from entitylist import changes, cleaning, render
+    from entitylist.data import changes, cleaning
+    from entitylist.engine import render
     from entitylist.errors import RemovalError
 
     revenue = pack_copy / REVENUE
@@ -184,7 +185,8 @@ def test_consent_covers_the_rows_it_named_and_no_later_loss(
 
 
 def test_every_lost_row_needs_consent_not_any(raw_copy: Path, pack_copy: Path, tables):
-    from entitylist import changes, render
+    from entitylist.data import changes
+    from entitylist.engine import render
     from entitylist.errors import RemovalError
 
     partnerships = pack_copy / "partnerships.csv"
@@ -279,7 +281,8 @@ def test_the_command_line_prints_the_change_report(
 def test_a_halved_table_with_its_hash_updated_by_hand_is_not_published(raw_copy: Path, tables):
     # The scenario the issue found: cut at a row boundary (so every row parses), the hash
     # put right in the manifest, and the render went ahead with half the figures gone.
-    from entitylist import changes, cleaning, render
+    from entitylist.data import changes, cleaning
+    from entitylist.engine import render
     from entitylist.errors import RemovalError
 
     published = tables  # the committed snapshot, which raw_copy copies

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from entitylist import figures, fonts, publishers, theme, words
+from entitylist import figures, theme, words
+from entitylist.data import publishers
+from entitylist.pages import fonts
 
 theme.register()
 

@@ -4,7 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from entitylist import manifest, paths
+from entitylist import paths
+from entitylist.data import manifest
 from entitylist.errors import DeskError
 
 
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "render":
             # lazy: each command imports only what it runs (the render engine, or pandas for
             # fetch and update), so `--help` and a no-op render start fast.
-            from entitylist.render import render
+            from entitylist.engine.render import render
 
             if args.jobs < 1:
                 msg = f"--jobs {args.jobs}: must be 1 or more"
@@ -142,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif args.command == "preview":
             # lazy: as for render above.
-            from entitylist import preview
+            from entitylist.engine import preview
 
             preview.main(args.port, args.output_root, args.pipeline)
         elif args.command == "fetch":
             # lazy: as for render above.
-            from entitylist import fetch
+            from entitylist.data import fetch
 
             written = fetch.refresh(
                 since=args.since,
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {len(written)} files to data/raw/live", file=sys.stderr)
         elif args.command == "update":
             # lazy: as for render above.
-            from entitylist import update
+            from entitylist.data import update
 
             report = update.update(
                 args.pack,

@@ -6,7 +6,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+# The package's own folder: templates, static assets and fonts ship inside it.
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parents[1]
 RAW = ROOT / "data" / "raw"
 MANIFEST = RAW / "manifest.json"
 NOTEBOOKS = ROOT / "notebooks"

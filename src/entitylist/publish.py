@@ -18,9 +18,10 @@ import pandas as pd
 from lxml import etree
 from markupsafe import Markup
 
-from entitylist import atomic, cards, downloads, fonts, story, templating, theme
-from entitylist.drawing import SVG_NS, is_data_mark, svg, svg_size
+from entitylist import atomic, downloads, story, theme
 from entitylist.errors import RenderError
+from entitylist.pages import cards, fonts, templating
+from entitylist.pages.drawing import SVG_NS, is_data_mark, svg, svg_size
 
 if TYPE_CHECKING:
     # Only for type hints: a page that embeds finished charts need not import Altair.

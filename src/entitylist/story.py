@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 import pandas as pd
 from markupsafe import Markup
 
-from entitylist import publishers, templating, words
+from entitylist import words
+from entitylist.data import publishers
 from entitylist.errors import WordsError
+from entitylist.pages import templating
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00:00)?$")
 # `{name}` (str.format) where a value of that name is given: a template not yet in Jinja.

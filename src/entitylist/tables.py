@@ -10,9 +10,10 @@ import pandas as pd
 from pandera.errors import SchemaError as PanderaError
 from pandera.errors import SchemaErrors
 
-from entitylist import asof, manifest, paths
+from entitylist import paths
+from entitylist.data import asof, manifest
+from entitylist.data.schemas import SCHEMAS, describe_failure
 from entitylist.errors import SchemaError
-from entitylist.schemas import SCHEMAS, describe_failure
 
 
 def read(name: str, processed: Path) -> pd.DataFrame:

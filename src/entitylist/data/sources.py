@@ -14,9 +14,10 @@ from typing import TypeVar
 
 import pandas as pd
 
-from entitylist import characters, manifest, paths
+from entitylist import characters, paths
+from entitylist.data import manifest
+from entitylist.data.manifest import add_to_manifest  # noqa: F401  (re-exported)
 from entitylist.errors import DeskError, RawDataError
-from entitylist.manifest import add_to_manifest  # noqa: F401  (re-exported)
 
 PACK_ORIGIN = (
     "Desk source pack (shared/data), hand-compiled research tables; "

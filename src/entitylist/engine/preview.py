@@ -22,9 +22,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import watchfiles
 
-from entitylist import kernels, paths, render
+from entitylist import paths
+from entitylist.engine import kernels, render
+from entitylist.engine.pipeline import HAND_KEPT, PACKAGE_DIR
 from entitylist.errors import DeskError
-from entitylist.pipeline import HAND_KEPT, PACKAGE_DIR
 
 EVENTS = "/__preview/events"
 # Server-sent events: "reload" after a publish, "failed" with the error line.

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from entitylist import atomic, paths
-from entitylist.manifest import sha256
-from entitylist.schemas import SCHEMAS
+from entitylist.data.manifest import sha256
+from entitylist.data.schemas import SCHEMAS
 
 SHOWN = 5  # rows listed per table and kind in the text summary
 # A row's line number in its raw file moves whenever a row above it is added or removed, and

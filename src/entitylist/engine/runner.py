@@ -14,9 +14,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from entitylist import atomic, errors, kernels, paths
+from entitylist import atomic, errors, paths
+from entitylist.engine import kernels
+from entitylist.engine.pipeline import Step
 from entitylist.errors import DeskError, RenderError
-from entitylist.pipeline import Step
 
 # papermill's log (its "Timeout waiting for execute reply" and the like) would reach stderr
 # through logging's last resort; every failure is reported as one line of the render's own.
@@ -134,7 +135,7 @@ def publish_page(step: Step, executed: Path, site: Path) -> dict:
     page, and the index leaves it out.
     """
     # lazy: pages imports pandas and nbconvert's helpers; a no-op render exports nothing.
-    from entitylist import pages
+    from entitylist.pages import site as pages
 
     text, meta = pages.export(executed, page=step.page_file)
     target = site / step.page_file

@@ -15,7 +15,7 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 
-from entitylist import kernels
+from entitylist.engine import kernels
 
 
 class ForkedKernel:

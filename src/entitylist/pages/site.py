@@ -14,9 +14,10 @@ import jinja2
 import lxml.html
 from markupsafe import Markup
 
-from entitylist import atomic, cards, config, fonts
+from entitylist import atomic, config, paths
 from entitylist.errors import RenderError
-from entitylist.templating import environment, fragment_meta, render
+from entitylist.pages import cards, fonts
+from entitylist.pages.templating import environment, fragment_meta, render
 
 if TYPE_CHECKING:
     from nbconvert.exporters import TemplateExporter
@@ -109,7 +110,7 @@ def head(file: str, title: str, summary: str, image: str | None, image_alt: str 
 @functools.cache
 def static_css() -> str:
     """The desk's page style, inlined into every page."""
-    return (Path(__file__).resolve().parent / STATIC / "page.css").read_text(encoding="utf-8")
+    return (paths.PACKAGE / STATIC / "page.css").read_text(encoding="utf-8")
 
 
 def exporter() -> "TemplateExporter":

@@ -7,7 +7,7 @@ becomes an IPython kernel on the run's connection file, so each run starts in a 
 process (clean namespace, module state as a fresh import leaves it) and pays no import cost.
 
 jupyter_client reaches the zygote through a kernel provisioner (provisioner.py), named by
-the `entitylist-warm` kernelspec that `make venv` installs (`python -m entitylist.kernels
+the `entitylist-warm` kernelspec that `make venv` installs (`python -m entitylist.engine.kernels
 install`). Outside a pool, or when the zygote cannot start, that kernelspec starts an
 ordinary kernel, so a run never depends on the zygote.
 
@@ -55,13 +55,13 @@ PRELOAD = (
     "tornado.platform.asyncio",
     "tornado.queues",
     "entitylist.charts",
-    "entitylist.cleaning",
+    "entitylist.data.cleaning",
     "entitylist.figures",
-    "entitylist.manifest",
+    "entitylist.data.manifest",
     "entitylist.paths",
     "entitylist.publish",
-    "entitylist.schemas",
-    "entitylist.sources",
+    "entitylist.data.schemas",
+    "entitylist.data.sources",
     "entitylist.story",
     "entitylist.tables",
 )
@@ -69,7 +69,7 @@ PRELOAD = (
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 STOP_SECONDS = 5.0
 # How the pool starts the zygote, after the kernelspec's interpreter and its flags.
-SERVE = ("-m", "entitylist.kernels", "serve")
+SERVE = ("-m", "entitylist.engine.kernels", "serve")
 
 
 def launcher_split(argv: list[str]) -> tuple[list[str], list[str]] | None:
@@ -199,7 +199,7 @@ def become_kernel(request: dict) -> None:
 
 
 def zygote_main() -> None:
-    """Entry point of the zygote process (`python -m entitylist.kernels serve`)."""
+    """Entry point of the zygote process (`python -m entitylist.engine.kernels serve`)."""
     # Like ipykernel_launcher: the launch folder is not an import location.
     if sys.path and sys.path[0] in ("", str(Path.cwd())):
         del sys.path[0]
@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
     elif command[0] == "install":
         install()
     else:
-        msg = f"python -m entitylist.kernels: unknown command {command[0]!r}; use install"
+        msg = f"python -m entitylist.engine.kernels: unknown command {command[0]!r}; use install"
         raise SystemExit(msg)
 
 

@@ -11,9 +11,10 @@ import vl_convert as vlc
 from markupsafe import Markup
 from PIL import Image
 
-from entitylist import config, fonts, theme
-from entitylist.drawing import svg, svg_size
-from entitylist.templating import render
+from entitylist import config, theme
+from entitylist.pages import fonts
+from entitylist.pages.drawing import svg, svg_size
+from entitylist.pages.templating import render
 
 if TYPE_CHECKING:
     # Only for type hints: a page that embeds finished charts need not import Altair.

@@ -1,8 +1,8 @@
 """Keep notebooks reviewable: strip outputs, except the headline numbers nbval checks.
 
-`python -m entitylist.checks --strip` is the git clean filter `make lab` installs: it strips
+`python -m entitylist.engine.checks --strip` is the git clean filter `make lab` installs: it strips
 a notebook read on stdin with nbstripout, keeping the cells marked `keep_output`.
-`python -m entitylist.checks NOTEBOOK...` (`make refresh-checks`) runs each notebook and
+`python -m entitylist.engine.checks NOTEBOOK...` (`make refresh-checks`) runs each notebook and
 stores the new values of those cells, after a deliberate data change, for review in the diff.
 Runs write to a temporary output root, never to the repository's data/processed or charts.
 """
@@ -17,7 +17,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbstripout import strip_output
 
-from entitylist import kernels, paths
+from entitylist import paths
+from entitylist.engine import kernels
 
 
 def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -59,7 +60,7 @@ def refresh(notebooks: list[Path]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Filter stdin to stdout with --strip, or refresh the named notebooks."""
-    parser = argparse.ArgumentParser(prog="python -m entitylist.checks")
+    parser = argparse.ArgumentParser(prog="python -m entitylist.engine.checks")
     parser.add_argument("--strip", action="store_true", help="strip stdin to stdout")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from entitylist import asof, atomic, globs, kernels, manifest, paths, plan, release
-from entitylist.errors import ParameterError, RemovalError, RenderError
-from entitylist.pipeline import (
+from entitylist import atomic, paths
+from entitylist.data import asof, manifest
+from entitylist.engine import globs, kernels, plan, release
+from entitylist.engine.pipeline import (
     OUTPUTS,
     Step,
     World,
@@ -26,8 +27,9 @@ from entitylist.pipeline import (
     step_parameters,
     validate_overrides,
 )
-from entitylist.plan import Decision
-from entitylist.runner import run_stage
+from entitylist.engine.plan import Decision
+from entitylist.engine.runner import run_stage
+from entitylist.errors import ParameterError, RemovalError, RenderError
 
 # Names other modules and tests import from here.
 __all__ = [
@@ -69,7 +71,7 @@ def state_file(out_root: Path) -> Path:
 def check_pages(site: Path) -> None:
     """Run the page checks on every page bound for site/."""
     # lazy: pages, guard and changes import pandas; a no-op render imports none of them.
-    from entitylist import pages
+    from entitylist.pages import site as pages
 
     for file in sorted(site.glob("*.html")):
         pages.check(file.name, file.read_text(encoding="utf-8"))
@@ -79,7 +81,7 @@ def check_pages(site: Path) -> None:
 def check_guard(site: Path, as_of: str | None) -> None:
     """The publication guard on every file bound for site/ (see guard.py)."""
     # lazy: see check_pages.
-    from entitylist import guard
+    from entitylist.pages import guard
 
     guard.check_site(site, as_of=asof.parse(as_of))
 
@@ -112,7 +114,7 @@ def index_order(step: Step) -> tuple:
 def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
     """Write site/index.html linking every page the pipeline publishes."""
     # lazy: see check_pages.
-    from entitylist import pages
+    from entitylist.pages import site as pages
 
     listed = [
         pages.Page(s.page_file, page_meta[s.page_file]["title"], page_meta[s.page_file]["summary"])
@@ -125,7 +127,7 @@ def write_index(steps: list[Step], page_meta: dict, work_root: Path) -> None:
 def consented_in_manifest(table: str) -> set[str]:
     """The rows of a processed table whose removal `update --allow-removals` consented to."""
     # lazy: sources imports pandas; see check_pages.
-    from entitylist import sources
+    from entitylist.data import sources
 
     return manifest.consented(paths.RAW, sources.RAW_SOURCES.get(table, []), table)
 
@@ -134,7 +136,7 @@ def guard_removals(report: dict, allow: bool, consented: Callable[[str], set[str
     """Refuse to publish tables that lost rows, unless this render is told to (the flag) or
     the update that removed them consented to each of those rows (the manifest)."""
     # lazy: see check_pages.
-    from entitylist.changes import removals
+    from entitylist.data.changes import removals
 
     lost = {}
     for name, keys in removals(report).items():
@@ -422,7 +424,8 @@ def render(
             result.seconds = time.perf_counter() - started
             return result
         # lazy: see check_pages.
-        from entitylist import changes, pages
+        from entitylist.data import changes
+        from entitylist.pages import site as pages
 
         release.check_space(out_root, runs)
         generation, generation_dir = release.new_generation(runs, out_root, warn)

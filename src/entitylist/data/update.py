@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from entitylist import atomic, changes, cleaning, csl, manifest, paths
-from entitylist.errors import DeskError, RawDataError
-from entitylist.manifest import verify_manifest
-from entitylist.sources import (
+from entitylist import atomic, paths
+from entitylist.data import changes, cleaning, csl, manifest
+from entitylist.data.manifest import verify_manifest
+from entitylist.data.sources import (
     EVENTS,
     RAW_SOURCES,
     RAW_TABLES,
@@ -31,6 +31,7 @@ from entitylist.sources import (
     read_csv_text,
     strip_excerpts,
 )
+from entitylist.errors import DeskError, RawDataError
 
 
 def received(table: RawTable, pack_dir: Path) -> bytes:

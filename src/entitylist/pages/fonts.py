@@ -18,7 +18,7 @@ from fontTools.ttLib import TTFont
 from entitylist import paths
 from entitylist.errors import ConfigError
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_DIR = paths.PACKAGE / "fonts"
 FAMILY = "Noto Sans CJK SC"
 NOTO = Path("/usr/share/fonts/opentype/noto")
 WEIGHTS = {"Regular": "NotoSansCJK-Regular.ttc", "Bold": "NotoSansCJK-Bold.ttc"}

@@ -12,8 +12,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from entitylist import asof, atomic, config
-from entitylist.csl import KEY_RULE
+from entitylist import atomic, config
+from entitylist.data import asof
+from entitylist.data.csl import KEY_RULE
 from entitylist.errors import SchemaError
 
 EARLIEST = pd.Timestamp(asof.FIRST_DATE)

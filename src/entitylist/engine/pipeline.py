@@ -15,11 +15,11 @@ from pathlib import Path
 import yaml
 
 from entitylist import atomic, paths
+from entitylist.data.manifest import sha256
+from entitylist.engine.globs import overlaps
 from entitylist.errors import ParameterError, RenderError
-from entitylist.globs import overlaps
-from entitylist.manifest import sha256
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = paths.PACKAGE
 # The folders a render builds and publishes, relative to the output root.
 OUTPUTS = (paths.PROCESSED_NAME.as_posix(), paths.CHARTS_NAME, paths.SITE_NAME)
 # Reads under these are files of the repository (the raw snapshot, the desk's configuration);

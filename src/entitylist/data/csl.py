@@ -19,8 +19,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from entitylist import characters
+from entitylist.data.sources import decode as decode_source
 from entitylist.errors import ParseError
-from entitylist.sources import decode as decode_source
 
 EL_SOURCE = "Entity List (EL) - Bureau of Industry and Security"
 # The Federal Register's first volume is that of 1936: year = volume + 1935.

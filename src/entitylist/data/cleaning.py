@@ -14,9 +14,10 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from entitylist import atomic, config, csl, parsers, publishers, schemas, sources
+from entitylist import atomic, config
+from entitylist.data import csl, parsers, publishers, schemas, sources
+from entitylist.data.sources import Snapshot
 from entitylist.errors import RawDataError
-from entitylist.sources import Snapshot
 
 # The pack's README: the ZTE rule's 3 China entries (of 4) were tallied from the named
 # list, not stated by a source. Every other non-blank count is stated.

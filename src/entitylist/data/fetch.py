@@ -28,7 +28,8 @@ from urllib3.exceptions import (
 )
 from urllib3.util import Retry
 
-from entitylist import atomic, csl, manifest, parsers, paths, sources, update
+from entitylist import atomic, paths
+from entitylist.data import csl, manifest, parsers, sources, update
 from entitylist.errors import FetchError, ParameterError, ParseError
 
 FR_BASE = "https://www.federalregister.gov/api/v1"

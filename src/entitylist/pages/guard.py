@@ -23,8 +23,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from entitylist import cleaning, config, figures, manifest, paths, publishers, sources
-from entitylist.cleaning import DOUBT, DOUBTED_NAMES
+from entitylist import config, figures, paths
+from entitylist.data import cleaning, manifest, publishers, sources
+from entitylist.data.cleaning import DOUBT, DOUBTED_NAMES
 from entitylist.errors import GuardError
 from entitylist.figures import BAD_CITATIONS, WRONG_CITATION
 

@@ -9,8 +9,8 @@ with the hashes that stage produced.
 
 from dataclasses import dataclass
 
-from entitylist.globs import matches, overlaps
-from entitylist.pipeline import Step, World
+from entitylist.engine.globs import matches, overlaps
+from entitylist.engine.pipeline import Step, World
 
 RUN, SKIP, MAYBE = "run", "skip", "may run"
 SHOWN = 3  # file names listed in a reason before "and N more"
