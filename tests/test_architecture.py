@@ -12,6 +12,7 @@ another share the first one's comment.
 import ast
 import graphlib
 import io
+import re
 import tokenize
 from pathlib import Path
 
@@ -271,6 +272,31 @@ def test_a_wing_that_reaches_up_or_a_module_outside_every_wing_is_named():
         "pages.fonts (pages) imports engine.render (engine)",
         "paths (ground) imports data.cleaning (data)",
     ]
+
+
+def readme_map(readme: str) -> dict[str, str]:
+    """The README's map of modules: module (dotted, as in the graph) -> the wing its row names."""
+    wings = {"ground floor": "ground", "`data/`": "data", "notebook API": "api"}
+    wings |= {"`pages/`": "pages", "`engine/`": "engine", "entry points": "entry"}
+    found, wing_here = {}, None
+    for line in readme.split("| where | module | concern |", 1)[1].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        where, modules = line.split("|")[1:3]
+        wing_here = next((w for k, w in wings.items() if where.strip().startswith(k)), wing_here)
+        prefix = f"{wing_here}." if wing_here in SUB_PACKAGES else ""
+        for name in re.findall(r"`([a-z_]+)\.py`", modules):
+            found[prefix + name] = wing_here
+    return found
+
+
+def test_the_readme_map_and_architecture_md_name_every_module_in_its_wing():
+    modules = {m for m in module_names(PACKAGE) if m not in SUB_PACKAGES}
+    mapped = readme_map((paths.ROOT / "README.md").read_text(encoding="utf-8"))
+    assert set(mapped) == modules
+    assert {m: w for m, w in mapped.items() if w != wing(m)} == {}
+    drawn = (paths.ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    assert [m for m in sorted(modules - {"__main__"}) if m.split(".")[-1] not in drawn] == []
 
 
 def write_package(root: Path, modules: dict[str, str]) -> Path:
