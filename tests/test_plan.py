@@ -8,6 +8,7 @@ hash and a "missing file" is a deleted key.
 from pathlib import Path
 
 import pytest
+import yaml
 
 from entitylist import paths
 from entitylist.engine import globs, plan
@@ -376,12 +377,11 @@ def test_a_chart_moved_to_another_notebook_is_not_cleared_by_its_old_writer():
 
 def test_two_notebooks_that_can_write_the_same_file_are_refused_naming_both(tmp_path: Path):
     # pipeline.yaml as it stood: 10-clean's site/data/* met 35-entities' china-entries.csv.
-    text = paths.PIPELINE.read_text(encoding="utf-8")
-    start = text.index("    writes:\n      - data/processed/*")
-    end = text.index("  - notebook: 20-exposure")
+    declared = yaml.safe_load(paths.PIPELINE.read_text(encoding="utf-8"))
+    clean = next(n for n in declared["notebooks"] if n["notebook"].startswith("10-clean"))
+    clean["writes"] = ["data/processed/*", "site/data/*"]
     pipeline = tmp_path / "pipeline.yaml"
-    old = "    writes: [data/processed/*, site/data/*]\n"
-    pipeline.write_text(text[:start] + old + text[end:])
+    pipeline.write_text(yaml.safe_dump(declared, sort_keys=False))
     with pytest.raises(
         RenderError,
         match=r"10-clean writes site/data/\* and 35-entities writes site/data/china-entries\.csv",

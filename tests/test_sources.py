@@ -100,13 +100,16 @@ def test_a_pack_of_only_the_changed_tables_carries_the_others_over(
     for table in sources.RAW_TABLES.values():
         if table.name != sources.SUPPLIERS:
             (pack_copy / table.in_pack).unlink()
-    report = update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-04")
+    before = manifest.current_files(raw_copy)
+    report = update.update(pack_copy, raw_dir=raw_copy, retrieved="2099-01-01")
     assert [c.table for c in report.changes] == [sources.SUPPLIERS]
-    assert set(report.carried) == set(manifest.current_files(raw_copy)) - {sources.SUPPLIERS}
+    assert set(report.carried) == set(before) - {sources.SUPPLIERS}
     assert [p.name for p in report.written] == [sources.SUPPLIERS]
-    # The carried tables' current files are the ones they were.
+    # The carried tables' current files are the ones they were; the changed one is new.
     current = manifest.current_files(raw_copy)
-    assert current[sources.EVENTS].startswith("pack/2026-12-03/")
+    assert {t: f for t, f in current.items() if f != before[t]} == {
+        sources.SUPPLIERS: "pack/2099-01-01/us_suppliers.csv"
+    }
 
 
 def test_a_pack_with_no_known_table_is_refused(raw_copy: Path, tmp_path: Path):
