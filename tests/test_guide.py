@@ -52,12 +52,19 @@ class Copy:
     """A copy of the repository that runs `make` with its own copy of the package."""
 
     def __init__(self, root: Path) -> None:
-        """Copy what a clone holds (the project's own files), and share the built venv."""
+        """Copy the working tree (the project's own files), and share the built venv."""
         self.root = root
+        # The working tree as a reporter has it: tracked files and new ones not yet
+        # committed (a snapshot taken in), never what .gitignore leaves out.
         listed = subprocess.run(
-            ["git", "ls-files", "-z"], cwd=paths.ROOT, capture_output=True, check=True
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=paths.ROOT,
+            capture_output=True,
+            check=True,
         ).stdout.decode()
         for name in filter(None, listed.split("\0")):
+            if not (paths.ROOT / name).is_file():
+                continue  # deleted in the working tree, not yet in a commit
             target = root / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(paths.ROOT / name, target)
