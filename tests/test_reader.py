@@ -14,7 +14,7 @@ def summary(data: dict[str, pd.DataFrame], full: str | None) -> pd.DataFrame:
 def test_the_entries_summary_counts_every_entry_by_kind_and_links_the_full_list(tables):
     found = summary(tables, "entities.html")
     assert found["Entries"].sum() == len(tables["entries_2019"]) == 28
-    assert list(found["Kind"]) == list(figures.KIND_LABELS.values())
+    assert list(found["Kind"]) == list(figures.kind_labels().values())
     by_kind = found.set_index("Kind")["Who"]
     bureaus = by_kind["Subordinate public security bureaus"]
     assert bureaus == story.Link("entities.html", "all 18 named on the entities page")

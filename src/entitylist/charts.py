@@ -1,5 +1,7 @@
 """Chart builders: each computes the facts its chart shows and draws it; the words are the
-reporter's, passed in as `Words` templates and filled from those facts.
+reporter's: the headline, dek, note and alt text passed in as `Words` templates and filled from
+those facts, and the chart's own words (source, CSV headers, default alt text, tooltips, axis
+titles, labels) from notebooks/words.yaml (`config.wording`).
 
 `frame` is the one helper that adds the headline, dek, footer and description; every chart
 the desk publishes goes through it. Unknowns are drawn as the house style says: outlined,
@@ -7,6 +9,7 @@ marked "?", never as zero.
 """
 
 import itertools
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from entitylist import figures, theme, words
+from entitylist import config, figures, theme, words
 from entitylist.data import publishers
 from entitylist.pages import fonts
 
@@ -22,6 +25,11 @@ theme.register()
 
 Draw = Callable[[pd.DataFrame, int], alt.TopLevelMixin]
 UNKNOWN_MARK = "?"
+
+
+def chart_credit() -> str:
+    """The credit line under every chart: words.yaml's, with the desk's name from site.yaml."""
+    return words.fill(config.wording().credit, desk_name=config.site().desk_name)
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ class Figure:
     data: pd.DataFrame
     draw: Draw
     note: str | None = None
-    credit: str = theme.DEFAULT_CREDIT
+    credit: str = field(default_factory=chart_credit)
     facts: dict = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
 
@@ -90,6 +98,39 @@ def compose(
         note=note or None,
         facts=facts,
         columns=columns,
+    )
+
+
+def compose_own(
+    name: str,
+    said: Words,
+    facts: dict,
+    own: config.ChartWords,
+    *,
+    source: str,
+    data: pd.DataFrame,
+    draw: Draw,
+    columns: list[str],
+    described: dict | None = None,
+) -> Figure:
+    """compose() for the desk's own charts, their words from words.yaml (`own`).
+
+    `columns` names the plotted columns a reader gets; their headers are the chart's words.
+    Without an alt text from the notebook, the chart's default one is filled with the facts
+    and `described`, what it needs beyond them.
+    """
+    default = (
+        "" if said.description else words.fill(own.description, **{**facts, **(described or {})})
+    )
+    return compose(
+        name,
+        said,
+        facts,
+        source=source,
+        data=data,
+        draw=draw,
+        description=default,
+        columns={column: own.column(column) for column in columns},
     )
 
 
@@ -142,19 +183,58 @@ def frame(figure: Figure, body: alt.TopLevelMixin, width: int) -> alt.VConcatCha
     )
 
 
-def source_line(primary: str, urls: pd.Series, limit: int = 4, via: str = "reports by") -> str:
-    """Name the primary source and the publishers of the rows (copies by their originals)."""
+def source_line(own: config.ChartWords, urls: pd.Series, limit: int = 4) -> str:
+    """Name the chart's source and the publishers of the rows (copies by their originals)."""
     found = publishers.credit(urls.dropna())
     if not found:
-        return primary
+        return own.source
+    said = config.wording().sources
     if len(found) <= limit:
-        return f"{primary}; {via} {words.and_list(found)}"
-    return f"{primary}; {len(found)} publishers, each row's source in the chart's CSV"
+        via = own.via or said.via
+        return words.fill(said.publishers, primary=own.source, via=via, publishers=found)
+    return words.fill(said.many, primary=own.source, count=len(found))
 
 
 def aria(*parts: str) -> str:
     """A Vega expression joining a mark's description from fields and text, for its title."""
     return " + ".join(parts)
+
+
+# A field in a tooltip's words: {name}, {name?} (the value and a space, only when it has
+# one), {name:%b %d, %Y} (a date in Vega's time format), {name:,.0f} (a number's format).
+TOOLTIP_FIELD = re.compile(r"\{(\w+)(\?|:[^}]*)?\}")
+
+
+def quoted(text: str) -> str:
+    """Text as a string in a Vega expression."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def tooltip_part(part: str) -> str:
+    """One part of a tooltip's words (words.yaml) as a Vega expression."""
+    pieces, at = [], 0
+    for found in TOOLTIP_FIELD.finditer(part):
+        if found.start() > at:
+            pieces.append(quoted(part[at : found.start()]))
+        name, how = found[1], found[2] or ""
+        field = f"datum.{name}"
+        if how == "?":
+            pieces.append(f"({field} ? {field} + ' ' : '')")
+        elif how.startswith(":%"):
+            pieces.append(f"timeFormat({field}, {quoted(how[1:])})")
+        elif how.startswith(":"):
+            pieces.append(f"format({field}, {quoted(how[1:])})")
+        else:
+            pieces.append(field)
+        at = found.end()
+    if at < len(part):
+        pieces.append(quoted(part[at:]))
+    return " + ".join(pieces)
+
+
+def tooltip(own: config.ChartWords, key: str) -> str:
+    """A mark's description, for its title: the chart's tooltip words as a Vega expression."""
+    return aria(*(tooltip_part(part) for part in own.tooltip(key)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,15 +252,20 @@ def year_axis(first: int, last: int, width: int) -> tuple[list[pd.Timestamp], li
 
 
 SQUARE, GAP = 20, 5
-COMPANIES = figures.KIND_LABELS["company"]
-KIND_COLORS = {
-    label: theme.HIGHLIGHT if label == COMPANIES else theme.US_ACTION
-    for label in figures.KIND_LABELS.values()
-}
 
 
-def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
-    """Pixel positions of each square and label: a heading per kind, squares wrapping below."""
+def kind_colors() -> dict[str, str]:
+    """Each kind's heading (words.yaml) in its colour: companies highlighted."""
+    return {
+        label: theme.HIGHLIGHT if code == "company" else theme.US_ACTION
+        for code, label in figures.kind_labels().items()
+    }
+
+
+def grid_layout(data: pd.DataFrame, width: int, unnamed: str) -> pd.DataFrame:
+    """Pixel positions of each square and label: a heading per kind, squares wrapping below;
+    `unnamed` labels the square of an entry whose name is not known."""
+    companies = figures.kind_labels()["company"]
     step = SQUARE + GAP
     per_row = max(1, (width - 8) // step)
     # A card is wide and short: its companies sit three to a row, its headings closer.
@@ -200,7 +285,7 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
         )
         y += heading
         # Companies are named, so their squares sit in wide columns; the rest wrap tightly.
-        columns, cell = (company_columns, column_width) if kind == COMPANIES else (per_row, step)
+        columns, cell = (company_columns, column_width) if kind == companies else (per_row, step)
         for i, entry in enumerate(group.itertuples()):
             rows.append(
                 {
@@ -210,9 +295,7 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
                     "y": y + (i // columns) * step,
                     "text": entry.company if isinstance(entry.company, str) else "",
                     "entry_no": entry.entry_no,
-                    "label": entry.name
-                    if isinstance(entry.name, str)
-                    else "name not in the desk's sources of this date",
+                    "label": entry.name if isinstance(entry.name, str) else unnamed,
                     "href": entry.profile if isinstance(entry.profile, str) else None,
                 }
             )
@@ -222,14 +305,15 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
 
 def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
     """The rule's entries as squares, one per entry, by kind; companies named and linked."""
+    own = config.wording().chart("entries-of-the-rule")
     data = figures.entry_grid(entries, companies)
     summary = figures.rule_summary(entries)
     facts = {**summary, "kinds": list(dict.fromkeys(data["kind"]))}
 
     def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        layout = grid_layout(d, width)
+        layout = grid_layout(d, width, own.label("unnamed"))
         height = int(layout["height"].iloc[0])
-        layout = layout.assign(color=layout["kind"].map(KIND_COLORS))
+        layout = layout.assign(color=layout["kind"].map(kind_colors()))
         # Each kind's heading is written in its squares' ink: a direct label, not a key.
         layout["ink"] = layout["color"].map(theme.ink)
         x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
@@ -251,7 +335,7 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
                 alt.Color("color:N").scale(None),
                 description="aria:N",
             )
-            .transform_calculate(aria=aria("'Entry ' + datum.entry_no", "': ' + datum.label"))
+            .transform_calculate(aria=tooltip(own, "entry"))
         )
         linked = (
             squares.transform_filter("datum.href")
@@ -263,9 +347,7 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
                 alt.Href("href:N"),
                 description="aria:N",
             )
-            .transform_calculate(
-                aria=aria("'Entry ' + datum.entry_no", "': ' + datum.label + ' (profile)'")
-            )
+            .transform_calculate(aria=tooltip(own, "linked"))
         )
         names = (
             squares.transform_filter("datum.text != ''")
@@ -274,23 +356,16 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         )
         return (headings + plain + linked + names).properties(width=width - 16, height=height)
 
-    return compose(
+    return compose_own(
         "entries-of-the-rule",
         said,
         facts,
-        source=source_line(
-            "Federal Register 84 FR 54002",
-            entries.loc[entries["name"].notna(), "name_source_url"],
-            via="names from",
-        ),
+        own,
+        source=source_line(own, entries.loc[entries["name"].notna(), "name_source_url"]),
         data=data[["entry_no", "kind", "name", "company", "profile"]],
         draw=draw,
-        columns={"entry_no": "Entry", "kind": "Kind", "name": "Name", "company": "Company"},
-        description=(
-            f"One square for each of the {summary['entries']} entries: "
-            + "; ".join(f"{k}: {n}" for k, n in data["kind"].value_counts(sort=False).items())
-            + "."
-        ),
+        columns=["entry_no", "kind", "name", "company"],
+        described={"kind_counts": list(data["kind"].value_counts(sort=False).items())},
     )
 
 
@@ -300,6 +375,8 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
 
 def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) -> Figure:
     """Entries with an address in China on today's list, by the year of their first citation."""
+    own = config.wording().chart("china-entries-still-listed")
+    listed, undated_status = own.label("listed"), own.label("undated")
     by_year = figures.still_listed_by_year(entity_list, entries)
     summary = figures.still_listed_summary(entity_list, entries)
     years = range(summary["first_year"], summary["last_year"] + 1)
@@ -320,9 +397,7 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
         }
     )
     data = pd.concat([data, undated], ignore_index=True)
-    data["status"] = [
-        "no year in the citation" if y == UNKNOWN_MARK else "still listed" for y in data["year"]
-    ]
+    data["status"] = [undated_status if y == UNKNOWN_MARK else listed for y in data["year"]]
     facts = dict(summary)
 
     def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
@@ -348,9 +423,9 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
             var_name="part",
             value_name="count",
         )
-        long = long[(long["count"] > 0) & (long["status"] == "still listed")]
+        long = long[(long["count"] > 0) & (long["status"] == listed)]
         long["part_label"] = long["part"].map(
-            {"other": "other entries", "listing_rule": "entries of the Oct. 9, 2019 rule"}
+            {part: own.label(part) for part in ("other", "listing_rule")}
         )
         long["color"] = long["part"].map(
             {"other": theme.US_ACTION, "listing_rule": theme.HIGHLIGHT}
@@ -360,18 +435,12 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
             .mark_bar()
             .encode(
                 x,
-                alt.Y("count:Q").stack("zero").title("Entries still listed"),
+                alt.Y("count:Q").stack("zero").title(own.label("y_title")),
                 alt.Color("color:N").scale(None),
                 alt.Order("part:N", sort="descending"),
                 description="aria:N",
             )
-            .transform_calculate(
-                aria=aria(
-                    "datum.year",
-                    "': ' + datum.count + ' ' + datum.part_label + ' still listed'",
-                    "' (first citation that year; official list of July 31, 2026)'",
-                )
-            )
+            .transform_calculate(aria=tooltip(own, "bar"))
         )
         unknown = (
             alt.Chart(d[d["year"] == UNKNOWN_MARK])
@@ -381,11 +450,11 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
                 alt.Y("entries:Q"),
                 description="aria:N",
             )
-            .transform_calculate(aria="datum.entries + ' entries whose citation gives no year'")
+            .transform_calculate(aria=tooltip(own, "undated"))
         )
         # The rule's entries named beside their part of the column, in its ink.
         rule = d[d["listing_rule"] > 0].assign(
-            middle=lambda f: f["other"] + f["listing_rule"] / 2, text="Oct. 9, 2019 rule"
+            middle=lambda f: f["other"] + f["listing_rule"] / 2, text=own.label("rule_name")
         )
         band = (width - 70) / len(order)
         named = (
@@ -402,25 +471,15 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
         )
         return (bars + unknown + named).properties(width=width - 70, height=260)
 
-    return compose(
+    return compose_own(
         "china-entries-still-listed",
         said,
         facts,
-        source="US Consolidated Screening List as generated on July 31, 2026 (trade.gov)",
+        own,
+        source=own.source,
         data=data[["year", "entries", "records", "listing_rule", "other", "status"]],
         draw=draw,
-        columns={
-            "year": "Year of first citation",
-            "entries": "China entries still listed",
-            "records": "Their records on the list",
-            "listing_rule": "Of them, from the Oct. 9, 2019 rule",
-        },
-        description=(
-            f"Column chart of {summary['china']:,} entries with an address in China on the list "
-            f"({summary['china_records']:,} records), "
-            f"by year of first citation, {summary['first_year']} to {summary['last_year']}; "
-            f"{summary['undated']} give no year."
-        ),
+        columns=["year", "entries", "records", "listing_rule"],
     )
 
 
@@ -493,6 +552,7 @@ def place_labels(marks: pd.DataFrame, plot: int, domain: list[pd.Timestamp]) -> 
 
 def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
     """Each rule adding China entries: stated counts filled, lower bounds outlined, '?' none."""
+    own = config.wording().chart("rules-over-time")
     data = figures.rules_timeline(rules)
     summary = figures.timeline_summary(rules)
     facts = dict(summary)
@@ -503,7 +563,7 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
         )
         # Left of the plot: the y axis, or the unknown band's name if wider; right: padding.
-        band_text = f"{UNKNOWN_MARK} unknown"
+        band_text = own.label("unknown_band")
         left = max(Y_AXIS_ROOM, fonts.text_width(band_text, theme.LABEL_SIZE) + LABEL_GAP)
         # Less one pixel: Vega draws strokes on the half pixel, which rounds the bounds up.
         plot = int(width - theme.PADDING["left"] - left - theme.PADDING["right"]) - 1
@@ -520,7 +580,7 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
         scale = alt.Scale(domain=[band * 1.6, label_top])
         y = (
             alt.Y("shown:Q")
-            .title("China entries added")
+            .title(own.label("y_title"))
             .scale(scale)
             .axis(values=list(range(0, int(top) + 1, step_y)))
         )
@@ -531,25 +591,13 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             )
             .mark_circle(size=64, opacity=0.95)
             .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
-            .transform_calculate(
-                aria=aria(
-                    "timeFormat(datum.date, '%b %d, %Y')",
-                    "', ' + datum.rule + ': ' + datum.china_entries + ' entries under China'",
-                    "' (' + datum.count_status + ')'",
-                )
-            )
+            .transform_calculate(aria=tooltip(own, "stated"))
         )
         at_least = (
             base.transform_filter("datum.count_status == 'at least (still listed)'")
             .mark_point(shape="circle", size=64, filled=False, strokeWidth=1.5)
             .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
-            .transform_calculate(
-                aria=aria(
-                    "timeFormat(datum.date, '%b %d, %Y')",
-                    "', ' + datum.rule + ': count not stated; at least ' + datum.still_listed",
-                    "' of its China entries are still listed'",
-                )
-            )
+            .transform_calculate(aria=tooltip(own, "at_least"))
         )
         unknown = (
             base.transform_filter("datum.count_status == 'unknown'")
@@ -557,13 +605,7 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
                 shape="diamond", size=50, filled=False, strokeWidth=1.2, color=theme.SECONDARY
             )
             .encode(x, alt.Y("band:Q").scale(scale), description="aria:N")
-            .transform_calculate(
-                band=f"{band}",
-                aria=aria(
-                    "timeFormat(datum.date, '%b %d, %Y')",
-                    "', ' + datum.rule + ': China count unknown'",
-                ),
-            )
+            .transform_calculate(band=f"{band}", aria=tooltip(own, "unknown"))
         )
         band_label = (
             alt.Chart(pd.DataFrame({"text": [band_text], "y": [band]}))
@@ -609,11 +651,12 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             width=plot, height=360
         )
 
-    return compose(
+    return compose_own(
         "rules-over-time",
         said,
         facts,
-        source=source_line("Federal Register rules compiled by the desk", rules["source_url"]),
+        own,
+        source=source_line(own, rules["source_url"]),
         data=data[
             [
                 "date",
@@ -628,25 +671,15 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
             ]
         ],
         draw=draw,
-        columns={
-            "date": "Date",
-            "rule": "Rule",
-            "china_entries": "China entries stated",
+        columns=[
+            "date",
+            "rule",
+            "china_entries",
             # Without the list (as of a day before it) there is no column about it.
-            **(
-                {"still_listed": "Still listed in 2026"}
-                if data["still_listed"].notna().any()
-                else {}
-            ),
-            "count_status": "How the count is known",
-            "source_url": "Source",
-        },
-        description=(
-            f"Dot chart of {summary['rules']} rules from {summary['first']:%Y} to "
-            f"{summary['latest']:%Y}. The largest stated addition is {summary['biggest_entries']} "
-            f"entries ({summary['biggest_rule']}); {summary['rules_unknown']} rules state no "
-            "China count."
-        ),
+            *(["still_listed"] if data["still_listed"].notna().any() else []),
+            "count_status",
+            "source_url",
+        ],
     )
 
 
@@ -742,10 +775,10 @@ def horizontal_bars(
     )
 
 
-def share_label(row: pd.Series) -> str:
+def share_label(row: pd.Series, missing: str) -> str:
     """'30% (FY 2018, approximate)' for a figure; the missing wording for none."""
     if pd.isna(row["share_pct"]):
-        return "no figure in the desk's sources"
+        return missing
     flag = "" if row["confidence"] in figures.FIRM else f", {row['confidence']}"
     value = words.approximately(words.share(row["share_pct"]), row["qualifier"])
     return f"{value} ({row['period']}{flag})"
@@ -755,8 +788,9 @@ def listing_snapshot(
     financials: pd.DataFrame, companies: pd.DataFrame, said: Words, when: pd.Timestamp
 ) -> Figure:
     """Each company's latest overseas share public on a date; no figure is not zero."""
+    own = config.wording().chart("overseas-share-at-listing")
     data = figures.snapshot_at(financials, companies, when)
-    data["label"] = data.apply(share_label, axis=1)
+    data["label"] = data.apply(share_label, axis=1, missing=own.label("no_figure"))
     data["hollow"] = ~data["confidence"].isin(figures.FIRM) & data["share_pct"].notna()
     data["color"] = theme.US_ACTION
     known = data[data["share_pct"].notna()]
@@ -769,11 +803,12 @@ def listing_snapshot(
         "when": when,
         "estimates": int(known["hollow"].sum()),
     }
-    return compose(
+    return compose_own(
         "overseas-share-at-listing",
         said,
         facts,
-        source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
+        own,
+        source=source_line(own, data["source_url"]),
         data=data[
             [
                 "company",
@@ -787,14 +822,7 @@ def listing_snapshot(
                 "color",
             ]
         ],
-        columns={
-            "company": "Company",
-            "share_pct": "Overseas share (%)",
-            "period": "Period",
-            "definition": "What overseas means",
-            "confidence": "How firm",
-            "source_url": "Source",
-        },
+        columns=["company", "share_pct", "period", "definition", "confidence", "source_url"],
         draw=lambda d, width: horizontal_bars(
             d,
             width,
@@ -804,20 +832,15 @@ def listing_snapshot(
             color="color",
             hollow="hollow",
         ),
-        description=(
-            f"Bar chart of overseas revenue shares known on {words.long_date(when)}: "
-            + ("; ".join(facts["known_lines"]) or "none")
-            + f". {words.upper_first(words.number(facts['missing']))} companies have no figure "
-            "in the desk's sources."
-        ),
     )
 
 
+# One dash pattern per definition code of 'overseas' (figures.OVERSEAS_DEFINITIONS).
 DEFINITION_DASHES = {
-    "overseas regions": [],
-    "overseas main business": [6, 3],
-    "outside mainland China": [10, 3, 2, 3],
-    "definition not stated": [2, 3],
+    "regional": [],
+    "main_business": [6, 3],
+    "outside_mainland": [10, 3, 2, 3],
+    "not_stated": [2, 3],
 }
 
 
@@ -825,6 +848,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
     """Overseas shares where stated, one panel per company: each figure spans its period, one
     dash pattern per definition of 'overseas', estimates hollow, full years joined only to
     full years of the same definition."""
+    own = config.wording().chart("overseas-share-over-time")
     data = figures.overseas_shares(financials, companies)
     data["overseas"] = data["definition_code"].map(figures.short_definition)
     hikvision = data[data["company"] == "Hikvision"]
@@ -842,19 +866,21 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
         "half_years": int((data["period_type"] == "H1").sum()),
     }
 
+    # The key names each definition by its short words (words.yaml).
+    dash_names = [figures.short_definition(code) for code in DEFINITION_DASHES]
     dash = (
         alt.StrokeDash("overseas:N")
-        .scale(domain=list(DEFINITION_DASHES), range=list(DEFINITION_DASHES.values()))
+        .scale(domain=dash_names, range=list(DEFINITION_DASHES.values()))
         .legend(None)
     )
 
     def panel(d: pd.DataFrame, company: str, width: int, last: bool, top: float) -> alt.LayerChart:
-        own = d[d["company"] == company]
+        company_rows = d[d["company"] == company]
         ticks, domain = year_axis(d["period_start"].min().year, d["period_end"].max().year, width)
         axis = alt.Axis(format="%Y", values=ticks, labels=last, ticks=last, domain=True)
         x = alt.X("period_start:T").title(None).axis(axis).scale(domain=domain)
         y = alt.Y("share_pct:Q").title(None).scale(domain=[0, top]).axis(tickCount=3)
-        base = alt.Chart(own)
+        base = alt.Chart(company_rows)
         joined = (
             base.transform_filter("datum.period_type == 'FY'")
             .mark_line(strokeWidth=1, color=theme.CONTEXT, aria=False)
@@ -863,13 +889,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
         spans = (
             base.mark_rule(strokeWidth=3, color=theme.US_ACTION)
             .encode(x, alt.X2("period_end:T"), y, dash, description="aria:N")
-            .transform_calculate(
-                aria=aria(
-                    "datum.company + ', ' + datum.period + ': ' + "
-                    "(datum.qualifier ? datum.qualifier + ' ' : '') + datum.share_pct + '%'",
-                    "' (' + datum.overseas + '; ' + datum.confidence + ')'",
-                )
-            )
+            .transform_calculate(aria=tooltip(own, "span"))
         )
         points = (
             base.mark_point(size=30, strokeWidth=1.5, color=theme.US_ACTION, aria=False)
@@ -888,7 +908,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
 
     def key(width: int) -> alt.LayerChart:
         """The one key the panels share: what each dash pattern means."""
-        shown = [name for name in DEFINITION_DASHES if name in set(data["overseas"])]
+        shown = [name for name in dash_names if name in set(data["overseas"])]
         per_row = 2 if width >= 480 else 1
         column = width // per_row
         rows = pd.DataFrame(
@@ -933,11 +953,12 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
             x="independent", y="independent"
         )
 
-    return compose(
+    return compose_own(
         "overseas-share-over-time",
         said,
         facts,
-        source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
+        own,
+        source=source_line(own, data["source_url"]),
         data=data[
             [
                 "company",
@@ -957,32 +978,29 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
             ]
         ],
         draw=draw,
-        columns={
-            "company": "Company",
-            "period": "Period",
-            "share_pct": "Overseas share (%)",
-            "qualifier": "Approximate (the source's word)",
-            "definition": "What overseas means",
-            "confidence": "How firm",
-            "source_url": "Source",
+        columns=[
+            "company",
+            "period",
+            "share_pct",
+            "qualifier",
+            "definition",
+            "confidence",
+            "source_url",
+        ],
+        described={
+            "count": len(data),
+            "highest": data.loc[data["share_pct"].idxmax()] if len(data) else None,
+            "lowest": data.loc[data["share_pct"].idxmin()] if len(data) else None,
         },
-        description=(
-            f"Panels for {words.and_list(named)}: {len(data)} overseas revenue shares, each "
-            f"drawn across its period. Highest {words.share(data['share_pct'].max())} "
-            f"({data.loc[data['share_pct'].idxmax(), 'series']}); lowest "
-            f"{words.share(data['share_pct'].min())} "
-            f"({data.loc[data['share_pct'].idxmin(), 'series']})."
-        )
-        if len(data)
-        else "No overseas figures.",
     )
 
 
 def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
     """US suppliers named in the desk's sources, per company; none named is not none."""
+    own = config.wording().chart("us-suppliers-named")
     data = figures.us_suppliers(suppliers, companies)
     data["label"] = [
-        f"{n}: {s}" if pd.notna(n) else "none named in the desk's sources"
+        f"{n}: {s}" if pd.notna(n) else own.label("none")
         for n, s in zip(data["named_us_suppliers"], data["suppliers"], strict=True)
     ]
     data["hollow"] = False
@@ -1002,24 +1020,20 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
         else int(counted.set_index("name").at[top, "named_us_suppliers"]),
         "hikvision_domestic": list(hikvision_domestic["supplier"]),
     }
-    return compose(
+    return compose_own(
         "us-suppliers-named",
         said,
         facts,
-        source=source_line("Reports compiled by the desk", suppliers["source_url"]),
+        own,
+        source=source_line(own, suppliers["source_url"]),
         data=data[
             ["name", "named_us_suppliers", "suppliers", "sources", "label", "hollow", "color"]
         ],
-        columns={
-            "name": "Company",
-            "named_us_suppliers": "US suppliers named",
-            "suppliers": "Which",
-            "sources": "Sources",
-        },
+        columns=["name", "named_us_suppliers", "suppliers", "sources"],
         draw=lambda d, width: horizontal_bars(
             d.assign(
                 short=d["named_us_suppliers"].map(
-                    lambda n: str(n) if pd.notna(n) else "none named"
+                    lambda n: str(n) if pd.notna(n) else own.label("none_short")
                 )
             ),
             width,
@@ -1029,13 +1043,12 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
             color="color",
             hollow="hollow",
         ),
-        description=(
-            "Bar chart of US suppliers named in the desk's sources: "
-            + "; ".join(
+        described={
+            "known_lines": [
                 f"{r.name} {r.label}" for r in data.itertuples() if pd.notna(r.named_us_suppliers)
-            )
-            + f". {words.upper_first(words.number(len(facts['none'])))} companies have none named."
-        ),
+            ],
+            "none_named": len(facts["none"]),
+        },
     )
 
 
@@ -1047,6 +1060,7 @@ def revenue_history(
     `chart` names its files (default revenue-<company>, the profile's): another page that
     shows the same figures publishes them under a name of its own, since a file has one writer.
     """
+    own = config.wording().chart("revenue")
     data = figures.revenue_series(financials, company)
     if data.empty:
         return None
@@ -1073,11 +1087,16 @@ def revenue_history(
 
     def key(width: int) -> alt.LayerChart:
         """Each basis named in its own ink, and by where its bar stands in a year."""
-        places = ["left", "right"] if len(bases) == 2 else [f"no. {i + 1}" for i in range(9)]
+        places = (
+            [own.label("first_of_two"), own.label("second_of_two")]
+            if len(bases) == 2
+            else [words.fill(own.label("place"), n=i + 1) for i in range(len(bases))]
+        )
         rows = []
         for i, basis in enumerate(bases):
+            said_key = words.fill(own.label("key"), place=places[i], basis=basis)
             # Wrapped to the plot (the axis sits left of it), less the swatch.
-            lines = wrap(f"{places[i]} bars: {basis}", width - 90 - 20, theme.LABEL_SIZE)
+            lines = wrap(said_key, width - 90 - 20, theme.LABEL_SIZE)
             rows += [
                 {"text": line, "color": theme.CATEGORY[i], "swatch": j == 0, "y": len(rows) + j}
                 for j, line in enumerate(lines)
@@ -1109,18 +1128,12 @@ def revenue_history(
             .encode(
                 alt.X("year:O").title(None).axis(labelAngle=0, values=shown),
                 alt.XOffset("basis:N"),
-                alt.Y("revenue_cny_m:Q").title("Revenue (CNY million)").scale(zero=True),
+                alt.Y("revenue_cny_m:Q").title(own.label("y_title")).scale(zero=True),
                 alt.Fill("fill:N").scale(None).legend(None),
                 alt.Stroke("color:N").scale(None).legend(None),
                 description="aria:N",
             )
-            .transform_calculate(
-                aria=aria(
-                    "datum.year + ': ' + (datum.qualifier ? datum.qualifier + ' ' : '') + "
-                    "'CNY ' + format(datum.revenue_cny_m, ',.0f') + 'm'",
-                    "' (' + datum.basis + ', ' + datum.confidence + ')'",
-                )
-            )
+            .transform_calculate(aria=tooltip(own, "bar"))
             .properties(width=width - 90, height=260)
         )
         if len(bases) < 2:
@@ -1128,23 +1141,18 @@ def revenue_history(
         # Two bases side by side: each named beside its colour, and by its place in a year.
         return alt.vconcat(key(width), bars, spacing=12)
 
-    return compose(
+    return compose_own(
         chart or f"revenue-{company}",
         said,
         facts,
-        source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
+        own,
+        source=source_line(own, data["source_url"]),
         data=data,
-        columns={
-            "year": "Year",
-            "revenue_cny_m": "Revenue (CNY million)",
-            "qualifier": "Approximate (the source's word)",
-            "basis": "Basis",
-            "confidence": "How firm",
-            "source_url": "Source",
-        },
+        columns=["year", "revenue_cny_m", "qualifier", "basis", "confidence", "source_url"],
         draw=draw,
-        description=(
-            f"Column chart of {name}'s full-year revenue, {len(data)} figures from "
-            f"{data['year'].min()} to {data['year'].max()}."
-        ),
+        described={
+            "count": len(data),
+            "from_year": data["year"].min(),
+            "to_year": data["year"].max(),
+        },
     )

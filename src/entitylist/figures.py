@@ -9,19 +9,12 @@ import re
 
 import pandas as pd
 
-from entitylist import words
+from entitylist import config, words
 from entitylist.errors import ParameterError
 
 LISTING_RULE = "2019-22210"
 LISTING_DATE = pd.Timestamp("2019-10-09")
 LISTING_CITATION = (84, 54002)
-# Rules the timeline labels, by rule id: the desk's editorial choice of what to name.
-MILESTONES = {
-    "2016-05104": "ZTE added",
-    "84 FR 22961": "Huawei added",
-    LISTING_RULE: "Oct. 2019 Xinjiang rule",
-    "2020-15827": "Third Xinjiang tranche",
-}
 # Citations the desk's rules table gives in two ways (the pack's README): one rule.
 CITATION_VARIANTS = {(84, 43487): (84, 43493)}
 # A citation the screening list gives to entries of more than one rule: never published.
@@ -33,22 +26,30 @@ WRONG_CITATION = re.compile(
 )
 CONFIDENCE_RANK = {"stated": 0, "computed": 1, "approximate": 2, "inferred": 3}
 FIRM = ("stated", "computed")
-KIND_LABELS = {
-    "regional public security bureau": "Xinjiang regional public security bureau",
-    "subordinate public security bureau": "Subordinate public security bureaus",
-    "institute": "Police college",
-    "company": "Companies",
-}
-KIND_SINGULAR = {
-    "regional public security bureau": "Regional public security bureau",
-    "subordinate public security bureau": "Subordinate public security bureau",
-    "institute": "Police college",
-    "company": "Company",
-}
+# The kinds of entry of the rule (codes of entries_2019.kind_detail), in the order a page
+# shows them; their words are in notebooks/words.yaml.
+KIND_ORDER = (
+    "regional public security bureau",
+    "subordinate public security bureau",
+    "institute",
+    "company",
+)
 CITATION = re.compile(r"^\s*(\d+)\s*F\.?\s*R\.?\s*(\d+)\s*$")
 # How far into a rule its entity table may begin (see rule_of_entries): the rules whose
 # counts the sources state put it 0 to 7 pages in; matches do not change from 5 to 25.
 PAGE_WINDOW = 10
+
+
+def kind_labels() -> dict[str, str]:
+    """Each kind of entry's heading for several, by code, in page order (words.yaml)."""
+    wording = config.wording()
+    return {code: wording.kind(code).several for code in KIND_ORDER}
+
+
+def kind_singulars() -> dict[str, str]:
+    """Each kind of entry's label for one, by code, in page order (words.yaml)."""
+    wording = config.wording()
+    return {code: wording.kind(code).one for code in KIND_ORDER}
 
 
 def citation_key(text: object) -> tuple[int, int] | None:
@@ -124,7 +125,7 @@ def display_name(name: str, name_zh: object) -> str:
 
 def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     """One square per entry, grouped by kind, companies named and linked to their profiles."""
-    order = {kind: i for i, kind in enumerate(KIND_LABELS)}
+    order = {kind: i for i, kind in enumerate(KIND_ORDER)}
     names = companies.set_index("company")["name"]
     grid = entries.assign(_kind=entries["kind_detail"].map(order)).sort_values(
         ["_kind", "entry_no"]
@@ -133,7 +134,7 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "entry_no": grid["entry_no"],
-            "kind": grid["kind_detail"].map(KIND_LABELS),
+            "kind": grid["kind_detail"].map(kind_labels()),
             "name": grid["name"],
             "company": grid["company"].map(names),
             "profile": grid["company"].map(profile_page),
@@ -169,7 +170,7 @@ def named_entries(
             "name": entries["name"].fillna(unnamed).fillna("Name not yet in the desk's sources"),
             "named": entries["name"].notna(),
             "aliases": entries["name"].map(aliases),
-            "kind": entries["kind_detail"].map(KIND_SINGULAR),
+            "kind": entries["kind_detail"].map(kind_singulars()),
             "company": entries["company"].map(names),
             "profile": entries["company"].map(profile_page),
         }
@@ -556,7 +557,7 @@ def rules_timeline(rules: pd.DataFrame) -> pd.DataFrame:
             "still_listed": still.astype("Int64"),
             "shown": lower_bound(adds),
             "count_status": status,
-            "milestone": adds["rule_id"].map(MILESTONES),
+            "milestone": adds["rule_id"].map(config.wording().milestones),
             "is_listing_rule": adds["rule_id"] == LISTING_RULE,
             "source_url": adds["source_url"],
         }
@@ -662,32 +663,21 @@ def latest_figure(figures: pd.DataFrame) -> pd.Series | None:
     return best_first(latest).iloc[0]
 
 
-# What each definition code of an overseas share means: a short name for keys and labels, and
-# the full words for tables. Cleaning writes the codes; only these words reach a reader.
-OVERSEAS_DEFINITIONS = {
-    "regional": ("overseas regions", "overseas regions (regional split)"),
-    "main_business": (
-        "overseas main business",
-        "overseas main business (excludes innovative businesses)",
-    ),
-    "outside_mainland": ("outside mainland China", "outside mainland China (includes Hong Kong)"),
-    "not_stated": ("definition not stated", "overseas, definition not stated"),
-}
-REVENUE_BASES = {
-    "as_reported": "total revenue as reported",
-    "hk_prospectus": "total revenue, Hong Kong prospectus basis",
-    "star_prospectus": "total revenue, Shanghai STAR prospectus basis",
-}
+# The definition codes of an overseas share, in the order a key lists them. Cleaning writes
+# the codes; notebooks/words.yaml gives each its reader's words (overseas_definitions), and the
+# basis of a total revenue its words (revenue_bases).
+OVERSEAS_DEFINITIONS = ("regional", "main_business", "outside_mainland", "not_stated")
+REVENUE_BASES = ("as_reported", "hk_prospectus", "star_prospectus")
 
 
 def short_definition(code: str) -> str:
     """'regional' -> 'overseas regions', for a key or a label."""
-    return OVERSEAS_DEFINITIONS[code][0]
+    return config.wording().definition(code).short
 
 
 def definition_words(code: str) -> str:
     """'regional' -> 'overseas regions (regional split)', for a table."""
-    return OVERSEAS_DEFINITIONS[code][1]
+    return config.wording().definition(code).full
 
 
 def overseas_definitions(financials: pd.DataFrame, company: str) -> int:
@@ -882,7 +872,7 @@ def revenue_series(financials: pd.DataFrame, company: str) -> pd.DataFrame:
             {
                 "year": own["year"].astype("int64"),
                 "revenue_cny_m": own["value"].astype("float64"),
-                "basis": own["definition"].map(REVENUE_BASES),
+                "basis": own["definition"].map(config.wording().revenue_bases),
                 "qualifier": own["qualifier"],
                 "confidence": own["confidence"],
                 "source_url": own["source_url"],

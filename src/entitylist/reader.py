@@ -10,9 +10,9 @@ import pandas as pd
 from entitylist import words
 from entitylist.figures import (
     FIRM,
-    KIND_LABELS,
-    KIND_SINGULAR,
     display_name,
+    kind_labels,
+    kind_singulars,
     profile_page,
     short_definition,
 )
@@ -20,8 +20,6 @@ from entitylist.story import Link, source_link
 
 NOT_FOUND = "not in the desk's sources"
 UNNAMED = "not yet named in the desk's sources"
-# A kind of entry, as a heading over several of them.
-PLURAL = {KIND_SINGULAR[kind]: label for kind, label in KIND_LABELS.items()}
 
 
 def profile_link(name: str, page: object) -> Link | str:
@@ -150,9 +148,12 @@ def entries_summary(frame: pd.DataFrame, full: str | None = None) -> pd.DataFram
     """The rule's entries (figures.named_entries) counted by kind, for a story: each kind's
     entries named where few, else linked to `full`, the page that lists them all."""
     groups = frame.groupby("kind", sort=False)
+    # A kind of entry, as a heading over several of them.
+    several = kind_labels()
+    plural = {one: several[code] for code, one in kind_singulars().items()}
     return pd.DataFrame(
         {
-            "Kind": [PLURAL.get(kind, kind) for kind in groups.groups],
+            "Kind": [plural.get(kind, kind) for kind in groups.groups],
             "Entries": [len(group) for _, group in groups],
             "Who": [kind_names(group, full) for _, group in groups],
         }

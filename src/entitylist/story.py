@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 from markupsafe import Markup
 
-from entitylist import words
+from entitylist import config, words
 from entitylist.data import publishers
 from entitylist.errors import WordsError
 from entitylist.pages import templating
@@ -89,7 +89,7 @@ def header(
     dek: str,
     data_as_of: object,
     *,
-    byline: str = "By the TechNode data desk",
+    byline: str | None = None,
     image: str | None = None,
 ) -> Fragment:
     """The page header: headline, dek, byline and "Data as of" the date of the data.
@@ -104,7 +104,7 @@ def header(
         {"title": headline, "summary": dek, "image": image},
         headline=headline,
         dek=dek,
-        byline=byline,
+        byline=byline or words.fill(config.wording().byline, desk_name=config.site().desk_name),
         day=words.as_date(data_as_of),
     )
 

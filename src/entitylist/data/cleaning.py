@@ -487,7 +487,7 @@ def parse_periods(period: pd.Series) -> pd.DataFrame:
 def overseas_definition(notes: pd.Series) -> pd.Series:
     """Code which 'overseas' a figure measures; Hikvision reports two (see the pack README).
 
-    Codes, not words: figures.OVERSEAS_DEFINITIONS gives each its reader's words. A definition
+    Codes, not words: notebooks/words.yaml gives each its reader's words. A definition
     a note rules out ("NOT 'overseas main business'") says nothing of the figure's own.
     """
     text = notes.fillna("").str.lower().str.replace(r"\bnot '[^']*'", "", regex=True)
