@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from entitylist import figures, reader, story, tables
+from entitylist import config, figures, reader, story, tables
 
 
 def summary(data: dict[str, pd.DataFrame], full: str | None) -> pd.DataFrame:
@@ -29,7 +29,7 @@ def test_as_of_the_listing_the_summary_does_not_name_the_bureaus(tables):
     found = summary(tables_as_of(tables, "2019-10-09"), None)
     assert found["Entries"].sum() == 28
     bureaus = found.set_index("Kind").at["Subordinate public security bureaus", "Who"]
-    assert bureaus == reader.UNNAMED
+    assert bureaus == config.wording().table("entries_summary").label("unnamed")
 
 
 def tables_as_of(data: dict[str, pd.DataFrame], day: str) -> dict[str, pd.DataFrame]:

@@ -383,31 +383,36 @@ class SourceWords(BaseModel):
     many: Text
 
 
-class ChartWords(BaseModel):
-    """A chart's own words: source, CSV headers, default alt text, tooltips, labels."""
+class TableWords(BaseModel):
+    """A table's words: its column headers and the labels in its cells, by key."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source: Text
-    via: str | None = None
-    columns: dict[str, Text]
-    description: Text
-    tooltips: dict[str, Annotated[list[Text], Field(min_length=1)]] = Field(default_factory=dict)
+    columns: dict[str, Text] = Field(default_factory=dict)
     labels: dict[str, Text] = Field(default_factory=dict)
-    # Where the chart's words sit in the file ('charts.rules-over-time'), for error messages.
-    _where: str = PrivateAttr("charts")
-
-    def tooltip(self, key: str) -> list[str]:
-        """A tooltip's parts, or a ConfigError naming the missing entry."""
-        return given(self.tooltips, key, f"{self._where}.tooltips")
+    # Where the words sit in the file ('charts.rules-over-time'), for error messages.
+    _where: str = PrivateAttr("")
 
     def label(self, key: str) -> str:
         """A label's words, or a ConfigError naming the missing entry."""
         return given(self.labels, key, f"{self._where}.labels")
 
     def column(self, key: str) -> str:
-        """A CSV column's header, or a ConfigError naming the missing entry."""
+        """A column's header, or a ConfigError naming the missing entry."""
         return given(self.columns, key, f"{self._where}.columns")
+
+
+class ChartWords(TableWords):
+    """A chart's own words: source, CSV headers, default alt text, tooltips, labels."""
+
+    source: Text
+    via: str | None = None
+    description: Text
+    tooltips: dict[str, Annotated[list[Text], Field(min_length=1)]] = Field(default_factory=dict)
+
+    def tooltip(self, key: str) -> list[str]:
+        """A tooltip's parts, or a ConfigError naming the missing entry."""
+        return given(self.tooltips, key, f"{self._where}.tooltips")
 
 
 def given(section: dict[str, T], key: str, name: str) -> T:
@@ -432,13 +437,25 @@ class Wording(BaseModel):
     overseas_definitions: dict[str, DefinitionWords]
     revenue_bases: dict[str, Text]
     charts: dict[str, ChartWords]
+    tables: dict[str, TableWords]
+    date_kinds: dict[str, Text]
+    pages: dict[str, Text]
 
     @model_validator(mode="after")
     def named(self) -> "Wording":
-        """Each chart's words know their place in the file, to name it in an error."""
-        for name, own in self.charts.items():
-            own._where = f"charts.{name}"
+        """Each chart's and table's words know their place in the file, to name it in an error."""
+        for section in ("charts", "tables"):
+            for name, own in getattr(self, section).items():
+                own._where = f"{section}.{name}"
         return self
+
+    def table(self, name: str) -> TableWords:
+        """One reader's table's words, or a ConfigError naming the missing table."""
+        return given(self.tables, name, "tables")
+
+    def page(self, key: str) -> str:
+        """Words a page prints around its parts, or a ConfigError naming the missing entry."""
+        return given(self.pages, key, "pages")
 
     def chart(self, name: str) -> ChartWords:
         """One chart's words, or a ConfigError naming the missing chart."""

@@ -158,16 +158,12 @@ def named_entries(
     names = companies.set_index("company")["name"]
     bureau = "subordinate public security bureau"
     bureaus = int((entries["kind_detail"] == bureau).sum())
-    unnamed = entries["kind_detail"].map(
-        {
-            bureau: f"One of the {bureaus} subordinate public security bureaus (its name is "
-            "not in the desk's sources of this date)",
-        }
-    )
+    said = config.wording().table("entries")
+    unnamed = entries["kind_detail"].map({bureau: words.fill(said.label("bureau"), count=bureaus)})
     return pd.DataFrame(
         {
             "entry_no": entries["entry_no"],
-            "name": entries["name"].fillna(unnamed).fillna("Name not yet in the desk's sources"),
+            "name": entries["name"].fillna(unnamed).fillna(said.label("unnamed")),
             "named": entries["name"].notna(),
             "aliases": entries["name"].map(aliases),
             "kind": entries["kind_detail"].map(kind_singulars()),
@@ -433,12 +429,11 @@ def china_directory(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Data
     others show none.
     """
     china = china_entries(entity_list, entries)
+    unknown = config.wording().page("year_not_known")
     return (
         pd.DataFrame(
             {
-                "year": china["year"].map(
-                    lambda y: str(int(y)) if pd.notna(y) else "Year not known"
-                ),
+                "year": china["year"].map(lambda y: str(int(y)) if pd.notna(y) else unknown),
                 "sort": china["year"].fillna(9999),
                 "name": china["name"],
                 "parts": china["parts"],
