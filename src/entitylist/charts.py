@@ -152,11 +152,17 @@ def text_room(width: int) -> int:
     return width - theme.PADDING["left"] - theme.PADDING["right"]
 
 
+def source_words(figure: Figure) -> str:
+    """The chart's source as its footer and card print it (words.yaml's source line)."""
+    return words.fill(config.wording().page("source_line"), source=figure.source)
+
+
 def footer_lines(figure: Figure, width: int) -> list[str]:
     """Return the footer: Source, then Note where a caveat applies, then the credit."""
-    lines = wrap(f"Source: {figure.source}", text_room(width), theme.FOOTER_SIZE)
+    lines = wrap(source_words(figure), text_room(width), theme.FOOTER_SIZE)
     if figure.note:
-        lines += wrap(f"Note: {figure.note}", text_room(width), theme.FOOTER_SIZE)
+        said = words.fill(config.wording().page("note_line"), note=figure.note)
+        lines += wrap(said, text_room(width), theme.FOOTER_SIZE)
     return [*lines, figure.credit]
 
 
