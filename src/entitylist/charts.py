@@ -383,27 +383,10 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
     """Entries with an address in China on today's list, by the year of their first citation."""
     own = config.wording().chart("china-entries-still-listed")
     listed, undated_status = own.label("listed"), own.label("undated")
-    by_year = figures.still_listed_by_year(entity_list, entries)
     summary = figures.still_listed_summary(entity_list, entries)
-    years = range(summary["first_year"], summary["last_year"] + 1)
-    data = (
-        by_year.set_index("year")
-        .reindex(years, fill_value=0)
-        .rename_axis("year")
-        .reset_index()
-        .astype({"year": "str"})
-    )
-    undated = pd.DataFrame(
-        {
-            "year": [UNKNOWN_MARK],
-            "entries": [summary["undated"]],
-            "records": [summary["undated_records"]],
-            "listing_rule": [0],
-            "other": [0],
-        }
-    )
-    data = pd.concat([data, undated], ignore_index=True)
-    data["status"] = [undated_status if y == UNKNOWN_MARK else listed for y in data["year"]]
+    data = figures.still_listed_columns(entity_list, entries)
+    data["year"] = data["year"].where(data["dated"], UNKNOWN_MARK)
+    data["status"] = data["dated"].map({True: listed, False: undated_status})
     facts = dict(summary)
 
     def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
@@ -801,13 +784,8 @@ def listing_snapshot(
     data["color"] = theme.US_ACTION
     known = data[data["share_pct"].notna()]
     facts = {
-        "known": len(known),
-        "companies": len(data),
-        "missing": len(data) - len(known),
-        "missing_names": list(data.loc[data["share_pct"].isna(), "company"]),
+        **figures.snapshot_facts(data, when),
         "known_lines": [f"{r.company} {r.label}" for r in known.itertuples()],
-        "when": when,
-        "estimates": int(known["hollow"].sum()),
     }
     return compose_own(
         "overseas-share-at-listing",
@@ -857,20 +835,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
     own = config.wording().chart("overseas-share-over-time")
     data = figures.overseas_shares(financials, companies)
     data["overseas"] = data["definition_code"].map(figures.short_definition)
-    hikvision = data[data["company"] == "Hikvision"]
-    named = list(dict.fromkeys(data["company"]))
-    facts = {
-        "series": data["series"].nunique(),
-        "companies": named,
-        "without": [n for n in companies["name"] if n not in named],
-        "hikvision_definitions": figures.overseas_definitions(financials, "hikvision"),
-        "hikvision_latest": {
-            defn: group.loc[group["period_end"].idxmax()]
-            for defn, group in hikvision.groupby("overseas")
-        },
-        "estimates": int((~data["firm"]).sum()),
-        "half_years": int((data["period_type"] == "H1").sum()),
-    }
+    facts = figures.overseas_facts(data, companies, financials)
 
     # The key names each definition by its short words (words.yaml).
     dash_names = [figures.short_definition(code) for code in DEFINITION_DASHES]
@@ -1011,21 +976,7 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
     ]
     data["hollow"] = False
     data["color"] = theme.US_ACTION
-    counted = data[data["named_us_suppliers"].notna()]
-    top = figures.leader(
-        counted.set_index("name")["named_us_suppliers"].astype(float),
-        counted.set_index("name")["named_us_suppliers"].astype(float),
-    )
-    hikvision_domestic = figures.domestic_suppliers(suppliers, "hikvision")
-    facts = {
-        "named": len(counted),
-        "none": list(data.loc[data["named_us_suppliers"].isna(), "name"]),
-        "most": top,
-        "most_count": None
-        if top is None
-        else int(counted.set_index("name").at[top, "named_us_suppliers"]),
-        "hikvision_domestic": list(hikvision_domestic["supplier"]),
-    }
+    facts = figures.supplier_facts(data, suppliers)
     return compose_own(
         "us-suppliers-named",
         said,
@@ -1074,21 +1025,9 @@ def revenue_history(
     data["color"] = data["basis"].map(dict(zip(bases, theme.CATEGORY, strict=False)))
     # An estimate is outlined in its series' colour, a firm figure filled (house style).
     data["fill"] = data["color"].where(data["confidence"].isin(figures.FIRM), theme.BACKGROUND)
-    clash = data[data.duplicated("year", keep=False)]
-    series = data[data["basis"] == data.iloc[-1]["basis"]]
-    first, last = series.iloc[0], series.iloc[-1]
     facts = {
-        "name": name,
-        "first_year": int(first["year"]),
-        "first": first["revenue_cny_m"],
-        "last_year": int(last["year"]),
-        "last": last["revenue_cny_m"],
-        "bases": len(bases),
-        "basis_names": bases,
-        "clash_year": int(clash["year"].iloc[0]) if len(clash) else None,
-        "clash_amounts": [words.money(v) for v in clash["revenue_cny_m"]],
+        **figures.revenue_facts(data, name),
         "colours": [theme.COLOUR_NAMES[c] for c in theme.CATEGORY[: len(bases)]],
-        "estimates": int((~data["confidence"].isin(figures.FIRM)).sum()),
     }
 
     def key(width: int) -> alt.LayerChart:

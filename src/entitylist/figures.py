@@ -421,6 +421,34 @@ def still_listed_summary(entity_list: pd.DataFrame, entries: pd.DataFrame) -> di
     }
 
 
+def still_listed_columns(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """What the still-listed chart shows: every year from the first citation to the last (a
+    year without entries counts 0: the list has none), then one row, not `dated`, for the
+    entries whose citation gives no year."""
+    summary = still_listed_summary(entity_list, entries)
+    years = range(summary["first_year"], summary["last_year"] + 1)
+    dated = (
+        still_listed_by_year(entity_list, entries)
+        .set_index("year")
+        .reindex(years, fill_value=0)
+        .rename_axis("year")
+        .reset_index()
+        .astype({"year": "str"})
+    )
+    undated = pd.DataFrame(
+        {
+            "year": [""],
+            "entries": [summary["undated"]],
+            "records": [summary["undated_records"]],
+            "listing_rule": [0],
+            "other": [0],
+        }
+    )
+    table = pd.concat([dated, undated], ignore_index=True)
+    table["dated"] = [True] * len(dated) + [False]
+    return table
+
+
 def china_directory(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
     """Every China entry on the list, once, by year of first citation, the Oct. 2019 ones marked.
 
@@ -729,6 +757,37 @@ def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.Dat
     )
 
 
+def overseas_facts(
+    shares: pd.DataFrame, companies: pd.DataFrame, financials: pd.DataFrame
+) -> dict[str, object]:
+    """What the overseas-shares chart says about its shares (overseas_shares): how many
+    series, the companies with a figure and those without, Hikvision's definitions, how many
+    figures are estimates and how many cover half a year."""
+    named = list(dict.fromkeys(shares["company"]))
+    return {
+        "series": shares["series"].nunique(),
+        "companies": named,
+        "without": [n for n in companies["name"] if n not in named],
+        "hikvision_definitions": overseas_definitions(financials, "hikvision"),
+        "estimates": int((~shares["firm"]).sum()),
+        "half_years": int((shares["period_type"] == "H1").sum()),
+    }
+
+
+def snapshot_facts(snapshot: pd.DataFrame, when: pd.Timestamp) -> dict[str, object]:
+    """What the snapshot chart says (snapshot_at): how many companies have a figure, which
+    have none, and how many of the figures are estimates."""
+    known = snapshot[snapshot["share_pct"].notna()]
+    return {
+        "known": len(known),
+        "companies": len(snapshot),
+        "missing": len(snapshot) - len(known),
+        "missing_names": list(snapshot.loc[snapshot["share_pct"].isna(), "company"]),
+        "when": when,
+        "estimates": int((~known["confidence"].isin(FIRM)).sum()),
+    }
+
+
 def snapshot_at(
     financials: pd.DataFrame, companies: pd.DataFrame, when: pd.Timestamp = LISTING_DATE
 ) -> pd.DataFrame:
@@ -775,6 +834,22 @@ def us_suppliers(suppliers: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFra
     table["unnamed_us_mentioned"] = table["company"].isin(unnamed.index)
     table["sources"] = table["company"].map(sources)
     return table
+
+
+def supplier_facts(table: pd.DataFrame, suppliers: pd.DataFrame) -> dict[str, object]:
+    """What the suppliers chart says (us_suppliers): how many companies have US suppliers
+    named, which have none, the one with the most (if the unknowns allow) and Hikvision's
+    named Chinese suppliers."""
+    counted = table[table["named_us_suppliers"].notna()]
+    by_name = counted.set_index("name")["named_us_suppliers"].astype(float)
+    top = leader(by_name, by_name)
+    return {
+        "named": len(counted),
+        "none": list(table.loc[table["named_us_suppliers"].isna(), "name"]),
+        "most": top,
+        "most_count": None if top is None else int(by_name[top]),
+        "hikvision_domestic": list(domestic_suppliers(suppliers, "hikvision")["supplier"]),
+    }
 
 
 def domestic_suppliers(suppliers: pd.DataFrame, company: str) -> pd.DataFrame:
@@ -876,6 +951,27 @@ def revenue_series(financials: pd.DataFrame, company: str) -> pd.DataFrame:
         .sort_values(["year", "basis"])
         .reset_index(drop=True)
     )
+
+
+def revenue_facts(series: pd.DataFrame, name: str) -> dict[str, object]:
+    """What a revenue chart says (revenue_series): the first and last figures of the latest
+    basis, the bases, the first year two bases both give, and how many figures are estimates."""
+    bases = list(dict.fromkeys(series["basis"]))
+    latest = series[series["basis"] == series.iloc[-1]["basis"]]
+    first, last = latest.iloc[0], latest.iloc[-1]
+    clash = series[series.duplicated("year", keep=False)]
+    return {
+        "name": name,
+        "first_year": int(first["year"]),
+        "first": first["revenue_cny_m"],
+        "last_year": int(last["year"]),
+        "last": last["revenue_cny_m"],
+        "bases": len(bases),
+        "basis_names": bases,
+        "clash_year": int(clash["year"].iloc[0]) if len(clash) else None,
+        "clash_amounts": [words.money(v) for v in clash["revenue_cny_m"]],
+        "estimates": int((~series["confidence"].isin(FIRM)).sum()),
+    }
 
 
 def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:
