@@ -1,13 +1,15 @@
-"""Chart builders: each computes the facts its chart shows and draws it; the words are the
-reporter's: the headline, dek, note and alt text passed in as `Words` templates and filled from
-those facts, and the chart's own words (source, CSV headers, default alt text, tooltips, axis
-titles, labels) from notebooks/words.yaml (`config.wording`).
+"""Chart builders, each in three parts: what the chart shows comes from `figures`; its words
+are the reporter's: the headline, dek, note and alt text passed in as `Words` templates and
+filled from the chart's facts, and the chart's own words (source, CSV headers, default alt
+text, tooltips, axis titles, labels) from notebooks/words.yaml (`config.wording`); the drawing
+is a `draw_*` function, given the plotted data and a width.
 
 `frame` is the one helper that adds the headline, dek, footer and description; every chart
 the desk publishes goes through it. Unknowns are drawn as the house style says: outlined,
 marked "?", never as zero.
 """
 
+import functools
 import itertools
 import re
 import textwrap
@@ -309,58 +311,60 @@ def grid_layout(data: pd.DataFrame, width: int, unnamed: str) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(height=y)
 
 
+def draw_entry_grid(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.LayerChart:
+    """The entries' squares under their kinds' headings, linked squares for the companies."""
+    layout = grid_layout(d, width, own.label("unnamed"))
+    height = int(layout["height"].iloc[0])
+    layout = layout.assign(color=layout["kind"].map(kind_colors()))
+    # Each kind's heading is written in its squares' ink: a direct label, not a key.
+    layout["ink"] = layout["color"].map(theme.ink)
+    x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
+    # Top down, over the chart's height (a card squeezes the height, cards.card_chart).
+    y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
+    base = alt.Chart(layout)
+    headings = (
+        base.transform_filter("datum.what == 'heading'")
+        .mark_text(align="left", baseline="top", fontWeight="bold", aria=False)
+        .encode(x, y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
+    )
+    squares = base.transform_filter("datum.what == 'square'")
+    plain = (
+        squares.transform_filter("!datum.href")
+        .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
+        .encode(
+            x,
+            y,
+            alt.Color("color:N").scale(None),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "entry"))
+    )
+    linked = (
+        squares.transform_filter("datum.href")
+        .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
+        .encode(
+            x,
+            y,
+            alt.Color("color:N").scale(None),
+            alt.Href("href:N"),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "linked"))
+    )
+    names = (
+        squares.transform_filter("datum.text != ''")
+        .mark_text(align="left", baseline="middle", dx=SQUARE + 6, dy=SQUARE / 2, aria=False)
+        .encode(x, y, alt.Text("text:N"), alt.Href("href:N"))
+    )
+    return (headings + plain + linked + names).properties(width=width - 16, height=height)
+
+
 def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
     """The rule's entries as squares, one per entry, by kind; companies named and linked."""
     own = config.wording().chart("entries-of-the-rule")
     data = figures.entry_grid(entries, companies)
     summary = figures.rule_summary(entries)
     facts = {**summary, "kinds": list(dict.fromkeys(data["kind"]))}
-
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        layout = grid_layout(d, width, own.label("unnamed"))
-        height = int(layout["height"].iloc[0])
-        layout = layout.assign(color=layout["kind"].map(kind_colors()))
-        # Each kind's heading is written in its squares' ink: a direct label, not a key.
-        layout["ink"] = layout["color"].map(theme.ink)
-        x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
-        # Top down, over the chart's height (a card squeezes the height, cards.card_chart).
-        y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
-        base = alt.Chart(layout)
-        headings = (
-            base.transform_filter("datum.what == 'heading'")
-            .mark_text(align="left", baseline="top", fontWeight="bold", aria=False)
-            .encode(x, y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
-        )
-        squares = base.transform_filter("datum.what == 'square'")
-        plain = (
-            squares.transform_filter("!datum.href")
-            .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
-            .encode(
-                x,
-                y,
-                alt.Color("color:N").scale(None),
-                description="aria:N",
-            )
-            .transform_calculate(aria=tooltip(own, "entry"))
-        )
-        linked = (
-            squares.transform_filter("datum.href")
-            .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
-            .encode(
-                x,
-                y,
-                alt.Color("color:N").scale(None),
-                alt.Href("href:N"),
-                description="aria:N",
-            )
-            .transform_calculate(aria=tooltip(own, "linked"))
-        )
-        names = (
-            squares.transform_filter("datum.text != ''")
-            .mark_text(align="left", baseline="middle", dx=SQUARE + 6, dy=SQUARE / 2, aria=False)
-            .encode(x, y, alt.Text("text:N"), alt.Href("href:N"))
-        )
-        return (headings + plain + linked + names).properties(width=width - 16, height=height)
 
     return compose_own(
         "entries-of-the-rule",
@@ -369,7 +373,7 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
         own,
         source=source_line(own, entries.loc[entries["name"].notna(), "name_source_url"]),
         data=data[["entry_no", "kind", "name", "company", "profile"]],
-        draw=draw,
+        draw=functools.partial(draw_entry_grid, own=own),
         columns=["entry_no", "kind", "name", "company"],
         described={"kind_counts": list(data["kind"].value_counts(sort=False).items())},
     )
@@ -377,6 +381,79 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
 
 # ---------------------------------------------------------------------------------------
 # The official list: China entries still listed, by year of first citation
+
+
+def draw_still_listed(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.LayerChart:
+    """Columns of the entries still listed by year, the undated outlined at the end, the
+    rule's entries named in their ink."""
+    listed = own.label("listed")
+    order = list(d["year"])
+    step = theme.tick_step(width - 70, len(order), room=34)
+    # A year label needs about 34 px; the "?" at the end keeps the slots before it clear.
+    clear = -(-34 // max(1, (width - 70) // len(order)))
+    last = len(order) - 1
+    shown = [
+        y
+        for i, y in enumerate(order)
+        if y == UNKNOWN_MARK or (int(y) % step == 0 and last - i >= clear)
+    ]
+    x = (
+        alt.X("year:N")
+        .scale(domain=order)
+        .title(None)
+        .axis(values=shown, labelAngle=0, labelFontSize=theme.LABEL_SIZE)
+    )
+    long = d.melt(
+        id_vars=["year", "status"],
+        value_vars=["other", "listing_rule"],
+        var_name="part",
+        value_name="count",
+    )
+    long = long[(long["count"] > 0) & (long["status"] == listed)]
+    long["part_label"] = long["part"].map(
+        {part: own.label(part) for part in ("other", "listing_rule")}
+    )
+    long["color"] = long["part"].map({"other": theme.US_ACTION, "listing_rule": theme.HIGHLIGHT})
+    bars = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x,
+            alt.Y("count:Q").stack("zero").title(own.label("y_title")),
+            alt.Color("color:N").scale(None),
+            alt.Order("part:N", sort="descending"),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "bar"))
+    )
+    unknown = (
+        alt.Chart(d[d["year"] == UNKNOWN_MARK])
+        .mark_bar(fill=theme.BACKGROUND, stroke=theme.CONTEXT, strokeDash=[3, 2])
+        .encode(
+            x,
+            alt.Y("entries:Q"),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "undated"))
+    )
+    # The rule's entries named beside their part of the column, in its ink.
+    rule = d[d["listing_rule"] > 0].assign(
+        middle=lambda f: f["other"] + f["listing_rule"] / 2, text=own.label("rule_name")
+    )
+    band = (width - 70) / len(order)
+    named = (
+        alt.Chart(rule)
+        .mark_text(
+            align="right",
+            baseline="middle",
+            dx=-(band / 2 + 3),
+            fontWeight="bold",
+            color=theme.ink(theme.HIGHLIGHT),
+            aria=False,
+        )
+        .encode(x, alt.Y("middle:Q"), alt.Text("text:N"))
+    )
+    return (bars + unknown + named).properties(width=width - 70, height=260)
 
 
 def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) -> Figure:
@@ -389,77 +466,6 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
     data["status"] = data["dated"].map({True: listed, False: undated_status})
     facts = dict(summary)
 
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        order = list(d["year"])
-        step = theme.tick_step(width - 70, len(order), room=34)
-        # A year label needs about 34 px; the "?" at the end keeps the slots before it clear.
-        clear = -(-34 // max(1, (width - 70) // len(order)))
-        last = len(order) - 1
-        shown = [
-            y
-            for i, y in enumerate(order)
-            if y == UNKNOWN_MARK or (int(y) % step == 0 and last - i >= clear)
-        ]
-        x = (
-            alt.X("year:N")
-            .scale(domain=order)
-            .title(None)
-            .axis(values=shown, labelAngle=0, labelFontSize=theme.LABEL_SIZE)
-        )
-        long = d.melt(
-            id_vars=["year", "status"],
-            value_vars=["other", "listing_rule"],
-            var_name="part",
-            value_name="count",
-        )
-        long = long[(long["count"] > 0) & (long["status"] == listed)]
-        long["part_label"] = long["part"].map(
-            {part: own.label(part) for part in ("other", "listing_rule")}
-        )
-        long["color"] = long["part"].map(
-            {"other": theme.US_ACTION, "listing_rule": theme.HIGHLIGHT}
-        )
-        bars = (
-            alt.Chart(long)
-            .mark_bar()
-            .encode(
-                x,
-                alt.Y("count:Q").stack("zero").title(own.label("y_title")),
-                alt.Color("color:N").scale(None),
-                alt.Order("part:N", sort="descending"),
-                description="aria:N",
-            )
-            .transform_calculate(aria=tooltip(own, "bar"))
-        )
-        unknown = (
-            alt.Chart(d[d["year"] == UNKNOWN_MARK])
-            .mark_bar(fill=theme.BACKGROUND, stroke=theme.CONTEXT, strokeDash=[3, 2])
-            .encode(
-                x,
-                alt.Y("entries:Q"),
-                description="aria:N",
-            )
-            .transform_calculate(aria=tooltip(own, "undated"))
-        )
-        # The rule's entries named beside their part of the column, in its ink.
-        rule = d[d["listing_rule"] > 0].assign(
-            middle=lambda f: f["other"] + f["listing_rule"] / 2, text=own.label("rule_name")
-        )
-        band = (width - 70) / len(order)
-        named = (
-            alt.Chart(rule)
-            .mark_text(
-                align="right",
-                baseline="middle",
-                dx=-(band / 2 + 3),
-                fontWeight="bold",
-                color=theme.ink(theme.HIGHLIGHT),
-                aria=False,
-            )
-            .encode(x, alt.Y("middle:Q"), alt.Text("text:N"))
-        )
-        return (bars + unknown + named).properties(width=width - 70, height=260)
-
     return compose_own(
         "china-entries-still-listed",
         said,
@@ -467,7 +473,7 @@ def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) 
         own,
         source=own.source,
         data=data[["year", "entries", "records", "listing_rule", "other", "status"]],
-        draw=draw,
+        draw=functools.partial(draw_still_listed, own=own),
         columns=["year", "entries", "records", "listing_rule"],
     )
 
@@ -539,106 +545,105 @@ def place_labels(marks: pd.DataFrame, plot: int, domain: list[pd.Timestamp]) -> 
     )
 
 
+def draw_rules(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.LayerChart:
+    """The rules as dots over time: stated counts filled, floors outlined, unknowns in a band
+    below; milestones named above, each on a leader line."""
+    d = d.assign(
+        label=d["milestone"].fillna(""),
+        color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
+    )
+    # Left of the plot: the y axis, or the unknown band's name if wider; right: padding.
+    band_text = own.label("unknown_band")
+    left = max(Y_AXIS_ROOM, fonts.text_width(band_text, theme.LABEL_SIZE) + LABEL_GAP)
+    # Less one pixel: Vega draws strokes on the half pixel, which rounds the bounds up.
+    plot = int(width - theme.PADDING["left"] - left - theme.PADDING["right"]) - 1
+    ticks, domain = year_axis(d["date"].min().year, d["date"].max().year, plot)
+    # The last year's label sits flush with the plot's end, not half past it.
+    axis = alt.Axis(format="%Y", values=ticks, labelFlush=True)
+    x = alt.X("date:T").title(None).axis(axis).scale(domain=domain)
+    top = float(d["shown"].max()) * 1.05 or 1
+    step_y = next(n for n in (5, 10, 20, 50, 100, 200) if top / n <= 6)
+    marks = place_labels(d[d["label"] != ""], plot, domain)
+    row = top * 0.09
+    label_top = top + row * (int(marks["lines"].map(len).sum()) + 0.5)
+    band = -top * 0.08
+    scale = alt.Scale(domain=[band * 1.6, label_top])
+    y = (
+        alt.Y("shown:Q")
+        .title(own.label("y_title"))
+        .scale(scale)
+        .axis(values=list(range(0, int(top) + 1, step_y)))
+    )
+    base = alt.Chart(d)
+    stated = (
+        base.transform_filter("datum.count_status == 'stated' || datum.count_status == 'tallied'")
+        .mark_circle(size=64, opacity=0.95)
+        .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
+        .transform_calculate(aria=tooltip(own, "stated"))
+    )
+    at_least = (
+        base.transform_filter("datum.count_status == 'at least (still listed)'")
+        .mark_point(shape="circle", size=64, filled=False, strokeWidth=1.5)
+        .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
+        .transform_calculate(aria=tooltip(own, "at_least"))
+    )
+    unknown = (
+        base.transform_filter("datum.count_status == 'unknown'")
+        .mark_point(shape="diamond", size=50, filled=False, strokeWidth=1.2, color=theme.SECONDARY)
+        .encode(x, alt.Y("band:Q").scale(scale), description="aria:N")
+        .transform_calculate(band=f"{band}", aria=tooltip(own, "unknown"))
+    )
+    band_label = (
+        alt.Chart(pd.DataFrame({"text": [band_text], "y": [band]}))
+        .mark_text(
+            align="right", baseline="middle", color=theme.SECONDARY, aria=False, dx=-LABEL_GAP
+        )
+        .encode(alt.X(value=0), alt.Y("y:Q").scale(scale), alt.Text("text:N"))
+    )
+    marks["label_y"] = label_top - row * (marks["row"] + 1)
+    marks["ink"] = marks["is_listing_rule"].map(
+        {True: theme.ink(theme.HIGHLIGHT), False: theme.TEXT}
+    )
+    # One text mark per line of a name, each a row lower than the last.
+    lines = marks.explode("lines").assign(
+        line=lambda f: f.groupby(level=0).cumcount(),
+        line_y=lambda f: f["label_y"] - row * f["line"],
+    )
+    labels = alt.layer(
+        *[
+            alt.Chart(lines[lines["align"] == side])
+            .mark_text(
+                align=side,
+                baseline="middle",
+                fontWeight="bold",
+                dx=LABEL_GAP * sign,
+                aria=False,
+            )
+            .encode(
+                x,
+                alt.Y("line_y:Q").scale(scale),
+                alt.Text("lines:N"),
+                alt.Color("ink:N").scale(None),
+            )
+            for side, sign in (("left", 1), ("right", -1))
+        ]
+    )
+    leaders = (
+        alt.Chart(marks)
+        .mark_rule(strokeWidth=0.75, color=theme.CONTEXT, aria=False)
+        .encode(x, alt.Y("label_y:Q").scale(scale), alt.Y2("shown:Q"))
+    )
+    return (leaders + unknown + at_least + stated + labels + band_label).properties(
+        width=plot, height=360
+    )
+
+
 def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
     """Each rule adding China entries: stated counts filled, lower bounds outlined, '?' none."""
     own = config.wording().chart("rules-over-time")
     data = figures.rules_timeline(rules)
     summary = figures.timeline_summary(rules)
     facts = dict(summary)
-
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        d = d.assign(
-            label=d["milestone"].fillna(""),
-            color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
-        )
-        # Left of the plot: the y axis, or the unknown band's name if wider; right: padding.
-        band_text = own.label("unknown_band")
-        left = max(Y_AXIS_ROOM, fonts.text_width(band_text, theme.LABEL_SIZE) + LABEL_GAP)
-        # Less one pixel: Vega draws strokes on the half pixel, which rounds the bounds up.
-        plot = int(width - theme.PADDING["left"] - left - theme.PADDING["right"]) - 1
-        ticks, domain = year_axis(d["date"].min().year, d["date"].max().year, plot)
-        # The last year's label sits flush with the plot's end, not half past it.
-        axis = alt.Axis(format="%Y", values=ticks, labelFlush=True)
-        x = alt.X("date:T").title(None).axis(axis).scale(domain=domain)
-        top = float(d["shown"].max()) * 1.05 or 1
-        step_y = next(n for n in (5, 10, 20, 50, 100, 200) if top / n <= 6)
-        marks = place_labels(d[d["label"] != ""], plot, domain)
-        row = top * 0.09
-        label_top = top + row * (int(marks["lines"].map(len).sum()) + 0.5)
-        band = -top * 0.08
-        scale = alt.Scale(domain=[band * 1.6, label_top])
-        y = (
-            alt.Y("shown:Q")
-            .title(own.label("y_title"))
-            .scale(scale)
-            .axis(values=list(range(0, int(top) + 1, step_y)))
-        )
-        base = alt.Chart(d)
-        stated = (
-            base.transform_filter(
-                "datum.count_status == 'stated' || datum.count_status == 'tallied'"
-            )
-            .mark_circle(size=64, opacity=0.95)
-            .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
-            .transform_calculate(aria=tooltip(own, "stated"))
-        )
-        at_least = (
-            base.transform_filter("datum.count_status == 'at least (still listed)'")
-            .mark_point(shape="circle", size=64, filled=False, strokeWidth=1.5)
-            .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
-            .transform_calculate(aria=tooltip(own, "at_least"))
-        )
-        unknown = (
-            base.transform_filter("datum.count_status == 'unknown'")
-            .mark_point(
-                shape="diamond", size=50, filled=False, strokeWidth=1.2, color=theme.SECONDARY
-            )
-            .encode(x, alt.Y("band:Q").scale(scale), description="aria:N")
-            .transform_calculate(band=f"{band}", aria=tooltip(own, "unknown"))
-        )
-        band_label = (
-            alt.Chart(pd.DataFrame({"text": [band_text], "y": [band]}))
-            .mark_text(
-                align="right", baseline="middle", color=theme.SECONDARY, aria=False, dx=-LABEL_GAP
-            )
-            .encode(alt.X(value=0), alt.Y("y:Q").scale(scale), alt.Text("text:N"))
-        )
-        marks["label_y"] = label_top - row * (marks["row"] + 1)
-        marks["ink"] = marks["is_listing_rule"].map(
-            {True: theme.ink(theme.HIGHLIGHT), False: theme.TEXT}
-        )
-        # One text mark per line of a name, each a row lower than the last.
-        lines = marks.explode("lines").assign(
-            line=lambda f: f.groupby(level=0).cumcount(),
-            line_y=lambda f: f["label_y"] - row * f["line"],
-        )
-        labels = alt.layer(
-            *[
-                alt.Chart(lines[lines["align"] == side])
-                .mark_text(
-                    align=side,
-                    baseline="middle",
-                    fontWeight="bold",
-                    dx=LABEL_GAP * sign,
-                    aria=False,
-                )
-                .encode(
-                    x,
-                    alt.Y("line_y:Q").scale(scale),
-                    alt.Text("lines:N"),
-                    alt.Color("ink:N").scale(None),
-                )
-                for side, sign in (("left", 1), ("right", -1))
-            ]
-        )
-        leaders = (
-            alt.Chart(marks)
-            .mark_rule(strokeWidth=0.75, color=theme.CONTEXT, aria=False)
-            .encode(x, alt.Y("label_y:Q").scale(scale), alt.Y2("shown:Q"))
-        )
-        return (leaders + unknown + at_least + stated + labels + band_label).properties(
-            width=plot, height=360
-        )
 
     return compose_own(
         "rules-over-time",
@@ -659,7 +664,7 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
                 "source_url",
             ]
         ],
-        draw=draw,
+        draw=functools.partial(draw_rules, own=own),
         columns=[
             "date",
             "rule",
@@ -828,6 +833,114 @@ DEFINITION_DASHES = {
 }
 
 
+def definition_names() -> list[str]:
+    """The definitions of 'overseas' by their short words (words.yaml), in the key's order."""
+    return [figures.short_definition(code) for code in DEFINITION_DASHES]
+
+
+def definition_dash() -> alt.StrokeDash:
+    """One dash pattern per definition of 'overseas', each named by its short words."""
+    return (
+        alt.StrokeDash("overseas:N")
+        .scale(domain=definition_names(), range=list(DEFINITION_DASHES.values()))
+        .legend(None)
+    )
+
+
+def overseas_panel(
+    d: pd.DataFrame, company: str, width: int, last: bool, top: float, *, own: config.ChartWords
+) -> alt.LayerChart:
+    """One company's panel: each figure a span over its period, full years joined, estimates
+    hollow."""
+    dash = definition_dash()
+    company_rows = d[d["company"] == company]
+    ticks, domain = year_axis(d["period_start"].min().year, d["period_end"].max().year, width)
+    axis = alt.Axis(format="%Y", values=ticks, labels=last, ticks=last, domain=True)
+    x = alt.X("period_start:T").title(None).axis(axis).scale(domain=domain)
+    y = alt.Y("share_pct:Q").title(None).scale(domain=[0, top]).axis(tickCount=3)
+    base = alt.Chart(company_rows)
+    joined = (
+        base.transform_filter("datum.period_type == 'FY'")
+        .mark_line(strokeWidth=1, color=theme.CONTEXT, aria=False)
+        .encode(alt.X("period_middle:T").scale(domain=domain), y, dash, alt.Detail("series:N"))
+    )
+    spans = (
+        base.mark_rule(strokeWidth=3, color=theme.US_ACTION)
+        .encode(x, alt.X2("period_end:T"), y, dash, description="aria:N")
+        .transform_calculate(aria=tooltip(own, "span"))
+    )
+    points = (
+        base.mark_point(size=30, strokeWidth=1.5, color=theme.US_ACTION, aria=False)
+        .encode(
+            alt.X("period_middle:T").scale(domain=domain),
+            y,
+            alt.Fill("fill:N").scale(None),
+        )
+        .transform_calculate(fill=f"datum.firm ? '{theme.US_ACTION}' : '{theme.BACKGROUND}'")
+    )
+    return (joined + spans + points).properties(
+        width=width,
+        height=90,
+        title=alt.Title(company, fontSize=theme.LABEL_SIZE, anchor="start", offset=4),
+    )
+
+
+def overseas_key(d: pd.DataFrame, width: int) -> alt.LayerChart:
+    """The one key the panels share: what each dash pattern means."""
+    dash = definition_dash()
+    shown = [name for name in definition_names() if name in set(d["overseas"])]
+    per_row = 2 if width >= 480 else 1
+    column = width // per_row
+    rows = pd.DataFrame(
+        {
+            "overseas": shown,
+            "x": [(i % per_row) * column for i in range(len(shown))],
+            "y": [(i // per_row) * 18 for i in range(len(shown))],
+        }
+    )
+    height = int(rows["y"].max()) + 14
+    x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
+    y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
+    lines = (
+        alt.Chart(rows)
+        .mark_rule(strokeWidth=3, color=theme.US_ACTION, aria=False)
+        .encode(x, alt.X2("x_end:Q"), y, dash)
+        .transform_calculate(x_end="datum.x + 26")
+    )
+    labels = (
+        alt.Chart(rows)
+        .mark_text(align="left", baseline="middle", dx=32, aria=False)
+        .encode(x, y, alt.Text("overseas:N"))
+    )
+    return (lines + labels).properties(width=width, height=height)
+
+
+def draw_overseas(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.VConcatChart:
+    """A key, then the companies' panels: one under another, two to a row on a card."""
+    plot = width - 48
+    top = max(60.0, float(d["share_pct"].max()) + 5)
+    order = list(dict.fromkeys(d["company"]))
+    if width >= theme.CARD_CHART_WIDTH and len(order) > 1:
+        # A card is wide and short: its panels sit two to a row, years under the lowest.
+        half = (plot - 24) // 2
+        panels = [
+            overseas_panel(d, c, half, i + 2 >= len(order), top, own=own)
+            for i, c in enumerate(order)
+        ]
+        grid = alt.concat(*panels, columns=2, spacing=14).resolve_scale(
+            x="independent", y="independent"
+        )
+        return alt.vconcat(overseas_key(d, plot), grid, spacing=14).resolve_scale(
+            x="independent", y="independent"
+        )
+    panels = [
+        overseas_panel(d, c, plot, i == len(order) - 1, top, own=own) for i, c in enumerate(order)
+    ]
+    return alt.vconcat(overseas_key(d, plot), *panels, spacing=14).resolve_scale(
+        x="independent", y="independent"
+    )
+
+
 def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
     """Overseas shares where stated, one panel per company: each figure spans its period, one
     dash pattern per definition of 'overseas', estimates hollow, full years joined only to
@@ -836,93 +949,6 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
     data = figures.overseas_shares(financials, companies)
     data["overseas"] = data["definition_code"].map(figures.short_definition)
     facts = figures.overseas_facts(data, companies, financials)
-
-    # The key names each definition by its short words (words.yaml).
-    dash_names = [figures.short_definition(code) for code in DEFINITION_DASHES]
-    dash = (
-        alt.StrokeDash("overseas:N")
-        .scale(domain=dash_names, range=list(DEFINITION_DASHES.values()))
-        .legend(None)
-    )
-
-    def panel(d: pd.DataFrame, company: str, width: int, last: bool, top: float) -> alt.LayerChart:
-        company_rows = d[d["company"] == company]
-        ticks, domain = year_axis(d["period_start"].min().year, d["period_end"].max().year, width)
-        axis = alt.Axis(format="%Y", values=ticks, labels=last, ticks=last, domain=True)
-        x = alt.X("period_start:T").title(None).axis(axis).scale(domain=domain)
-        y = alt.Y("share_pct:Q").title(None).scale(domain=[0, top]).axis(tickCount=3)
-        base = alt.Chart(company_rows)
-        joined = (
-            base.transform_filter("datum.period_type == 'FY'")
-            .mark_line(strokeWidth=1, color=theme.CONTEXT, aria=False)
-            .encode(alt.X("period_middle:T").scale(domain=domain), y, dash, alt.Detail("series:N"))
-        )
-        spans = (
-            base.mark_rule(strokeWidth=3, color=theme.US_ACTION)
-            .encode(x, alt.X2("period_end:T"), y, dash, description="aria:N")
-            .transform_calculate(aria=tooltip(own, "span"))
-        )
-        points = (
-            base.mark_point(size=30, strokeWidth=1.5, color=theme.US_ACTION, aria=False)
-            .encode(
-                alt.X("period_middle:T").scale(domain=domain),
-                y,
-                alt.Fill("fill:N").scale(None),
-            )
-            .transform_calculate(fill=f"datum.firm ? '{theme.US_ACTION}' : '{theme.BACKGROUND}'")
-        )
-        return (joined + spans + points).properties(
-            width=width,
-            height=90,
-            title=alt.Title(company, fontSize=theme.LABEL_SIZE, anchor="start", offset=4),
-        )
-
-    def key(width: int) -> alt.LayerChart:
-        """The one key the panels share: what each dash pattern means."""
-        shown = [name for name in dash_names if name in set(data["overseas"])]
-        per_row = 2 if width >= 480 else 1
-        column = width // per_row
-        rows = pd.DataFrame(
-            {
-                "overseas": shown,
-                "x": [(i % per_row) * column for i in range(len(shown))],
-                "y": [(i // per_row) * 18 for i in range(len(shown))],
-            }
-        )
-        height = int(rows["y"].max()) + 14
-        x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
-        y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
-        lines = (
-            alt.Chart(rows)
-            .mark_rule(strokeWidth=3, color=theme.US_ACTION, aria=False)
-            .encode(x, alt.X2("x_end:Q"), y, dash)
-            .transform_calculate(x_end="datum.x + 26")
-        )
-        labels = (
-            alt.Chart(rows)
-            .mark_text(align="left", baseline="middle", dx=32, aria=False)
-            .encode(x, y, alt.Text("overseas:N"))
-        )
-        return (lines + labels).properties(width=width, height=height)
-
-    def draw(d: pd.DataFrame, width: int) -> alt.VConcatChart:
-        plot = width - 48
-        top = max(60.0, float(d["share_pct"].max()) + 5)
-        order = list(dict.fromkeys(d["company"]))
-        if width >= theme.CARD_CHART_WIDTH and len(order) > 1:
-            # A card is wide and short: its panels sit two to a row, years under the lowest.
-            half = (plot - 24) // 2
-            panels = [panel(d, c, half, i + 2 >= len(order), top) for i, c in enumerate(order)]
-            grid = alt.concat(*panels, columns=2, spacing=14).resolve_scale(
-                x="independent", y="independent"
-            )
-            return alt.vconcat(key(plot), grid, spacing=14).resolve_scale(
-                x="independent", y="independent"
-            )
-        panels = [panel(d, c, plot, i == len(order) - 1, top) for i, c in enumerate(order)]
-        return alt.vconcat(key(plot), *panels, spacing=14).resolve_scale(
-            x="independent", y="independent"
-        )
 
     return compose_own(
         "overseas-share-over-time",
@@ -948,7 +974,7 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
                 "source_url",
             ]
         ],
-        draw=draw,
+        draw=functools.partial(draw_overseas, own=own),
         columns=[
             "company",
             "period",
@@ -1009,6 +1035,68 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
     )
 
 
+def revenue_key(width: int, *, bases: list[str], own: config.ChartWords) -> alt.LayerChart:
+    """Each basis named in its own ink, and by where its bar stands in a year."""
+    places = (
+        [own.label("first_of_two"), own.label("second_of_two")]
+        if len(bases) == 2
+        else [words.fill(own.label("place"), n=i + 1) for i in range(len(bases))]
+    )
+    rows = []
+    for i, basis in enumerate(bases):
+        said_key = words.fill(own.label("key"), place=places[i], basis=basis)
+        # Wrapped to the plot (the axis sits left of it), less the swatch.
+        lines = wrap(said_key, width - 90 - 20, theme.LABEL_SIZE)
+        rows += [
+            {"text": line, "color": theme.CATEGORY[i], "swatch": j == 0, "y": len(rows) + j}
+            for j, line in enumerate(lines)
+        ]
+    rows = pd.DataFrame(rows).assign(
+        ink=lambda f: f["color"].map(theme.ink), y=lambda f: f["y"] * 16 + 8
+    )
+    height = int(rows["y"].max()) + 8
+    y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
+    swatches = (
+        alt.Chart(rows[rows["swatch"]])
+        .mark_square(size=100, opacity=1, aria=False)
+        .encode(alt.X(value=5), y, alt.Color("color:N").scale(None))
+    )
+    names = (
+        alt.Chart(rows)
+        .mark_text(align="left", baseline="middle", dx=16, aria=False)
+        .encode(alt.X(value=0), y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
+    )
+    return (swatches + names).properties(width=width - 90, height=height)
+
+
+def draw_revenue(
+    d: pd.DataFrame, width: int, *, own: config.ChartWords
+) -> alt.Chart | alt.VConcatChart:
+    """Columns of revenue by year, one colour per basis side by side, a key where two or more."""
+    bases = list(dict.fromkeys(d["basis"]))
+    years = sorted(d["year"].unique())
+    step = theme.tick_step(width - 90, len(years), room=40)
+    shown = [y for y in years if (y - years[0]) % step == 0]
+    bars = (
+        alt.Chart(d)
+        .mark_bar(strokeWidth=1.5)
+        .encode(
+            alt.X("year:O").title(None).axis(labelAngle=0, values=shown),
+            alt.XOffset("basis:N"),
+            alt.Y("revenue_cny_m:Q").title(own.label("y_title")).scale(zero=True),
+            alt.Fill("fill:N").scale(None).legend(None),
+            alt.Stroke("color:N").scale(None).legend(None),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "bar"))
+        .properties(width=width - 90, height=260)
+    )
+    if len(bases) < 2:
+        return bars
+    # Two bases side by side: each named beside its colour, and by its place in a year.
+    return alt.vconcat(revenue_key(width, bases=bases, own=own), bars, spacing=12)
+
+
 def revenue_history(
     financials: pd.DataFrame, company: str, name: str, said: Words, chart: str | None = None
 ) -> Figure | None:
@@ -1030,62 +1118,6 @@ def revenue_history(
         "colours": [theme.COLOUR_NAMES[c] for c in theme.CATEGORY[: len(bases)]],
     }
 
-    def key(width: int) -> alt.LayerChart:
-        """Each basis named in its own ink, and by where its bar stands in a year."""
-        places = (
-            [own.label("first_of_two"), own.label("second_of_two")]
-            if len(bases) == 2
-            else [words.fill(own.label("place"), n=i + 1) for i in range(len(bases))]
-        )
-        rows = []
-        for i, basis in enumerate(bases):
-            said_key = words.fill(own.label("key"), place=places[i], basis=basis)
-            # Wrapped to the plot (the axis sits left of it), less the swatch.
-            lines = wrap(said_key, width - 90 - 20, theme.LABEL_SIZE)
-            rows += [
-                {"text": line, "color": theme.CATEGORY[i], "swatch": j == 0, "y": len(rows) + j}
-                for j, line in enumerate(lines)
-            ]
-        rows = pd.DataFrame(rows).assign(
-            ink=lambda f: f["color"].map(theme.ink), y=lambda f: f["y"] * 16 + 8
-        )
-        height = int(rows["y"].max()) + 8
-        y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
-        swatches = (
-            alt.Chart(rows[rows["swatch"]])
-            .mark_square(size=100, opacity=1, aria=False)
-            .encode(alt.X(value=5), y, alt.Color("color:N").scale(None))
-        )
-        names = (
-            alt.Chart(rows)
-            .mark_text(align="left", baseline="middle", dx=16, aria=False)
-            .encode(alt.X(value=0), y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
-        )
-        return (swatches + names).properties(width=width - 90, height=height)
-
-    def draw(d: pd.DataFrame, width: int) -> alt.Chart | alt.VConcatChart:
-        years = sorted(d["year"].unique())
-        step = theme.tick_step(width - 90, len(years), room=40)
-        shown = [y for y in years if (y - years[0]) % step == 0]
-        bars = (
-            alt.Chart(d)
-            .mark_bar(strokeWidth=1.5)
-            .encode(
-                alt.X("year:O").title(None).axis(labelAngle=0, values=shown),
-                alt.XOffset("basis:N"),
-                alt.Y("revenue_cny_m:Q").title(own.label("y_title")).scale(zero=True),
-                alt.Fill("fill:N").scale(None).legend(None),
-                alt.Stroke("color:N").scale(None).legend(None),
-                description="aria:N",
-            )
-            .transform_calculate(aria=tooltip(own, "bar"))
-            .properties(width=width - 90, height=260)
-        )
-        if len(bases) < 2:
-            return bars
-        # Two bases side by side: each named beside its colour, and by its place in a year.
-        return alt.vconcat(key(width), bars, spacing=12)
-
     return compose_own(
         chart or f"revenue-{company}",
         said,
@@ -1094,7 +1126,7 @@ def revenue_history(
         source=source_line(own, data["source_url"]),
         data=data,
         columns=["year", "revenue_cny_m", "qualifier", "basis", "confidence", "source_url"],
-        draw=draw,
+        draw=functools.partial(draw_revenue, own=own),
         described={
             "count": len(data),
             "from_year": data["year"].min(),
