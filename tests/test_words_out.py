@@ -12,7 +12,7 @@ import test_architecture as architecture
 import yaml
 
 from entitylist import charts, config, figures, paths, story, words
-from entitylist.data import schemas
+from entitylist.data import cleaning, schemas
 from entitylist.errors import ConfigError
 
 SAID = charts.Words("Headline", "Dek")
@@ -323,3 +323,10 @@ def test_the_scan_finds_a_header_or_sentence_added_back_to_a_module(added, expec
     assert reader_words(FIXTURE) == []
     found = reader_words(FIXTURE + f"\n\nWORDS = {added}\n")
     assert expected in [value for _, value in found]
+
+
+def test_the_data_pages_dating_rules_are_words_for_every_basis_the_data_records():
+    rules = cleaning.known_since_rules()
+    assert list(rules) == list(cleaning.KNOWN_SINCE_RULES)
+    assert allowed("financials", "known_basis") - {"undated"} <= set(rules)
+    assert all(text.strip() for text in rules.values())

@@ -440,6 +440,7 @@ class Wording(BaseModel):
     tables: dict[str, TableWords]
     date_kinds: dict[str, Text]
     pages: dict[str, Text]
+    known_since: dict[str, Text]
 
     @model_validator(mode="after")
     def named(self) -> "Wording":
