@@ -12,7 +12,7 @@ import test_architecture as architecture
 import yaml
 
 from entitylist import charts, config, figures, paths, story, words
-from entitylist.data import cleaning, schemas
+from entitylist.data import cleaning, publishers, schemas
 from entitylist.errors import ConfigError
 
 SAID = charts.Words("Headline", "Dek")
@@ -330,3 +330,22 @@ def test_the_data_pages_dating_rules_are_words_for_every_basis_the_data_records(
     assert list(rules) == list(cleaning.KNOWN_SINCE_RULES)
     assert allowed("financials", "known_basis") - {"undated"} <= set(rules)
     assert all(text.strip() for text in rules.values())
+
+
+def test_a_copy_is_credited_to_its_original_in_the_words_of_words_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    copy = config.Copy(name="Business Fast", original="Reuters")
+    assert publishers.via(copy).index("Reuters") < publishers.via(copy).index("Business Fast")
+    edited_words(
+        tmp_path, monkeypatch, lambda d: d["publishers"].update(via="{copy} (from {original})")
+    )
+    assert publishers.via(copy) == "Business Fast (from Reuters)"
+
+
+def test_words_for_a_copy_must_name_the_original_and_the_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    edited_words(tmp_path, monkeypatch, lambda d: d["publishers"].update(via="{orignal} via"))
+    with pytest.raises(ConfigError, match=r"words\.yaml: publishers, field via: .*\{original\}"):
+        config.wording()

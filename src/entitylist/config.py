@@ -7,6 +7,7 @@ an error names the file, the entry and the field.
 import functools
 import os
 import re
+import string
 from pathlib import Path
 from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
@@ -383,6 +384,30 @@ class SourceWords(BaseModel):
     many: Text
 
 
+class PublisherWords(BaseModel):
+    """How a source link names its publisher: a copy by its original, a kind by a note."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    via: Text
+    notes: dict[str, Text]
+
+    @field_validator("via")
+    @classmethod
+    def names_both(cls, value: str) -> str:
+        """The words for a copy name its original and the copy, and nothing else."""
+        try:
+            parts = string.Formatter().parse(value)
+            fields = {name for _, name, _, _ in parts if name is not None}
+        except ValueError as exc:
+            msg = f"not a valid template ({exc})"
+            raise ValueError(msg) from None
+        if fields != {"original", "copy"}:
+            msg = f"must name {{original}} and {{copy}} and nothing else, not {sorted(fields)}"
+            raise ValueError(msg)
+        return value
+
+
 class TableWords(BaseModel):
     """A table's words: its column headers and the labels in its cells, by key."""
 
@@ -441,6 +466,7 @@ class Wording(BaseModel):
     date_kinds: dict[str, Text]
     pages: dict[str, Text]
     known_since: dict[str, Text]
+    publishers: PublisherWords
 
     @model_validator(mode="after")
     def named(self) -> "Wording":
