@@ -57,8 +57,9 @@ def test_the_desks_name_comes_from_site_yaml(tmp_path: Path, monkeypatch: pytest
     text = config.SITE_SETTINGS.read_text(encoding="utf-8")
     desk = config.site().desk_name
     settings.write_text(text.replace(desk, "Metro data team"), encoding="utf-8")
-    real = config.site
-    monkeypatch.setattr(config, "site", lambda: real(settings))
+    # The site settings read from the edited copy: site()'s default path, which every
+    # reader of config.site (the page templates' cached environment too) goes through.
+    monkeypatch.setattr(config.site, "__defaults__", (settings,))
     assert "Metro data team" in charts.chart_credit()
     assert desk not in charts.chart_credit()
     header = story.header("Headline", "Dek", "2019-10-09")
