@@ -24,8 +24,8 @@ def test_every_spelling_of_the_wrong_citation_is_masked_and_nothing_else():
     )
     fixed = downloads.masked(frame)
     assert fixed["citation"].tolist()[:3] == [
-        downloads.MASK,
-        f"{downloads.MASK}; 84 FR 54002",
+        downloads.mask(),
+        f"{downloads.mask()}; 84 FR 54002",
         "84 FR 54002",
     ]
     assert pd.isna(fixed.loc[3, "citation"])
@@ -42,7 +42,7 @@ def test_a_download_is_written_under_the_site_and_linked_with_its_rows(tmp_path:
     assert "2 rows" in link.text
     assert "rules.csv" in link.text
     written = read(path)
-    assert written["citation"].tolist() == [downloads.MASK, "84 FR 54002"]
+    assert written["citation"].tolist() == [downloads.mask(), "84 FR 54002"]
     assert not any(WRONG_CITATION.search(cell) for cell in written["citation"])
 
 
@@ -85,14 +85,14 @@ def test_the_lists_citations_are_corrected_with_the_list_and_kept_without_it(tab
     wrong = before["citation"].str.contains(WRONG_CITATION)
     # Every other citation is as the list has it, in every column.
     pd.testing.assert_frame_equal(fixed[~wrong], before[~wrong])
-    masked = fixed[wrong & (fixed["citation"] == downloads.MASK)]
+    masked = fixed[wrong & (fixed["citation"] == downloads.mask())]
     set_right = fixed[wrong & (fixed["citation"] == "84 FR 54002")]
     assert len(masked)
     assert len(set_right)
     assert len(masked) + len(set_right) == wrong.sum()
     # A masked citation keeps no part of itself: not its volume, page, year or wording.
     assert masked[["volume", "page", "year"]].isna().all().all()
-    assert (masked["piece"] == downloads.MASK).all()
+    assert (masked["piece"] == downloads.mask()).all()
     # The rule's own entries get the rule's citation in every part.
     assert set(set_right[["volume", "page", "year"]].itertuples(index=False)) == {
         (84, 54002, 2019)
@@ -110,7 +110,7 @@ def test_the_lists_first_citations_are_corrected_in_every_column(tables):
     assert list(fixed.columns) == list(before.columns)
     wrong = before["first_citation"].str.contains(WRONG_CITATION, na=False)
     pd.testing.assert_frame_equal(fixed[~wrong], before[~wrong])
-    masked = fixed[wrong & (fixed["first_citation"] == downloads.MASK)]
+    masked = fixed[wrong & (fixed["first_citation"] == downloads.mask())]
     set_right = fixed[wrong & (fixed["first_citation"] == "84 FR 54002")]
     assert len(masked)
     assert len(set_right)

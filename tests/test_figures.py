@@ -307,3 +307,92 @@ def test_without_the_list_nothing_is_still_listed_not_zero(tables):
     assert rules["matched"].isna().all()
     timeline = figures.rules_timeline(rules)
     assert "at least (still listed)" not in set(timeline["count_status"])
+
+
+# ---------------------------------------------------------------------------------------
+# What each chart shows, computed here and drawn by charts (on the pack's real rows)
+
+
+def test_the_still_listed_columns_cover_every_year_and_the_undated_apart(tables):
+    table = figures.still_listed_columns(tables["entity_list"], tables["entries_2019"])
+    summary = figures.still_listed_summary(tables["entity_list"], tables["entries_2019"])
+    dated = table[table["dated"]]
+    years = [int(y) for y in dated["year"]]
+    # Every year from the first citation to the last, a year without entries counted 0.
+    assert years == list(range(years[0], years[-1] + 1))
+    assert (years[0], years[-1]) == (summary["first_year"], summary["last_year"])
+    by_year = figures.still_listed_by_year(tables["entity_list"], tables["entries_2019"])
+    assert (dated["entries"] == 0).sum() == len(years) - len(by_year)
+    assert (dated["other"] + dated["listing_rule"] == dated["entries"]).all()
+    # One row, last, for the entries with no year: every China entry is counted once.
+    assert list(table["dated"]) == [True] * len(dated) + [False]
+    assert table["entries"].sum() == summary["china"]
+    assert table.iloc[-1]["entries"] == summary["undated"] > 0
+
+
+def test_the_overseas_facts_split_the_companies_and_count_estimates(tables):
+    shares = figures.overseas_shares(tables["financials"], tables["companies"])
+    facts = figures.overseas_facts(shares, tables["companies"], tables["financials"])
+    assert sorted(facts["companies"] + facts["without"]) == sorted(tables["companies"]["name"])
+    assert facts["companies"]
+    assert facts["without"]
+    assert facts["estimates"] == (~shares["confidence"].isin(["stated", "computed"])).sum() > 0
+    assert facts["half_years"] == (shares["period"].str.startswith("H1")).sum()
+    financials = tables["financials"]
+    hikvision = financials[
+        (financials["company"] == "hikvision") & (financials["metric"] == "overseas_share")
+    ]
+    assert facts["hikvision_definitions"] == hikvision["definition"].nunique() > 1
+    assert facts["series"] == shares.groupby(["company", "definition"]).ngroups
+
+
+def test_the_snapshot_facts_count_no_figure_as_missing_not_zero(tables):
+    snapshot = figures.snapshot_at(tables["financials"], tables["companies"])
+    facts = figures.snapshot_facts(snapshot, figures.LISTING_DATE)
+    assert facts["known"] + facts["missing"] == facts["companies"] == len(tables["companies"])
+    assert facts["missing"] > 0
+    missing = snapshot[snapshot["share_pct"].isna()]
+    assert facts["missing_names"] == list(missing["company"])
+    known = snapshot[snapshot["share_pct"].notna()]
+    assert facts["estimates"] == (~known["confidence"].isin(figures.FIRM)).sum()
+
+
+def test_the_supplier_facts_name_a_leader_only_when_it_leads_alone(tables):
+    table = figures.us_suppliers(tables["suppliers"], tables["companies"])
+    facts = figures.supplier_facts(table, tables["suppliers"])
+    counts = table.dropna(subset=["named_us_suppliers"]).set_index("name")["named_us_suppliers"]
+    assert facts["named"] + len(facts["none"]) == len(tables["companies"])
+    assert facts["none"] == list(table.loc[table["named_us_suppliers"].isna(), "name"])
+    alone = (counts == counts.max()).sum() == 1
+    assert (facts["most"] is not None) == alone
+    if alone:
+        assert facts["most"] == counts.idxmax()
+        assert facts["most_count"] == counts.max()
+    suppliers = tables["suppliers"]
+    chinese = suppliers[
+        (suppliers["company"] == "hikvision")
+        & (suppliers["supplier_country"] == "China")
+        & suppliers["named"]
+    ]
+    assert facts["hikvision_domestic"] == list(chinese["supplier"])
+
+
+def test_the_revenue_facts_keep_two_bases_apart(tables):
+    series = figures.revenue_series(tables["financials"], "megvii")
+    facts = figures.revenue_facts(series, "Megvii")
+    # Megvii's two prospectuses are two bases, never spliced: the ends are those of the basis
+    # of the latest figure.
+    assert facts["bases"] == len(facts["basis_names"]) == 2
+    latest = series[series["basis"] == series.iloc[-1]["basis"]]
+    assert (facts["first_year"], facts["last_year"]) == (
+        latest["year"].min(),
+        latest["year"].max(),
+    )
+    assert facts["first"] == latest.iloc[0]["revenue_cny_m"]
+    assert facts["last"] == latest.iloc[-1]["revenue_cny_m"]
+    both = series.groupby("year")["basis"].nunique()
+    assert facts["clash_year"] == both[both > 1].index.min()
+    assert len(facts["clash_amounts"]) == 2
+    single = figures.revenue_facts(figures.revenue_series(tables["financials"], "dahua"), "Dahua")
+    assert single["bases"] == 1
+    assert single["clash_year"] is None

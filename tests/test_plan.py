@@ -32,13 +32,15 @@ TABLES = [
 ]
 RAW = ["entities_84FR54002", "events", "fr_rules_china", "revenue_by_region"]
 # Every hand-kept file reaches every page: publisher names and grades, company names, the
-# site's name, institution aliases, and the claims the guard refuses (not-found.yaml).
+# site's name, institution aliases, the claims the guard refuses (not-found.yaml) and the
+# words around the data (words.yaml).
 CONFIG = [
     "notebooks/companies.yaml",
     "notebooks/publishers.yaml",
     "notebooks/site.yaml",
     "notebooks/institutions.yaml",
     "notebooks/not-found.yaml",
+    "notebooks/words.yaml",
 ]
 FIGURE_CHARTS = {
     "20-exposure": ["overseas-share-at-listing", "overseas-share-over-time", "us-suppliers-named"],

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from entitylist import figures, reader, story, tables
+from entitylist import config, figures, reader, story, tables
 
 
 def summary(data: dict[str, pd.DataFrame], full: str | None) -> pd.DataFrame:
@@ -14,7 +14,7 @@ def summary(data: dict[str, pd.DataFrame], full: str | None) -> pd.DataFrame:
 def test_the_entries_summary_counts_every_entry_by_kind_and_links_the_full_list(tables):
     found = summary(tables, "entities.html")
     assert found["Entries"].sum() == len(tables["entries_2019"]) == 28
-    assert list(found["Kind"]) == list(figures.KIND_LABELS.values())
+    assert list(found["Kind"]) == list(figures.kind_labels().values())
     by_kind = found.set_index("Kind")["Who"]
     bureaus = by_kind["Subordinate public security bureaus"]
     assert bureaus == story.Link("entities.html", "all 18 named on the entities page")
@@ -29,7 +29,7 @@ def test_as_of_the_listing_the_summary_does_not_name_the_bureaus(tables):
     found = summary(tables_as_of(tables, "2019-10-09"), None)
     assert found["Entries"].sum() == 28
     bureaus = found.set_index("Kind").at["Subordinate public security bureaus", "Who"]
-    assert bureaus == reader.UNNAMED
+    assert bureaus == config.wording().table("entries_summary").label("unnamed")
 
 
 def tables_as_of(data: dict[str, pd.DataFrame], day: str) -> dict[str, pd.DataFrame]:

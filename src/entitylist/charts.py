@@ -1,12 +1,17 @@
-"""Chart builders: each computes the facts its chart shows and draws it; the words are the
-reporter's, passed in as `Words` templates and filled from those facts.
+"""Chart builders, each in three parts: what the chart shows comes from `figures`; its words
+are the reporter's: the headline, dek, note and alt text passed in as `Words` templates and
+filled from the chart's facts, and the chart's own words (source, CSV headers, default alt
+text, tooltips, axis titles, labels) from notebooks/words.yaml (`config.wording`); the drawing
+is a `draw_*` function, given the plotted data and a width.
 
 `frame` is the one helper that adds the headline, dek, footer and description; every chart
 the desk publishes goes through it. Unknowns are drawn as the house style says: outlined,
 marked "?", never as zero.
 """
 
+import functools
 import itertools
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +19,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from entitylist import figures, theme, words
+from entitylist import config, figures, theme, words
 from entitylist.data import publishers
 from entitylist.pages import fonts
 
@@ -22,6 +27,11 @@ theme.register()
 
 Draw = Callable[[pd.DataFrame, int], alt.TopLevelMixin]
 UNKNOWN_MARK = "?"
+
+
+def chart_credit() -> str:
+    """The credit line under every chart: words.yaml's, with the desk's name from site.yaml."""
+    return words.fill(config.wording().credit, desk_name=config.site().desk_name)
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ class Figure:
     data: pd.DataFrame
     draw: Draw
     note: str | None = None
-    credit: str = theme.DEFAULT_CREDIT
+    credit: str = field(default_factory=chart_credit)
     facts: dict = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
 
@@ -93,6 +103,39 @@ def compose(
     )
 
 
+def compose_own(
+    name: str,
+    said: Words,
+    facts: dict,
+    own: config.ChartWords,
+    *,
+    source: str,
+    data: pd.DataFrame,
+    draw: Draw,
+    columns: list[str],
+    described: dict | None = None,
+) -> Figure:
+    """compose() for the desk's own charts, their words from words.yaml (`own`).
+
+    `columns` names the plotted columns a reader gets; their headers are the chart's words.
+    Without an alt text from the notebook, the chart's default one is filled with the facts
+    and `described`, what it needs beyond them.
+    """
+    default = (
+        "" if said.description else words.fill(own.description, **{**facts, **(described or {})})
+    )
+    return compose(
+        name,
+        said,
+        facts,
+        source=source,
+        data=data,
+        draw=draw,
+        description=default,
+        columns={column: own.column(column) for column in columns},
+    )
+
+
 def wrap(text: str, width: float, size: int, *, bold: bool = False) -> list[str]:
     """Break text into lines that fit a width at a font size (Vega does not wrap titles),
     each line measured in the shipped font; a single word wider than the width is split."""
@@ -111,11 +154,17 @@ def text_room(width: int) -> int:
     return width - theme.PADDING["left"] - theme.PADDING["right"]
 
 
+def source_words(figure: Figure) -> str:
+    """The chart's source as its footer and card print it (words.yaml's source line)."""
+    return words.fill(config.wording().page("source_line"), source=figure.source)
+
+
 def footer_lines(figure: Figure, width: int) -> list[str]:
     """Return the footer: Source, then Note where a caveat applies, then the credit."""
-    lines = wrap(f"Source: {figure.source}", text_room(width), theme.FOOTER_SIZE)
+    lines = wrap(source_words(figure), text_room(width), theme.FOOTER_SIZE)
     if figure.note:
-        lines += wrap(f"Note: {figure.note}", text_room(width), theme.FOOTER_SIZE)
+        said = words.fill(config.wording().page("note_line"), note=figure.note)
+        lines += wrap(said, text_room(width), theme.FOOTER_SIZE)
     return [*lines, figure.credit]
 
 
@@ -142,19 +191,58 @@ def frame(figure: Figure, body: alt.TopLevelMixin, width: int) -> alt.VConcatCha
     )
 
 
-def source_line(primary: str, urls: pd.Series, limit: int = 4, via: str = "reports by") -> str:
-    """Name the primary source and the publishers of the rows (copies by their originals)."""
+def source_line(own: config.ChartWords, urls: pd.Series, limit: int = 4) -> str:
+    """Name the chart's source and the publishers of the rows (copies by their originals)."""
     found = publishers.credit(urls.dropna())
     if not found:
-        return primary
+        return own.source
+    said = config.wording().sources
     if len(found) <= limit:
-        return f"{primary}; {via} {words.and_list(found)}"
-    return f"{primary}; {len(found)} publishers, each row's source in the chart's CSV"
+        via = own.via or said.via
+        return words.fill(said.publishers, primary=own.source, via=via, publishers=found)
+    return words.fill(said.many, primary=own.source, count=len(found))
 
 
 def aria(*parts: str) -> str:
     """A Vega expression joining a mark's description from fields and text, for its title."""
     return " + ".join(parts)
+
+
+# A field in a tooltip's words: {name}, {name?} (the value and a space, only when it has
+# one), {name:%b %d, %Y} (a date in Vega's time format), {name:,.0f} (a number's format).
+TOOLTIP_FIELD = re.compile(r"\{(\w+)(\?|:[^}]*)?\}")
+
+
+def quoted(text: str) -> str:
+    """Text as a string in a Vega expression."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def tooltip_part(part: str) -> str:
+    """One part of a tooltip's words (words.yaml) as a Vega expression."""
+    pieces, at = [], 0
+    for found in TOOLTIP_FIELD.finditer(part):
+        if found.start() > at:
+            pieces.append(quoted(part[at : found.start()]))
+        name, how = found[1], found[2] or ""
+        field = f"datum.{name}"
+        if how == "?":
+            pieces.append(f"({field} ? {field} + ' ' : '')")
+        elif how.startswith(":%"):
+            pieces.append(f"timeFormat({field}, {quoted(how[1:])})")
+        elif how.startswith(":"):
+            pieces.append(f"format({field}, {quoted(how[1:])})")
+        else:
+            pieces.append(field)
+        at = found.end()
+    if at < len(part):
+        pieces.append(quoted(part[at:]))
+    return " + ".join(pieces)
+
+
+def tooltip(own: config.ChartWords, key: str) -> str:
+    """A mark's description, for its title: the chart's tooltip words as a Vega expression."""
+    return aria(*(tooltip_part(part) for part in own.tooltip(key)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,15 +260,20 @@ def year_axis(first: int, last: int, width: int) -> tuple[list[pd.Timestamp], li
 
 
 SQUARE, GAP = 20, 5
-COMPANIES = figures.KIND_LABELS["company"]
-KIND_COLORS = {
-    label: theme.HIGHLIGHT if label == COMPANIES else theme.US_ACTION
-    for label in figures.KIND_LABELS.values()
-}
 
 
-def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
-    """Pixel positions of each square and label: a heading per kind, squares wrapping below."""
+def kind_colors() -> dict[str, str]:
+    """Each kind's heading (words.yaml) in its colour: companies highlighted."""
+    return {
+        label: theme.HIGHLIGHT if code == "company" else theme.US_ACTION
+        for code, label in figures.kind_labels().items()
+    }
+
+
+def grid_layout(data: pd.DataFrame, width: int, unnamed: str) -> pd.DataFrame:
+    """Pixel positions of each square and label: a heading per kind, squares wrapping below;
+    `unnamed` labels the square of an entry whose name is not known."""
+    companies = figures.kind_labels()["company"]
     step = SQUARE + GAP
     per_row = max(1, (width - 8) // step)
     # A card is wide and short: its companies sit three to a row, its headings closer.
@@ -200,7 +293,7 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
         )
         y += heading
         # Companies are named, so their squares sit in wide columns; the rest wrap tightly.
-        columns, cell = (company_columns, column_width) if kind == COMPANIES else (per_row, step)
+        columns, cell = (company_columns, column_width) if kind == companies else (per_row, step)
         for i, entry in enumerate(group.itertuples()):
             rows.append(
                 {
@@ -210,9 +303,7 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
                     "y": y + (i // columns) * step,
                     "text": entry.company if isinstance(entry.company, str) else "",
                     "entry_no": entry.entry_no,
-                    "label": entry.name
-                    if isinstance(entry.name, str)
-                    else "name not in the desk's sources of this date",
+                    "label": entry.name if isinstance(entry.name, str) else unnamed,
                     "href": entry.profile if isinstance(entry.profile, str) else None,
                 }
             )
@@ -220,77 +311,71 @@ def grid_layout(data: pd.DataFrame, width: int) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(height=y)
 
 
+def draw_entry_grid(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.LayerChart:
+    """The entries' squares under their kinds' headings, linked squares for the companies."""
+    layout = grid_layout(d, width, own.label("unnamed"))
+    height = int(layout["height"].iloc[0])
+    layout = layout.assign(color=layout["kind"].map(kind_colors()))
+    # Each kind's heading is written in its squares' ink: a direct label, not a key.
+    layout["ink"] = layout["color"].map(theme.ink)
+    x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
+    # Top down, over the chart's height (a card squeezes the height, cards.card_chart).
+    y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
+    base = alt.Chart(layout)
+    headings = (
+        base.transform_filter("datum.what == 'heading'")
+        .mark_text(align="left", baseline="top", fontWeight="bold", aria=False)
+        .encode(x, y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
+    )
+    squares = base.transform_filter("datum.what == 'square'")
+    plain = (
+        squares.transform_filter("!datum.href")
+        .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
+        .encode(
+            x,
+            y,
+            alt.Color("color:N").scale(None),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "entry"))
+    )
+    linked = (
+        squares.transform_filter("datum.href")
+        .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
+        .encode(
+            x,
+            y,
+            alt.Color("color:N").scale(None),
+            alt.Href("href:N"),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "linked"))
+    )
+    names = (
+        squares.transform_filter("datum.text != ''")
+        .mark_text(align="left", baseline="middle", dx=SQUARE + 6, dy=SQUARE / 2, aria=False)
+        .encode(x, y, alt.Text("text:N"), alt.Href("href:N"))
+    )
+    return (headings + plain + linked + names).properties(width=width - 16, height=height)
+
+
 def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
     """The rule's entries as squares, one per entry, by kind; companies named and linked."""
+    own = config.wording().chart("entries-of-the-rule")
     data = figures.entry_grid(entries, companies)
     summary = figures.rule_summary(entries)
     facts = {**summary, "kinds": list(dict.fromkeys(data["kind"]))}
 
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        layout = grid_layout(d, width)
-        height = int(layout["height"].iloc[0])
-        layout = layout.assign(color=layout["kind"].map(KIND_COLORS))
-        # Each kind's heading is written in its squares' ink: a direct label, not a key.
-        layout["ink"] = layout["color"].map(theme.ink)
-        x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
-        # Top down, over the chart's height (a card squeezes the height, cards.card_chart).
-        y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
-        base = alt.Chart(layout)
-        headings = (
-            base.transform_filter("datum.what == 'heading'")
-            .mark_text(align="left", baseline="top", fontWeight="bold", aria=False)
-            .encode(x, y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
-        )
-        squares = base.transform_filter("datum.what == 'square'")
-        plain = (
-            squares.transform_filter("!datum.href")
-            .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
-            .encode(
-                x,
-                y,
-                alt.Color("color:N").scale(None),
-                description="aria:N",
-            )
-            .transform_calculate(aria=aria("'Entry ' + datum.entry_no", "': ' + datum.label"))
-        )
-        linked = (
-            squares.transform_filter("datum.href")
-            .mark_square(size=SQUARE**2, opacity=1, xOffset=SQUARE / 2, yOffset=SQUARE / 2)
-            .encode(
-                x,
-                y,
-                alt.Color("color:N").scale(None),
-                alt.Href("href:N"),
-                description="aria:N",
-            )
-            .transform_calculate(
-                aria=aria("'Entry ' + datum.entry_no", "': ' + datum.label + ' (profile)'")
-            )
-        )
-        names = (
-            squares.transform_filter("datum.text != ''")
-            .mark_text(align="left", baseline="middle", dx=SQUARE + 6, dy=SQUARE / 2, aria=False)
-            .encode(x, y, alt.Text("text:N"), alt.Href("href:N"))
-        )
-        return (headings + plain + linked + names).properties(width=width - 16, height=height)
-
-    return compose(
+    return compose_own(
         "entries-of-the-rule",
         said,
         facts,
-        source=source_line(
-            "Federal Register 84 FR 54002",
-            entries.loc[entries["name"].notna(), "name_source_url"],
-            via="names from",
-        ),
+        own,
+        source=source_line(own, entries.loc[entries["name"].notna(), "name_source_url"]),
         data=data[["entry_no", "kind", "name", "company", "profile"]],
-        draw=draw,
-        columns={"entry_no": "Entry", "kind": "Kind", "name": "Name", "company": "Company"},
-        description=(
-            f"One square for each of the {summary['entries']} entries: "
-            + "; ".join(f"{k}: {n}" for k, n in data["kind"].value_counts(sort=False).items())
-            + "."
-        ),
+        draw=functools.partial(draw_entry_grid, own=own),
+        columns=["entry_no", "kind", "name", "company"],
+        described={"kind_counts": list(data["kind"].value_counts(sort=False).items())},
     )
 
 
@@ -298,129 +383,98 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame, said: Words) -> F
 # The official list: China entries still listed, by year of first citation
 
 
+def draw_still_listed(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.LayerChart:
+    """Columns of the entries still listed by year, the undated outlined at the end, the
+    rule's entries named in their ink."""
+    listed = own.label("listed")
+    order = list(d["year"])
+    step = theme.tick_step(width - 70, len(order), room=34)
+    # A year label needs about 34 px; the "?" at the end keeps the slots before it clear.
+    clear = -(-34 // max(1, (width - 70) // len(order)))
+    last = len(order) - 1
+    shown = [
+        y
+        for i, y in enumerate(order)
+        if y == UNKNOWN_MARK or (int(y) % step == 0 and last - i >= clear)
+    ]
+    x = (
+        alt.X("year:N")
+        .scale(domain=order)
+        .title(None)
+        .axis(values=shown, labelAngle=0, labelFontSize=theme.LABEL_SIZE)
+    )
+    long = d.melt(
+        id_vars=["year", "status"],
+        value_vars=["other", "listing_rule"],
+        var_name="part",
+        value_name="count",
+    )
+    long = long[(long["count"] > 0) & (long["status"] == listed)]
+    long["part_label"] = long["part"].map(
+        {part: own.label(part) for part in ("other", "listing_rule")}
+    )
+    long["color"] = long["part"].map({"other": theme.US_ACTION, "listing_rule": theme.HIGHLIGHT})
+    bars = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x,
+            alt.Y("count:Q").stack("zero").title(own.label("y_title")),
+            alt.Color("color:N").scale(None),
+            alt.Order("part:N", sort="descending"),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "bar"))
+    )
+    unknown = (
+        alt.Chart(d[d["year"] == UNKNOWN_MARK])
+        .mark_bar(fill=theme.BACKGROUND, stroke=theme.CONTEXT, strokeDash=[3, 2])
+        .encode(
+            x,
+            alt.Y("entries:Q"),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "undated"))
+    )
+    # The rule's entries named beside their part of the column, in its ink.
+    rule = d[d["listing_rule"] > 0].assign(
+        middle=lambda f: f["other"] + f["listing_rule"] / 2, text=own.label("rule_name")
+    )
+    band = (width - 70) / len(order)
+    named = (
+        alt.Chart(rule)
+        .mark_text(
+            align="right",
+            baseline="middle",
+            dx=-(band / 2 + 3),
+            fontWeight="bold",
+            color=theme.ink(theme.HIGHLIGHT),
+            aria=False,
+        )
+        .encode(x, alt.Y("middle:Q"), alt.Text("text:N"))
+    )
+    return (bars + unknown + named).properties(width=width - 70, height=260)
+
+
 def still_listed(entity_list: pd.DataFrame, entries: pd.DataFrame, said: Words) -> Figure:
     """Entries with an address in China on today's list, by the year of their first citation."""
-    by_year = figures.still_listed_by_year(entity_list, entries)
+    own = config.wording().chart("china-entries-still-listed")
+    listed, undated_status = own.label("listed"), own.label("undated")
     summary = figures.still_listed_summary(entity_list, entries)
-    years = range(summary["first_year"], summary["last_year"] + 1)
-    data = (
-        by_year.set_index("year")
-        .reindex(years, fill_value=0)
-        .rename_axis("year")
-        .reset_index()
-        .astype({"year": "str"})
-    )
-    undated = pd.DataFrame(
-        {
-            "year": [UNKNOWN_MARK],
-            "entries": [summary["undated"]],
-            "records": [summary["undated_records"]],
-            "listing_rule": [0],
-            "other": [0],
-        }
-    )
-    data = pd.concat([data, undated], ignore_index=True)
-    data["status"] = [
-        "no year in the citation" if y == UNKNOWN_MARK else "still listed" for y in data["year"]
-    ]
+    data = figures.still_listed_columns(entity_list, entries)
+    data["year"] = data["year"].where(data["dated"], UNKNOWN_MARK)
+    data["status"] = data["dated"].map({True: listed, False: undated_status})
     facts = dict(summary)
 
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        order = list(d["year"])
-        step = theme.tick_step(width - 70, len(order), room=34)
-        # A year label needs about 34 px; the "?" at the end keeps the slots before it clear.
-        clear = -(-34 // max(1, (width - 70) // len(order)))
-        last = len(order) - 1
-        shown = [
-            y
-            for i, y in enumerate(order)
-            if y == UNKNOWN_MARK or (int(y) % step == 0 and last - i >= clear)
-        ]
-        x = (
-            alt.X("year:N")
-            .scale(domain=order)
-            .title(None)
-            .axis(values=shown, labelAngle=0, labelFontSize=theme.LABEL_SIZE)
-        )
-        long = d.melt(
-            id_vars=["year", "status"],
-            value_vars=["other", "listing_rule"],
-            var_name="part",
-            value_name="count",
-        )
-        long = long[(long["count"] > 0) & (long["status"] == "still listed")]
-        long["part_label"] = long["part"].map(
-            {"other": "other entries", "listing_rule": "entries of the Oct. 9, 2019 rule"}
-        )
-        long["color"] = long["part"].map(
-            {"other": theme.US_ACTION, "listing_rule": theme.HIGHLIGHT}
-        )
-        bars = (
-            alt.Chart(long)
-            .mark_bar()
-            .encode(
-                x,
-                alt.Y("count:Q").stack("zero").title("Entries still listed"),
-                alt.Color("color:N").scale(None),
-                alt.Order("part:N", sort="descending"),
-                description="aria:N",
-            )
-            .transform_calculate(
-                aria=aria(
-                    "datum.year",
-                    "': ' + datum.count + ' ' + datum.part_label + ' still listed'",
-                    "' (first citation that year; official list of July 31, 2026)'",
-                )
-            )
-        )
-        unknown = (
-            alt.Chart(d[d["year"] == UNKNOWN_MARK])
-            .mark_bar(fill=theme.BACKGROUND, stroke=theme.CONTEXT, strokeDash=[3, 2])
-            .encode(
-                x,
-                alt.Y("entries:Q"),
-                description="aria:N",
-            )
-            .transform_calculate(aria="datum.entries + ' entries whose citation gives no year'")
-        )
-        # The rule's entries named beside their part of the column, in its ink.
-        rule = d[d["listing_rule"] > 0].assign(
-            middle=lambda f: f["other"] + f["listing_rule"] / 2, text="Oct. 9, 2019 rule"
-        )
-        band = (width - 70) / len(order)
-        named = (
-            alt.Chart(rule)
-            .mark_text(
-                align="right",
-                baseline="middle",
-                dx=-(band / 2 + 3),
-                fontWeight="bold",
-                color=theme.ink(theme.HIGHLIGHT),
-                aria=False,
-            )
-            .encode(x, alt.Y("middle:Q"), alt.Text("text:N"))
-        )
-        return (bars + unknown + named).properties(width=width - 70, height=260)
-
-    return compose(
+    return compose_own(
         "china-entries-still-listed",
         said,
         facts,
-        source="US Consolidated Screening List as generated on July 31, 2026 (trade.gov)",
+        own,
+        source=own.source,
         data=data[["year", "entries", "records", "listing_rule", "other", "status"]],
-        draw=draw,
-        columns={
-            "year": "Year of first citation",
-            "entries": "China entries still listed",
-            "records": "Their records on the list",
-            "listing_rule": "Of them, from the Oct. 9, 2019 rule",
-        },
-        description=(
-            f"Column chart of {summary['china']:,} entries with an address in China on the list "
-            f"({summary['china_records']:,} records), "
-            f"by year of first citation, {summary['first_year']} to {summary['last_year']}; "
-            f"{summary['undated']} give no year."
-        ),
+        draw=functools.partial(draw_still_listed, own=own),
+        columns=["year", "entries", "records", "listing_rule"],
     )
 
 
@@ -491,129 +545,112 @@ def place_labels(marks: pd.DataFrame, plot: int, domain: list[pd.Timestamp]) -> 
     )
 
 
+def draw_rules(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.LayerChart:
+    """The rules as dots over time: stated counts filled, floors outlined, unknowns in a band
+    below; milestones named above, each on a leader line."""
+    d = d.assign(
+        label=d["milestone"].fillna(""),
+        color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
+    )
+    # Left of the plot: the y axis, or the unknown band's name if wider; right: padding.
+    band_text = own.label("unknown_band")
+    left = max(Y_AXIS_ROOM, fonts.text_width(band_text, theme.LABEL_SIZE) + LABEL_GAP)
+    # Less one pixel: Vega draws strokes on the half pixel, which rounds the bounds up.
+    plot = int(width - theme.PADDING["left"] - left - theme.PADDING["right"]) - 1
+    ticks, domain = year_axis(d["date"].min().year, d["date"].max().year, plot)
+    # The last year's label sits flush with the plot's end, not half past it.
+    axis = alt.Axis(format="%Y", values=ticks, labelFlush=True)
+    x = alt.X("date:T").title(None).axis(axis).scale(domain=domain)
+    top = float(d["shown"].max()) * 1.05 or 1
+    step_y = next(n for n in (5, 10, 20, 50, 100, 200) if top / n <= 6)
+    marks = place_labels(d[d["label"] != ""], plot, domain)
+    row = top * 0.09
+    label_top = top + row * (int(marks["lines"].map(len).sum()) + 0.5)
+    band = -top * 0.08
+    scale = alt.Scale(domain=[band * 1.6, label_top])
+    y = (
+        alt.Y("shown:Q")
+        .title(own.label("y_title"))
+        .scale(scale)
+        .axis(values=list(range(0, int(top) + 1, step_y)))
+    )
+    base = alt.Chart(d)
+    stated = (
+        base.transform_filter("datum.count_status == 'stated' || datum.count_status == 'tallied'")
+        .mark_circle(size=64, opacity=0.95)
+        .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
+        .transform_calculate(aria=tooltip(own, "stated"))
+    )
+    at_least = (
+        base.transform_filter("datum.count_status == 'at least (still listed)'")
+        .mark_point(shape="circle", size=64, filled=False, strokeWidth=1.5)
+        .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
+        .transform_calculate(aria=tooltip(own, "at_least"))
+    )
+    unknown = (
+        base.transform_filter("datum.count_status == 'unknown'")
+        .mark_point(shape="diamond", size=50, filled=False, strokeWidth=1.2, color=theme.SECONDARY)
+        .encode(x, alt.Y("band:Q").scale(scale), description="aria:N")
+        .transform_calculate(band=f"{band}", aria=tooltip(own, "unknown"))
+    )
+    band_label = (
+        alt.Chart(pd.DataFrame({"text": [band_text], "y": [band]}))
+        .mark_text(
+            align="right", baseline="middle", color=theme.SECONDARY, aria=False, dx=-LABEL_GAP
+        )
+        .encode(alt.X(value=0), alt.Y("y:Q").scale(scale), alt.Text("text:N"))
+    )
+    marks["label_y"] = label_top - row * (marks["row"] + 1)
+    marks["ink"] = marks["is_listing_rule"].map(
+        {True: theme.ink(theme.HIGHLIGHT), False: theme.TEXT}
+    )
+    # One text mark per line of a name, each a row lower than the last.
+    lines = marks.explode("lines").assign(
+        line=lambda f: f.groupby(level=0).cumcount(),
+        line_y=lambda f: f["label_y"] - row * f["line"],
+    )
+    labels = alt.layer(
+        *[
+            alt.Chart(lines[lines["align"] == side])
+            .mark_text(
+                align=side,
+                baseline="middle",
+                fontWeight="bold",
+                dx=LABEL_GAP * sign,
+                aria=False,
+            )
+            .encode(
+                x,
+                alt.Y("line_y:Q").scale(scale),
+                alt.Text("lines:N"),
+                alt.Color("ink:N").scale(None),
+            )
+            for side, sign in (("left", 1), ("right", -1))
+        ]
+    )
+    leaders = (
+        alt.Chart(marks)
+        .mark_rule(strokeWidth=0.75, color=theme.CONTEXT, aria=False)
+        .encode(x, alt.Y("label_y:Q").scale(scale), alt.Y2("shown:Q"))
+    )
+    return (leaders + unknown + at_least + stated + labels + band_label).properties(
+        width=plot, height=360
+    )
+
+
 def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
     """Each rule adding China entries: stated counts filled, lower bounds outlined, '?' none."""
+    own = config.wording().chart("rules-over-time")
     data = figures.rules_timeline(rules)
     summary = figures.timeline_summary(rules)
     facts = dict(summary)
 
-    def draw(d: pd.DataFrame, width: int) -> alt.LayerChart:
-        d = d.assign(
-            label=d["milestone"].fillna(""),
-            color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
-        )
-        # Left of the plot: the y axis, or the unknown band's name if wider; right: padding.
-        band_text = f"{UNKNOWN_MARK} unknown"
-        left = max(Y_AXIS_ROOM, fonts.text_width(band_text, theme.LABEL_SIZE) + LABEL_GAP)
-        # Less one pixel: Vega draws strokes on the half pixel, which rounds the bounds up.
-        plot = int(width - theme.PADDING["left"] - left - theme.PADDING["right"]) - 1
-        ticks, domain = year_axis(d["date"].min().year, d["date"].max().year, plot)
-        # The last year's label sits flush with the plot's end, not half past it.
-        axis = alt.Axis(format="%Y", values=ticks, labelFlush=True)
-        x = alt.X("date:T").title(None).axis(axis).scale(domain=domain)
-        top = float(d["shown"].max()) * 1.05 or 1
-        step_y = next(n for n in (5, 10, 20, 50, 100, 200) if top / n <= 6)
-        marks = place_labels(d[d["label"] != ""], plot, domain)
-        row = top * 0.09
-        label_top = top + row * (int(marks["lines"].map(len).sum()) + 0.5)
-        band = -top * 0.08
-        scale = alt.Scale(domain=[band * 1.6, label_top])
-        y = (
-            alt.Y("shown:Q")
-            .title("China entries added")
-            .scale(scale)
-            .axis(values=list(range(0, int(top) + 1, step_y)))
-        )
-        base = alt.Chart(d)
-        stated = (
-            base.transform_filter(
-                "datum.count_status == 'stated' || datum.count_status == 'tallied'"
-            )
-            .mark_circle(size=64, opacity=0.95)
-            .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
-            .transform_calculate(
-                aria=aria(
-                    "timeFormat(datum.date, '%b %d, %Y')",
-                    "', ' + datum.rule + ': ' + datum.china_entries + ' entries under China'",
-                    "' (' + datum.count_status + ')'",
-                )
-            )
-        )
-        at_least = (
-            base.transform_filter("datum.count_status == 'at least (still listed)'")
-            .mark_point(shape="circle", size=64, filled=False, strokeWidth=1.5)
-            .encode(x, y, alt.Color("color:N").scale(None), description="aria:N")
-            .transform_calculate(
-                aria=aria(
-                    "timeFormat(datum.date, '%b %d, %Y')",
-                    "', ' + datum.rule + ': count not stated; at least ' + datum.still_listed",
-                    "' of its China entries are still listed'",
-                )
-            )
-        )
-        unknown = (
-            base.transform_filter("datum.count_status == 'unknown'")
-            .mark_point(
-                shape="diamond", size=50, filled=False, strokeWidth=1.2, color=theme.SECONDARY
-            )
-            .encode(x, alt.Y("band:Q").scale(scale), description="aria:N")
-            .transform_calculate(
-                band=f"{band}",
-                aria=aria(
-                    "timeFormat(datum.date, '%b %d, %Y')",
-                    "', ' + datum.rule + ': China count unknown'",
-                ),
-            )
-        )
-        band_label = (
-            alt.Chart(pd.DataFrame({"text": [band_text], "y": [band]}))
-            .mark_text(
-                align="right", baseline="middle", color=theme.SECONDARY, aria=False, dx=-LABEL_GAP
-            )
-            .encode(alt.X(value=0), alt.Y("y:Q").scale(scale), alt.Text("text:N"))
-        )
-        marks["label_y"] = label_top - row * (marks["row"] + 1)
-        marks["ink"] = marks["is_listing_rule"].map(
-            {True: theme.ink(theme.HIGHLIGHT), False: theme.TEXT}
-        )
-        # One text mark per line of a name, each a row lower than the last.
-        lines = marks.explode("lines").assign(
-            line=lambda f: f.groupby(level=0).cumcount(),
-            line_y=lambda f: f["label_y"] - row * f["line"],
-        )
-        labels = alt.layer(
-            *[
-                alt.Chart(lines[lines["align"] == side])
-                .mark_text(
-                    align=side,
-                    baseline="middle",
-                    fontWeight="bold",
-                    dx=LABEL_GAP * sign,
-                    aria=False,
-                )
-                .encode(
-                    x,
-                    alt.Y("line_y:Q").scale(scale),
-                    alt.Text("lines:N"),
-                    alt.Color("ink:N").scale(None),
-                )
-                for side, sign in (("left", 1), ("right", -1))
-            ]
-        )
-        leaders = (
-            alt.Chart(marks)
-            .mark_rule(strokeWidth=0.75, color=theme.CONTEXT, aria=False)
-            .encode(x, alt.Y("label_y:Q").scale(scale), alt.Y2("shown:Q"))
-        )
-        return (leaders + unknown + at_least + stated + labels + band_label).properties(
-            width=plot, height=360
-        )
-
-    return compose(
+    return compose_own(
         "rules-over-time",
         said,
         facts,
-        source=source_line("Federal Register rules compiled by the desk", rules["source_url"]),
+        own,
+        source=source_line(own, rules["source_url"]),
         data=data[
             [
                 "date",
@@ -627,26 +664,16 @@ def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
                 "source_url",
             ]
         ],
-        draw=draw,
-        columns={
-            "date": "Date",
-            "rule": "Rule",
-            "china_entries": "China entries stated",
+        draw=functools.partial(draw_rules, own=own),
+        columns=[
+            "date",
+            "rule",
+            "china_entries",
             # Without the list (as of a day before it) there is no column about it.
-            **(
-                {"still_listed": "Still listed in 2026"}
-                if data["still_listed"].notna().any()
-                else {}
-            ),
-            "count_status": "How the count is known",
-            "source_url": "Source",
-        },
-        description=(
-            f"Dot chart of {summary['rules']} rules from {summary['first']:%Y} to "
-            f"{summary['latest']:%Y}. The largest stated addition is {summary['biggest_entries']} "
-            f"entries ({summary['biggest_rule']}); {summary['rules_unknown']} rules state no "
-            "China count."
-        ),
+            *(["still_listed"] if data["still_listed"].notna().any() else []),
+            "count_status",
+            "source_url",
+        ],
     )
 
 
@@ -742,10 +769,10 @@ def horizontal_bars(
     )
 
 
-def share_label(row: pd.Series) -> str:
+def share_label(row: pd.Series, missing: str) -> str:
     """'30% (FY 2018, approximate)' for a figure; the missing wording for none."""
     if pd.isna(row["share_pct"]):
-        return "no figure in the desk's sources"
+        return missing
     flag = "" if row["confidence"] in figures.FIRM else f", {row['confidence']}"
     value = words.approximately(words.share(row["share_pct"]), row["qualifier"])
     return f"{value} ({row['period']}{flag})"
@@ -755,25 +782,22 @@ def listing_snapshot(
     financials: pd.DataFrame, companies: pd.DataFrame, said: Words, when: pd.Timestamp
 ) -> Figure:
     """Each company's latest overseas share public on a date; no figure is not zero."""
+    own = config.wording().chart("overseas-share-at-listing")
     data = figures.snapshot_at(financials, companies, when)
-    data["label"] = data.apply(share_label, axis=1)
+    data["label"] = data.apply(share_label, axis=1, missing=own.label("no_figure"))
     data["hollow"] = ~data["confidence"].isin(figures.FIRM) & data["share_pct"].notna()
     data["color"] = theme.US_ACTION
     known = data[data["share_pct"].notna()]
     facts = {
-        "known": len(known),
-        "companies": len(data),
-        "missing": len(data) - len(known),
-        "missing_names": list(data.loc[data["share_pct"].isna(), "company"]),
+        **figures.snapshot_facts(data, when),
         "known_lines": [f"{r.company} {r.label}" for r in known.itertuples()],
-        "when": when,
-        "estimates": int(known["hollow"].sum()),
     }
-    return compose(
+    return compose_own(
         "overseas-share-at-listing",
         said,
         facts,
-        source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
+        own,
+        source=source_line(own, data["source_url"]),
         data=data[
             [
                 "company",
@@ -787,14 +811,7 @@ def listing_snapshot(
                 "color",
             ]
         ],
-        columns={
-            "company": "Company",
-            "share_pct": "Overseas share (%)",
-            "period": "Period",
-            "definition": "What overseas means",
-            "confidence": "How firm",
-            "source_url": "Source",
-        },
+        columns=["company", "share_pct", "period", "definition", "confidence", "source_url"],
         draw=lambda d, width: horizontal_bars(
             d,
             width,
@@ -804,140 +821,141 @@ def listing_snapshot(
             color="color",
             hollow="hollow",
         ),
-        description=(
-            f"Bar chart of overseas revenue shares known on {words.long_date(when)}: "
-            + ("; ".join(facts["known_lines"]) or "none")
-            + f". {words.upper_first(words.number(facts['missing']))} companies have no figure "
-            "in the desk's sources."
-        ),
     )
 
 
+# One dash pattern per definition code of 'overseas' (figures.OVERSEAS_DEFINITIONS).
 DEFINITION_DASHES = {
-    "overseas regions": [],
-    "overseas main business": [6, 3],
-    "outside mainland China": [10, 3, 2, 3],
-    "definition not stated": [2, 3],
+    "regional": [],
+    "main_business": [6, 3],
+    "outside_mainland": [10, 3, 2, 3],
+    "not_stated": [2, 3],
 }
+
+
+def definition_names() -> list[str]:
+    """The definitions of 'overseas' by their short words (words.yaml), in the key's order."""
+    return [figures.short_definition(code) for code in DEFINITION_DASHES]
+
+
+def definition_dash() -> alt.StrokeDash:
+    """One dash pattern per definition of 'overseas', each named by its short words."""
+    return (
+        alt.StrokeDash("overseas:N")
+        .scale(domain=definition_names(), range=list(DEFINITION_DASHES.values()))
+        .legend(None)
+    )
+
+
+def overseas_panel(
+    d: pd.DataFrame, company: str, width: int, last: bool, top: float, *, own: config.ChartWords
+) -> alt.LayerChart:
+    """One company's panel: each figure a span over its period, full years joined, estimates
+    hollow."""
+    dash = definition_dash()
+    company_rows = d[d["company"] == company]
+    ticks, domain = year_axis(d["period_start"].min().year, d["period_end"].max().year, width)
+    axis = alt.Axis(format="%Y", values=ticks, labels=last, ticks=last, domain=True)
+    x = alt.X("period_start:T").title(None).axis(axis).scale(domain=domain)
+    y = alt.Y("share_pct:Q").title(None).scale(domain=[0, top]).axis(tickCount=3)
+    base = alt.Chart(company_rows)
+    joined = (
+        base.transform_filter("datum.period_type == 'FY'")
+        .mark_line(strokeWidth=1, color=theme.CONTEXT, aria=False)
+        .encode(alt.X("period_middle:T").scale(domain=domain), y, dash, alt.Detail("series:N"))
+    )
+    spans = (
+        base.mark_rule(strokeWidth=3, color=theme.US_ACTION)
+        .encode(x, alt.X2("period_end:T"), y, dash, description="aria:N")
+        .transform_calculate(aria=tooltip(own, "span"))
+    )
+    points = (
+        base.mark_point(size=30, strokeWidth=1.5, color=theme.US_ACTION, aria=False)
+        .encode(
+            alt.X("period_middle:T").scale(domain=domain),
+            y,
+            alt.Fill("fill:N").scale(None),
+        )
+        .transform_calculate(fill=f"datum.firm ? '{theme.US_ACTION}' : '{theme.BACKGROUND}'")
+    )
+    return (joined + spans + points).properties(
+        width=width,
+        height=90,
+        title=alt.Title(company, fontSize=theme.LABEL_SIZE, anchor="start", offset=4),
+    )
+
+
+def overseas_key(d: pd.DataFrame, width: int) -> alt.LayerChart:
+    """The one key the panels share: what each dash pattern means."""
+    dash = definition_dash()
+    shown = [name for name in definition_names() if name in set(d["overseas"])]
+    per_row = 2 if width >= 480 else 1
+    column = width // per_row
+    rows = pd.DataFrame(
+        {
+            "overseas": shown,
+            "x": [(i % per_row) * column for i in range(len(shown))],
+            "y": [(i // per_row) * 18 for i in range(len(shown))],
+        }
+    )
+    height = int(rows["y"].max()) + 14
+    x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
+    y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
+    lines = (
+        alt.Chart(rows)
+        .mark_rule(strokeWidth=3, color=theme.US_ACTION, aria=False)
+        .encode(x, alt.X2("x_end:Q"), y, dash)
+        .transform_calculate(x_end="datum.x + 26")
+    )
+    labels = (
+        alt.Chart(rows)
+        .mark_text(align="left", baseline="middle", dx=32, aria=False)
+        .encode(x, y, alt.Text("overseas:N"))
+    )
+    return (lines + labels).properties(width=width, height=height)
+
+
+def draw_overseas(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.VConcatChart:
+    """A key, then the companies' panels: one under another, two to a row on a card."""
+    plot = width - 48
+    top = max(60.0, float(d["share_pct"].max()) + 5)
+    order = list(dict.fromkeys(d["company"]))
+    if width >= theme.CARD_CHART_WIDTH and len(order) > 1:
+        # A card is wide and short: its panels sit two to a row, years under the lowest.
+        half = (plot - 24) // 2
+        panels = [
+            overseas_panel(d, c, half, i + 2 >= len(order), top, own=own)
+            for i, c in enumerate(order)
+        ]
+        grid = alt.concat(*panels, columns=2, spacing=14).resolve_scale(
+            x="independent", y="independent"
+        )
+        return alt.vconcat(overseas_key(d, plot), grid, spacing=14).resolve_scale(
+            x="independent", y="independent"
+        )
+    panels = [
+        overseas_panel(d, c, plot, i == len(order) - 1, top, own=own) for i, c in enumerate(order)
+    ]
+    return alt.vconcat(overseas_key(d, plot), *panels, spacing=14).resolve_scale(
+        x="independent", y="independent"
+    )
 
 
 def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
     """Overseas shares where stated, one panel per company: each figure spans its period, one
     dash pattern per definition of 'overseas', estimates hollow, full years joined only to
     full years of the same definition."""
+    own = config.wording().chart("overseas-share-over-time")
     data = figures.overseas_shares(financials, companies)
     data["overseas"] = data["definition_code"].map(figures.short_definition)
-    hikvision = data[data["company"] == "Hikvision"]
-    named = list(dict.fromkeys(data["company"]))
-    facts = {
-        "series": data["series"].nunique(),
-        "companies": named,
-        "without": [n for n in companies["name"] if n not in named],
-        "hikvision_definitions": figures.overseas_definitions(financials, "hikvision"),
-        "hikvision_latest": {
-            defn: group.loc[group["period_end"].idxmax()]
-            for defn, group in hikvision.groupby("overseas")
-        },
-        "estimates": int((~data["firm"]).sum()),
-        "half_years": int((data["period_type"] == "H1").sum()),
-    }
+    facts = figures.overseas_facts(data, companies, financials)
 
-    dash = (
-        alt.StrokeDash("overseas:N")
-        .scale(domain=list(DEFINITION_DASHES), range=list(DEFINITION_DASHES.values()))
-        .legend(None)
-    )
-
-    def panel(d: pd.DataFrame, company: str, width: int, last: bool, top: float) -> alt.LayerChart:
-        own = d[d["company"] == company]
-        ticks, domain = year_axis(d["period_start"].min().year, d["period_end"].max().year, width)
-        axis = alt.Axis(format="%Y", values=ticks, labels=last, ticks=last, domain=True)
-        x = alt.X("period_start:T").title(None).axis(axis).scale(domain=domain)
-        y = alt.Y("share_pct:Q").title(None).scale(domain=[0, top]).axis(tickCount=3)
-        base = alt.Chart(own)
-        joined = (
-            base.transform_filter("datum.period_type == 'FY'")
-            .mark_line(strokeWidth=1, color=theme.CONTEXT, aria=False)
-            .encode(alt.X("period_middle:T").scale(domain=domain), y, dash, alt.Detail("series:N"))
-        )
-        spans = (
-            base.mark_rule(strokeWidth=3, color=theme.US_ACTION)
-            .encode(x, alt.X2("period_end:T"), y, dash, description="aria:N")
-            .transform_calculate(
-                aria=aria(
-                    "datum.company + ', ' + datum.period + ': ' + "
-                    "(datum.qualifier ? datum.qualifier + ' ' : '') + datum.share_pct + '%'",
-                    "' (' + datum.overseas + '; ' + datum.confidence + ')'",
-                )
-            )
-        )
-        points = (
-            base.mark_point(size=30, strokeWidth=1.5, color=theme.US_ACTION, aria=False)
-            .encode(
-                alt.X("period_middle:T").scale(domain=domain),
-                y,
-                alt.Fill("fill:N").scale(None),
-            )
-            .transform_calculate(fill=f"datum.firm ? '{theme.US_ACTION}' : '{theme.BACKGROUND}'")
-        )
-        return (joined + spans + points).properties(
-            width=width,
-            height=90,
-            title=alt.Title(company, fontSize=theme.LABEL_SIZE, anchor="start", offset=4),
-        )
-
-    def key(width: int) -> alt.LayerChart:
-        """The one key the panels share: what each dash pattern means."""
-        shown = [name for name in DEFINITION_DASHES if name in set(data["overseas"])]
-        per_row = 2 if width >= 480 else 1
-        column = width // per_row
-        rows = pd.DataFrame(
-            {
-                "overseas": shown,
-                "x": [(i % per_row) * column for i in range(len(shown))],
-                "y": [(i // per_row) * 18 for i in range(len(shown))],
-            }
-        )
-        height = int(rows["y"].max()) + 14
-        x = alt.X("x:Q").scale(domain=[0, width], range=[0, width]).axis(None)
-        y = alt.Y("y:Q").scale(domain=[0, height], range=[0, height]).axis(None)
-        lines = (
-            alt.Chart(rows)
-            .mark_rule(strokeWidth=3, color=theme.US_ACTION, aria=False)
-            .encode(x, alt.X2("x_end:Q"), y, dash)
-            .transform_calculate(x_end="datum.x + 26")
-        )
-        labels = (
-            alt.Chart(rows)
-            .mark_text(align="left", baseline="middle", dx=32, aria=False)
-            .encode(x, y, alt.Text("overseas:N"))
-        )
-        return (lines + labels).properties(width=width, height=height)
-
-    def draw(d: pd.DataFrame, width: int) -> alt.VConcatChart:
-        plot = width - 48
-        top = max(60.0, float(d["share_pct"].max()) + 5)
-        order = list(dict.fromkeys(d["company"]))
-        if width >= theme.CARD_CHART_WIDTH and len(order) > 1:
-            # A card is wide and short: its panels sit two to a row, years under the lowest.
-            half = (plot - 24) // 2
-            panels = [panel(d, c, half, i + 2 >= len(order), top) for i, c in enumerate(order)]
-            grid = alt.concat(*panels, columns=2, spacing=14).resolve_scale(
-                x="independent", y="independent"
-            )
-            return alt.vconcat(key(plot), grid, spacing=14).resolve_scale(
-                x="independent", y="independent"
-            )
-        panels = [panel(d, c, plot, i == len(order) - 1, top) for i, c in enumerate(order)]
-        return alt.vconcat(key(plot), *panels, spacing=14).resolve_scale(
-            x="independent", y="independent"
-        )
-
-    return compose(
+    return compose_own(
         "overseas-share-over-time",
         said,
         facts,
-        source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
+        own,
+        source=source_line(own, data["source_url"]),
         data=data[
             [
                 "company",
@@ -956,70 +974,49 @@ def overseas_over_time(financials: pd.DataFrame, companies: pd.DataFrame, said: 
                 "source_url",
             ]
         ],
-        draw=draw,
-        columns={
-            "company": "Company",
-            "period": "Period",
-            "share_pct": "Overseas share (%)",
-            "qualifier": "Approximate (the source's word)",
-            "definition": "What overseas means",
-            "confidence": "How firm",
-            "source_url": "Source",
+        draw=functools.partial(draw_overseas, own=own),
+        columns=[
+            "company",
+            "period",
+            "share_pct",
+            "qualifier",
+            "definition",
+            "confidence",
+            "source_url",
+        ],
+        described={
+            "count": len(data),
+            "highest": data.loc[data["share_pct"].idxmax()] if len(data) else None,
+            "lowest": data.loc[data["share_pct"].idxmin()] if len(data) else None,
         },
-        description=(
-            f"Panels for {words.and_list(named)}: {len(data)} overseas revenue shares, each "
-            f"drawn across its period. Highest {words.share(data['share_pct'].max())} "
-            f"({data.loc[data['share_pct'].idxmax(), 'series']}); lowest "
-            f"{words.share(data['share_pct'].min())} "
-            f"({data.loc[data['share_pct'].idxmin(), 'series']})."
-        )
-        if len(data)
-        else "No overseas figures.",
     )
 
 
 def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Words) -> Figure:
     """US suppliers named in the desk's sources, per company; none named is not none."""
+    own = config.wording().chart("us-suppliers-named")
     data = figures.us_suppliers(suppliers, companies)
     data["label"] = [
-        f"{n}: {s}" if pd.notna(n) else "none named in the desk's sources"
+        f"{n}: {s}" if pd.notna(n) else own.label("none")
         for n, s in zip(data["named_us_suppliers"], data["suppliers"], strict=True)
     ]
     data["hollow"] = False
     data["color"] = theme.US_ACTION
-    counted = data[data["named_us_suppliers"].notna()]
-    top = figures.leader(
-        counted.set_index("name")["named_us_suppliers"].astype(float),
-        counted.set_index("name")["named_us_suppliers"].astype(float),
-    )
-    hikvision_domestic = figures.domestic_suppliers(suppliers, "hikvision")
-    facts = {
-        "named": len(counted),
-        "none": list(data.loc[data["named_us_suppliers"].isna(), "name"]),
-        "most": top,
-        "most_count": None
-        if top is None
-        else int(counted.set_index("name").at[top, "named_us_suppliers"]),
-        "hikvision_domestic": list(hikvision_domestic["supplier"]),
-    }
-    return compose(
+    facts = figures.supplier_facts(data, suppliers)
+    return compose_own(
         "us-suppliers-named",
         said,
         facts,
-        source=source_line("Reports compiled by the desk", suppliers["source_url"]),
+        own,
+        source=source_line(own, suppliers["source_url"]),
         data=data[
             ["name", "named_us_suppliers", "suppliers", "sources", "label", "hollow", "color"]
         ],
-        columns={
-            "name": "Company",
-            "named_us_suppliers": "US suppliers named",
-            "suppliers": "Which",
-            "sources": "Sources",
-        },
+        columns=["name", "named_us_suppliers", "suppliers", "sources"],
         draw=lambda d, width: horizontal_bars(
             d.assign(
                 short=d["named_us_suppliers"].map(
-                    lambda n: str(n) if pd.notna(n) else "none named"
+                    lambda n: str(n) if pd.notna(n) else own.label("none_short")
                 )
             ),
             width,
@@ -1029,14 +1026,75 @@ def suppliers_named(suppliers: pd.DataFrame, companies: pd.DataFrame, said: Word
             color="color",
             hollow="hollow",
         ),
-        description=(
-            "Bar chart of US suppliers named in the desk's sources: "
-            + "; ".join(
+        described={
+            "known_lines": [
                 f"{r.name} {r.label}" for r in data.itertuples() if pd.notna(r.named_us_suppliers)
-            )
-            + f". {words.upper_first(words.number(len(facts['none'])))} companies have none named."
-        ),
+            ],
+            "none_named": len(facts["none"]),
+        },
     )
+
+
+def revenue_key(width: int, *, bases: list[str], own: config.ChartWords) -> alt.LayerChart:
+    """Each basis named in its own ink, and by where its bar stands in a year."""
+    places = (
+        [own.label("first_of_two"), own.label("second_of_two")]
+        if len(bases) == 2
+        else [words.fill(own.label("place"), n=i + 1) for i in range(len(bases))]
+    )
+    rows = []
+    for i, basis in enumerate(bases):
+        said_key = words.fill(own.label("key"), place=places[i], basis=basis)
+        # Wrapped to the plot (the axis sits left of it), less the swatch.
+        lines = wrap(said_key, width - 90 - 20, theme.LABEL_SIZE)
+        rows += [
+            {"text": line, "color": theme.CATEGORY[i], "swatch": j == 0, "y": len(rows) + j}
+            for j, line in enumerate(lines)
+        ]
+    rows = pd.DataFrame(rows).assign(
+        ink=lambda f: f["color"].map(theme.ink), y=lambda f: f["y"] * 16 + 8
+    )
+    height = int(rows["y"].max()) + 8
+    y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
+    swatches = (
+        alt.Chart(rows[rows["swatch"]])
+        .mark_square(size=100, opacity=1, aria=False)
+        .encode(alt.X(value=5), y, alt.Color("color:N").scale(None))
+    )
+    names = (
+        alt.Chart(rows)
+        .mark_text(align="left", baseline="middle", dx=16, aria=False)
+        .encode(alt.X(value=0), y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
+    )
+    return (swatches + names).properties(width=width - 90, height=height)
+
+
+def draw_revenue(
+    d: pd.DataFrame, width: int, *, own: config.ChartWords
+) -> alt.Chart | alt.VConcatChart:
+    """Columns of revenue by year, one colour per basis side by side, a key where two or more."""
+    bases = list(dict.fromkeys(d["basis"]))
+    years = sorted(d["year"].unique())
+    step = theme.tick_step(width - 90, len(years), room=40)
+    shown = [y for y in years if (y - years[0]) % step == 0]
+    bars = (
+        alt.Chart(d)
+        .mark_bar(strokeWidth=1.5)
+        .encode(
+            alt.X("year:O").title(None).axis(labelAngle=0, values=shown),
+            alt.XOffset("basis:N"),
+            alt.Y("revenue_cny_m:Q").title(own.label("y_title")).scale(zero=True),
+            alt.Fill("fill:N").scale(None).legend(None),
+            alt.Stroke("color:N").scale(None).legend(None),
+            description="aria:N",
+        )
+        .transform_calculate(aria=tooltip(own, "bar"))
+        .properties(width=width - 90, height=260)
+    )
+    if len(bases) < 2:
+        return bars
+    # Two bases side by side: each named beside its colour, and by its place in a year.
+    return alt.vconcat(revenue_key(width, bases=bases, own=own), bars, spacing=12)
 
 
 def revenue_history(
@@ -1047,6 +1105,7 @@ def revenue_history(
     `chart` names its files (default revenue-<company>, the profile's): another page that
     shows the same figures publishes them under a name of its own, since a file has one writer.
     """
+    own = config.wording().chart("revenue")
     data = figures.revenue_series(financials, company)
     if data.empty:
         return None
@@ -1054,97 +1113,23 @@ def revenue_history(
     data["color"] = data["basis"].map(dict(zip(bases, theme.CATEGORY, strict=False)))
     # An estimate is outlined in its series' colour, a firm figure filled (house style).
     data["fill"] = data["color"].where(data["confidence"].isin(figures.FIRM), theme.BACKGROUND)
-    clash = data[data.duplicated("year", keep=False)]
-    series = data[data["basis"] == data.iloc[-1]["basis"]]
-    first, last = series.iloc[0], series.iloc[-1]
     facts = {
-        "name": name,
-        "first_year": int(first["year"]),
-        "first": first["revenue_cny_m"],
-        "last_year": int(last["year"]),
-        "last": last["revenue_cny_m"],
-        "bases": len(bases),
-        "basis_names": bases,
-        "clash_year": int(clash["year"].iloc[0]) if len(clash) else None,
-        "clash_amounts": [words.money(v) for v in clash["revenue_cny_m"]],
+        **figures.revenue_facts(data, name),
         "colours": [theme.COLOUR_NAMES[c] for c in theme.CATEGORY[: len(bases)]],
-        "estimates": int((~data["confidence"].isin(figures.FIRM)).sum()),
     }
 
-    def key(width: int) -> alt.LayerChart:
-        """Each basis named in its own ink, and by where its bar stands in a year."""
-        places = ["left", "right"] if len(bases) == 2 else [f"no. {i + 1}" for i in range(9)]
-        rows = []
-        for i, basis in enumerate(bases):
-            # Wrapped to the plot (the axis sits left of it), less the swatch.
-            lines = wrap(f"{places[i]} bars: {basis}", width - 90 - 20, theme.LABEL_SIZE)
-            rows += [
-                {"text": line, "color": theme.CATEGORY[i], "swatch": j == 0, "y": len(rows) + j}
-                for j, line in enumerate(lines)
-            ]
-        rows = pd.DataFrame(rows).assign(
-            ink=lambda f: f["color"].map(theme.ink), y=lambda f: f["y"] * 16 + 8
-        )
-        height = int(rows["y"].max()) + 8
-        y = alt.Y("y:Q").scale(domain=[0, height], reverse=True).axis(None)
-        swatches = (
-            alt.Chart(rows[rows["swatch"]])
-            .mark_square(size=100, opacity=1, aria=False)
-            .encode(alt.X(value=5), y, alt.Color("color:N").scale(None))
-        )
-        names = (
-            alt.Chart(rows)
-            .mark_text(align="left", baseline="middle", dx=16, aria=False)
-            .encode(alt.X(value=0), y, alt.Text("text:N"), alt.Color("ink:N").scale(None))
-        )
-        return (swatches + names).properties(width=width - 90, height=height)
-
-    def draw(d: pd.DataFrame, width: int) -> alt.Chart | alt.VConcatChart:
-        years = sorted(d["year"].unique())
-        step = theme.tick_step(width - 90, len(years), room=40)
-        shown = [y for y in years if (y - years[0]) % step == 0]
-        bars = (
-            alt.Chart(d)
-            .mark_bar(strokeWidth=1.5)
-            .encode(
-                alt.X("year:O").title(None).axis(labelAngle=0, values=shown),
-                alt.XOffset("basis:N"),
-                alt.Y("revenue_cny_m:Q").title("Revenue (CNY million)").scale(zero=True),
-                alt.Fill("fill:N").scale(None).legend(None),
-                alt.Stroke("color:N").scale(None).legend(None),
-                description="aria:N",
-            )
-            .transform_calculate(
-                aria=aria(
-                    "datum.year + ': ' + (datum.qualifier ? datum.qualifier + ' ' : '') + "
-                    "'CNY ' + format(datum.revenue_cny_m, ',.0f') + 'm'",
-                    "' (' + datum.basis + ', ' + datum.confidence + ')'",
-                )
-            )
-            .properties(width=width - 90, height=260)
-        )
-        if len(bases) < 2:
-            return bars
-        # Two bases side by side: each named beside its colour, and by its place in a year.
-        return alt.vconcat(key(width), bars, spacing=12)
-
-    return compose(
+    return compose_own(
         chart or f"revenue-{company}",
         said,
         facts,
-        source=source_line("Company filings and reports compiled by the desk", data["source_url"]),
+        own,
+        source=source_line(own, data["source_url"]),
         data=data,
-        columns={
-            "year": "Year",
-            "revenue_cny_m": "Revenue (CNY million)",
-            "qualifier": "Approximate (the source's word)",
-            "basis": "Basis",
-            "confidence": "How firm",
-            "source_url": "Source",
+        columns=["year", "revenue_cny_m", "qualifier", "basis", "confidence", "source_url"],
+        draw=functools.partial(draw_revenue, own=own),
+        described={
+            "count": len(data),
+            "from_year": data["year"].min(),
+            "to_year": data["year"].max(),
         },
-        draw=draw,
-        description=(
-            f"Column chart of {name}'s full-year revenue, {len(data)} figures from "
-            f"{data['year'].min()} to {data['year'].max()}."
-        ),
     )

@@ -7,8 +7,9 @@ an error names the file, the entry and the field.
 import functools
 import os
 import re
+import string
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -17,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -96,10 +98,11 @@ def location(error: dict, document: object) -> str:
     return ", ".join(named + ([f"field {'.'.join(fields)}"] if fields else []))
 
 
-def load(path: Path, model: type[BaseModel]) -> BaseModel:
-    """Read a YAML configuration file and validate it, naming the file and the entry at fault."""
+def load(path: Path, model: type[BaseModel], text: str | None = None) -> BaseModel:
+    """Read a YAML configuration file (or its text, already read) and validate it, naming the
+    file and the entry at fault."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.safe_load(path.read_text(encoding="utf-8") if text is None else text)
     except FileNotFoundError:
         msg = f"{paths.shown(path)}: missing"
         raise ConfigError(msg) from None
@@ -347,3 +350,169 @@ def parse_site(name: str, text: str, override: str) -> Site:
         source = where if field == "base_url" else name
         msg = f"{source}: {field}: {error['msg'].removeprefix('Value error, ')}"
         raise ParameterError(msg) from None
+
+
+WORDS = paths.NOTEBOOKS / "words.yaml"
+T = TypeVar("T")
+
+
+class KindWords(BaseModel):
+    """A kind of entry in words: a heading for several, a label for one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    several: Text
+    one: Text
+
+
+class DefinitionWords(BaseModel):
+    """A definition of 'overseas' in words: short for keys and labels, full for tables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    short: Text
+    full: Text
+
+
+class SourceWords(BaseModel):
+    """How a source line names the publishers of a chart's rows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    via: Text
+    publishers: Text
+    many: Text
+
+
+class PublisherWords(BaseModel):
+    """How a source link names its publisher: a copy by its original, a kind by a note."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    via: Text
+    notes: dict[str, Text]
+
+    @field_validator("via")
+    @classmethod
+    def names_both(cls, value: str) -> str:
+        """The words for a copy name its original and the copy, and nothing else."""
+        try:
+            parts = string.Formatter().parse(value)
+            fields = {name for _, name, _, _ in parts if name is not None}
+        except ValueError as exc:
+            msg = f"not a valid template ({exc})"
+            raise ValueError(msg) from None
+        if fields != {"original", "copy"}:
+            msg = f"must name {{original}} and {{copy}} and nothing else, not {sorted(fields)}"
+            raise ValueError(msg)
+        return value
+
+
+class TableWords(BaseModel):
+    """A table's words: its column headers and the labels in its cells, by key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: dict[str, Text] = Field(default_factory=dict)
+    labels: dict[str, Text] = Field(default_factory=dict)
+    # Where the words sit in the file ('charts.rules-over-time'), for error messages.
+    _where: str = PrivateAttr("")
+
+    def label(self, key: str) -> str:
+        """A label's words, or a ConfigError naming the missing entry."""
+        return given(self.labels, key, f"{self._where}.labels")
+
+    def column(self, key: str) -> str:
+        """A column's header, or a ConfigError naming the missing entry."""
+        return given(self.columns, key, f"{self._where}.columns")
+
+
+class ChartWords(TableWords):
+    """A chart's own words: source, CSV headers, default alt text, tooltips, labels."""
+
+    source: Text
+    via: str | None = None
+    description: Text
+    tooltips: dict[str, Annotated[list[Text], Field(min_length=1)]] = Field(default_factory=dict)
+
+    def tooltip(self, key: str) -> list[str]:
+        """A tooltip's parts, or a ConfigError naming the missing entry."""
+        return given(self.tooltips, key, f"{self._where}.tooltips")
+
+
+def given(section: dict[str, T], key: str, name: str) -> T:
+    """An entry of a section of words.yaml; a missing one is a ConfigError naming it."""
+    try:
+        return section[key]
+    except KeyError:
+        msg = f"{WORDS.name}: {name}: no words for {key!r}"
+        raise ConfigError(msg) from None
+
+
+class Wording(BaseModel):
+    """The reader's words the package prints around the data (notebooks/words.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    credit: Text
+    byline: Text
+    sources: SourceWords
+    kinds: dict[str, KindWords]
+    milestones: dict[str, Text]
+    overseas_definitions: dict[str, DefinitionWords]
+    revenue_bases: dict[str, Text]
+    charts: dict[str, ChartWords]
+    tables: dict[str, TableWords]
+    date_kinds: dict[str, Text]
+    pages: dict[str, Text]
+    known_since: dict[str, Text]
+    publishers: PublisherWords
+
+    @model_validator(mode="after")
+    def named(self) -> "Wording":
+        """Each chart's and table's words know their place in the file, to name it in an error."""
+        for section in ("charts", "tables"):
+            for name, own in getattr(self, section).items():
+                own._where = f"{section}.{name}"
+        return self
+
+    def table(self, name: str) -> TableWords:
+        """One reader's table's words, or a ConfigError naming the missing table."""
+        return given(self.tables, name, "tables")
+
+    def page(self, key: str) -> str:
+        """Words a page prints around its parts, or a ConfigError naming the missing entry."""
+        return given(self.pages, key, "pages")
+
+    def chart(self, name: str) -> ChartWords:
+        """One chart's words, or a ConfigError naming the missing chart."""
+        return given(self.charts, name, "charts")
+
+    def kind(self, code: str) -> KindWords:
+        """A kind of entry's words, or a ConfigError naming the missing code."""
+        return given(self.kinds, code, "kinds")
+
+    def definition(self, code: str) -> DefinitionWords:
+        """A definition code's words, or a ConfigError naming the missing code."""
+        return given(self.overseas_definitions, code, "overseas_definitions")
+
+
+def wording(path: Path | None = None) -> Wording:
+    """The reader's words, validated, read from the file as it is now.
+
+    Parsed once per text of the file, so a kernel kept warm between renders never prints
+    stale words and a render does not parse the file for every chart.
+    """
+    path = path or WORDS
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = f"{paths.shown(path)}: missing"
+        raise ConfigError(msg) from None
+    return parse_wording(path, text)
+
+
+@functools.cache
+def parse_wording(path: Path, text: str) -> Wording:
+    """Check the words file's text (cached by its text)."""
+    return load(path, Wording, text)

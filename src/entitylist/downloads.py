@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from entitylist import atomic, figures, paths
+from entitylist import atomic, config, figures, paths
 from entitylist.figures import WRONG_CITATION
 from entitylist.story import Link
 
 DATA = "data"
-MASK = "[citation withheld: wrong on the list]"
+
+
+def mask() -> str:
+    """The words that stand in a download for a citation the desk knows to be wrong
+    (words.yaml)."""
+    return config.wording().page("withheld_citation")
 
 
 def text_map(frame: pd.DataFrame, change: Callable[[object], object]) -> pd.DataFrame:
@@ -27,7 +32,11 @@ def text_map(frame: pd.DataFrame, change: Callable[[object], object]) -> pd.Data
 
 def masked(frame: pd.DataFrame) -> pd.DataFrame:
     """The table with every wrong citation replaced by a note saying so."""
-    return text_map(frame, lambda v: WRONG_CITATION.sub(MASK, v) if isinstance(v, str) else v)
+    said = mask()
+    # A function, so that the words are never read as a pattern's replacement template.
+    return text_map(
+        frame, lambda v: WRONG_CITATION.sub(lambda _: said, v) if isinstance(v, str) else v
+    )
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and CR,
@@ -131,7 +140,7 @@ def corrected_entries(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Da
         fixed["first_year"].dtype
     )
     fixed.loc[wrong & ~ours, ["first_volume", "first_page"]] = pd.NA
-    fixed.loc[wrong & ~ours, "first_citation"] = MASK
+    fixed.loc[wrong & ~ours, "first_citation"] = mask()
     fixed.loc[ours, ["first_citation", "first_volume", "first_page"]] = [text, volume, page]
     fixed.loc[ours, "fr_text"] = fixed.loc[ours, "fr_text"].str.replace(
         WRONG_CITATION, text, regex=True
@@ -150,7 +159,7 @@ def corrected_citations(
     text, volume, page = rule_citation()
     fixed = citations.copy()
     fixed.loc[wrong & ~ours, ["volume", "page", "year"]] = pd.NA
-    fixed.loc[wrong & ~ours, ["citation", "piece"]] = MASK
+    fixed.loc[wrong & ~ours, ["citation", "piece"]] = mask()
     fixed.loc[ours, ["citation", "volume", "page", "year"]] = [
         text,
         volume,

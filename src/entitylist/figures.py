@@ -9,19 +9,12 @@ import re
 
 import pandas as pd
 
-from entitylist import words
+from entitylist import config, words
 from entitylist.errors import ParameterError
 
 LISTING_RULE = "2019-22210"
 LISTING_DATE = pd.Timestamp("2019-10-09")
 LISTING_CITATION = (84, 54002)
-# Rules the timeline labels, by rule id: the desk's editorial choice of what to name.
-MILESTONES = {
-    "2016-05104": "ZTE added",
-    "84 FR 22961": "Huawei added",
-    LISTING_RULE: "Oct. 2019 Xinjiang rule",
-    "2020-15827": "Third Xinjiang tranche",
-}
 # Citations the desk's rules table gives in two ways (the pack's README): one rule.
 CITATION_VARIANTS = {(84, 43487): (84, 43493)}
 # A citation the screening list gives to entries of more than one rule: never published.
@@ -33,22 +26,30 @@ WRONG_CITATION = re.compile(
 )
 CONFIDENCE_RANK = {"stated": 0, "computed": 1, "approximate": 2, "inferred": 3}
 FIRM = ("stated", "computed")
-KIND_LABELS = {
-    "regional public security bureau": "Xinjiang regional public security bureau",
-    "subordinate public security bureau": "Subordinate public security bureaus",
-    "institute": "Police college",
-    "company": "Companies",
-}
-KIND_SINGULAR = {
-    "regional public security bureau": "Regional public security bureau",
-    "subordinate public security bureau": "Subordinate public security bureau",
-    "institute": "Police college",
-    "company": "Company",
-}
+# The kinds of entry of the rule (codes of entries_2019.kind_detail), in the order a page
+# shows them; their words are in notebooks/words.yaml.
+KIND_ORDER = (
+    "regional public security bureau",
+    "subordinate public security bureau",
+    "institute",
+    "company",
+)
 CITATION = re.compile(r"^\s*(\d+)\s*F\.?\s*R\.?\s*(\d+)\s*$")
 # How far into a rule its entity table may begin (see rule_of_entries): the rules whose
 # counts the sources state put it 0 to 7 pages in; matches do not change from 5 to 25.
 PAGE_WINDOW = 10
+
+
+def kind_labels() -> dict[str, str]:
+    """Each kind of entry's heading for several, by code, in page order (words.yaml)."""
+    wording = config.wording()
+    return {code: wording.kind(code).several for code in KIND_ORDER}
+
+
+def kind_singulars() -> dict[str, str]:
+    """Each kind of entry's label for one, by code, in page order (words.yaml)."""
+    wording = config.wording()
+    return {code: wording.kind(code).one for code in KIND_ORDER}
 
 
 def citation_key(text: object) -> tuple[int, int] | None:
@@ -124,7 +125,7 @@ def display_name(name: str, name_zh: object) -> str:
 
 def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     """One square per entry, grouped by kind, companies named and linked to their profiles."""
-    order = {kind: i for i, kind in enumerate(KIND_LABELS)}
+    order = {kind: i for i, kind in enumerate(KIND_ORDER)}
     names = companies.set_index("company")["name"]
     grid = entries.assign(_kind=entries["kind_detail"].map(order)).sort_values(
         ["_kind", "entry_no"]
@@ -133,7 +134,7 @@ def entry_grid(entries: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "entry_no": grid["entry_no"],
-            "kind": grid["kind_detail"].map(KIND_LABELS),
+            "kind": grid["kind_detail"].map(kind_labels()),
             "name": grid["name"],
             "company": grid["company"].map(names),
             "profile": grid["company"].map(profile_page),
@@ -157,19 +158,15 @@ def named_entries(
     names = companies.set_index("company")["name"]
     bureau = "subordinate public security bureau"
     bureaus = int((entries["kind_detail"] == bureau).sum())
-    unnamed = entries["kind_detail"].map(
-        {
-            bureau: f"One of the {bureaus} subordinate public security bureaus (its name is "
-            "not in the desk's sources of this date)",
-        }
-    )
+    said = config.wording().table("entries")
+    unnamed = entries["kind_detail"].map({bureau: words.fill(said.label("bureau"), count=bureaus)})
     return pd.DataFrame(
         {
             "entry_no": entries["entry_no"],
-            "name": entries["name"].fillna(unnamed).fillna("Name not yet in the desk's sources"),
+            "name": entries["name"].fillna(unnamed).fillna(said.label("unnamed")),
             "named": entries["name"].notna(),
             "aliases": entries["name"].map(aliases),
-            "kind": entries["kind_detail"].map(KIND_SINGULAR),
+            "kind": entries["kind_detail"].map(kind_singulars()),
             "company": entries["company"].map(names),
             "profile": entries["company"].map(profile_page),
         }
@@ -424,6 +421,34 @@ def still_listed_summary(entity_list: pd.DataFrame, entries: pd.DataFrame) -> di
     }
 
 
+def still_listed_columns(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """What the still-listed chart shows: every year from the first citation to the last (a
+    year without entries counts 0: the list has none), then one row, not `dated`, for the
+    entries whose citation gives no year."""
+    summary = still_listed_summary(entity_list, entries)
+    years = range(summary["first_year"], summary["last_year"] + 1)
+    dated = (
+        still_listed_by_year(entity_list, entries)
+        .set_index("year")
+        .reindex(years, fill_value=0)
+        .rename_axis("year")
+        .reset_index()
+        .astype({"year": "str"})
+    )
+    undated = pd.DataFrame(
+        {
+            "year": [""],
+            "entries": [summary["undated"]],
+            "records": [summary["undated_records"]],
+            "listing_rule": [0],
+            "other": [0],
+        }
+    )
+    table = pd.concat([dated, undated], ignore_index=True)
+    table["dated"] = [True] * len(dated) + [False]
+    return table
+
+
 def china_directory(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
     """Every China entry on the list, once, by year of first citation, the Oct. 2019 ones marked.
 
@@ -432,12 +457,11 @@ def china_directory(entity_list: pd.DataFrame, entries: pd.DataFrame) -> pd.Data
     others show none.
     """
     china = china_entries(entity_list, entries)
+    unknown = config.wording().page("year_not_known")
     return (
         pd.DataFrame(
             {
-                "year": china["year"].map(
-                    lambda y: str(int(y)) if pd.notna(y) else "Year not known"
-                ),
+                "year": china["year"].map(lambda y: str(int(y)) if pd.notna(y) else unknown),
                 "sort": china["year"].fillna(9999),
                 "name": china["name"],
                 "parts": china["parts"],
@@ -556,7 +580,7 @@ def rules_timeline(rules: pd.DataFrame) -> pd.DataFrame:
             "still_listed": still.astype("Int64"),
             "shown": lower_bound(adds),
             "count_status": status,
-            "milestone": adds["rule_id"].map(MILESTONES),
+            "milestone": adds["rule_id"].map(config.wording().milestones),
             "is_listing_rule": adds["rule_id"] == LISTING_RULE,
             "source_url": adds["source_url"],
         }
@@ -662,32 +686,21 @@ def latest_figure(figures: pd.DataFrame) -> pd.Series | None:
     return best_first(latest).iloc[0]
 
 
-# What each definition code of an overseas share means: a short name for keys and labels, and
-# the full words for tables. Cleaning writes the codes; only these words reach a reader.
-OVERSEAS_DEFINITIONS = {
-    "regional": ("overseas regions", "overseas regions (regional split)"),
-    "main_business": (
-        "overseas main business",
-        "overseas main business (excludes innovative businesses)",
-    ),
-    "outside_mainland": ("outside mainland China", "outside mainland China (includes Hong Kong)"),
-    "not_stated": ("definition not stated", "overseas, definition not stated"),
-}
-REVENUE_BASES = {
-    "as_reported": "total revenue as reported",
-    "hk_prospectus": "total revenue, Hong Kong prospectus basis",
-    "star_prospectus": "total revenue, Shanghai STAR prospectus basis",
-}
+# The definition codes of an overseas share, in the order a key lists them. Cleaning writes
+# the codes; notebooks/words.yaml gives each its reader's words (overseas_definitions), and the
+# basis of a total revenue its words (revenue_bases).
+OVERSEAS_DEFINITIONS = ("regional", "main_business", "outside_mainland", "not_stated")
+REVENUE_BASES = ("as_reported", "hk_prospectus", "star_prospectus")
 
 
 def short_definition(code: str) -> str:
     """'regional' -> 'overseas regions', for a key or a label."""
-    return OVERSEAS_DEFINITIONS[code][0]
+    return config.wording().definition(code).short
 
 
 def definition_words(code: str) -> str:
     """'regional' -> 'overseas regions (regional split)', for a table."""
-    return OVERSEAS_DEFINITIONS[code][1]
+    return config.wording().definition(code).full
 
 
 def overseas_definitions(financials: pd.DataFrame, company: str) -> int:
@@ -744,6 +757,37 @@ def overseas_shares(financials: pd.DataFrame, companies: pd.DataFrame) -> pd.Dat
     )
 
 
+def overseas_facts(
+    shares: pd.DataFrame, companies: pd.DataFrame, financials: pd.DataFrame
+) -> dict[str, object]:
+    """What the overseas-shares chart says about its shares (overseas_shares): how many
+    series, the companies with a figure and those without, Hikvision's definitions, how many
+    figures are estimates and how many cover half a year."""
+    named = list(dict.fromkeys(shares["company"]))
+    return {
+        "series": shares["series"].nunique(),
+        "companies": named,
+        "without": [n for n in companies["name"] if n not in named],
+        "hikvision_definitions": overseas_definitions(financials, "hikvision"),
+        "estimates": int((~shares["firm"]).sum()),
+        "half_years": int((shares["period_type"] == "H1").sum()),
+    }
+
+
+def snapshot_facts(snapshot: pd.DataFrame, when: pd.Timestamp) -> dict[str, object]:
+    """What the snapshot chart says (snapshot_at): how many companies have a figure, which
+    have none, and how many of the figures are estimates."""
+    known = snapshot[snapshot["share_pct"].notna()]
+    return {
+        "known": len(known),
+        "companies": len(snapshot),
+        "missing": len(snapshot) - len(known),
+        "missing_names": list(snapshot.loc[snapshot["share_pct"].isna(), "company"]),
+        "when": when,
+        "estimates": int((~known["confidence"].isin(FIRM)).sum()),
+    }
+
+
 def snapshot_at(
     financials: pd.DataFrame, companies: pd.DataFrame, when: pd.Timestamp = LISTING_DATE
 ) -> pd.DataFrame:
@@ -790,6 +834,22 @@ def us_suppliers(suppliers: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFra
     table["unnamed_us_mentioned"] = table["company"].isin(unnamed.index)
     table["sources"] = table["company"].map(sources)
     return table
+
+
+def supplier_facts(table: pd.DataFrame, suppliers: pd.DataFrame) -> dict[str, object]:
+    """What the suppliers chart says (us_suppliers): how many companies have US suppliers
+    named, which have none, the one with the most (if the unknowns allow) and Hikvision's
+    named Chinese suppliers."""
+    counted = table[table["named_us_suppliers"].notna()]
+    by_name = counted.set_index("name")["named_us_suppliers"].astype(float)
+    top = leader(by_name, by_name)
+    return {
+        "named": len(counted),
+        "none": list(table.loc[table["named_us_suppliers"].isna(), "name"]),
+        "most": top,
+        "most_count": None if top is None else int(by_name[top]),
+        "hikvision_domestic": list(domestic_suppliers(suppliers, "hikvision")["supplier"]),
+    }
 
 
 def domestic_suppliers(suppliers: pd.DataFrame, company: str) -> pd.DataFrame:
@@ -882,7 +942,7 @@ def revenue_series(financials: pd.DataFrame, company: str) -> pd.DataFrame:
             {
                 "year": own["year"].astype("int64"),
                 "revenue_cny_m": own["value"].astype("float64"),
-                "basis": own["definition"].map(REVENUE_BASES),
+                "basis": own["definition"].map(config.wording().revenue_bases),
                 "qualifier": own["qualifier"],
                 "confidence": own["confidence"],
                 "source_url": own["source_url"],
@@ -891,6 +951,27 @@ def revenue_series(financials: pd.DataFrame, company: str) -> pd.DataFrame:
         .sort_values(["year", "basis"])
         .reset_index(drop=True)
     )
+
+
+def revenue_facts(series: pd.DataFrame, name: str) -> dict[str, object]:
+    """What a revenue chart says (revenue_series): the first and last figures of the latest
+    basis, the bases, the first year two bases both give, and how many figures are estimates."""
+    bases = list(dict.fromkeys(series["basis"]))
+    latest = series[series["basis"] == series.iloc[-1]["basis"]]
+    first, last = latest.iloc[0], latest.iloc[-1]
+    clash = series[series.duplicated("year", keep=False)]
+    return {
+        "name": name,
+        "first_year": int(first["year"]),
+        "first": first["revenue_cny_m"],
+        "last_year": int(last["year"]),
+        "last": last["revenue_cny_m"],
+        "bases": len(bases),
+        "basis_names": bases,
+        "clash_year": int(clash["year"].iloc[0]) if len(clash) else None,
+        "clash_amounts": [words.money(v) for v in clash["revenue_cny_m"]],
+        "estimates": int((~series["confidence"].isin(FIRM)).sum()),
+    }
 
 
 def profile(tables: dict[str, pd.DataFrame], company: str) -> dict[str, object]:

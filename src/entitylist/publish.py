@@ -18,7 +18,7 @@ import pandas as pd
 from lxml import etree
 from markupsafe import Markup
 
-from entitylist import atomic, downloads, story, theme
+from entitylist import atomic, config, downloads, story, theme
 from entitylist.errors import RenderError
 from entitylist.pages import cards, fonts, templating
 from entitylist.pages.drawing import SVG_NS, is_data_mark, svg, svg_size
@@ -202,7 +202,8 @@ def figure_html(published: Published) -> str:
     shown = published.data.assign(
         **{c: published.data[c].map(story.source_link) for c in published.data if c == "Source"}
     )
-    data_table = story.table(shown, published.headline, empty="The chart shows no data.")
+    empty = config.wording().page("no_chart_data")
+    data_table = story.table(shown, published.headline, empty=empty)
     return templating.render(
         "fragments/figure.html.j2",
         name=published.name,

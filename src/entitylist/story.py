@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 from markupsafe import Markup
 
-from entitylist import words
+from entitylist import config, words
 from entitylist.data import publishers
 from entitylist.errors import WordsError
 from entitylist.pages import templating
@@ -89,7 +89,7 @@ def header(
     dek: str,
     data_as_of: object,
     *,
-    byline: str = "By the TechNode data desk",
+    byline: str | None = None,
     image: str | None = None,
 ) -> Fragment:
     """The page header: headline, dek, byline and "Data as of" the date of the data.
@@ -104,7 +104,7 @@ def header(
         {"title": headline, "summary": dek, "image": image},
         headline=headline,
         dek=dek,
-        byline=byline,
+        byline=byline or words.fill(config.wording().byline, desk_name=config.site().desk_name),
         day=words.as_date(data_as_of),
     )
 
@@ -342,10 +342,6 @@ class Event:
     links: tuple[Link, ...]
 
 
-# How a date that the source does not state itself is known, in plain words.
-DATE_KINDS = {"report date": "date of report", "derived": "derived date"}
-
-
 def timeline(events: pd.DataFrame, empty: str | None = None) -> Fragment:
     """Events as a dated list, each with its sources; nothing when there are none.
 
@@ -355,6 +351,8 @@ def timeline(events: pd.DataFrame, empty: str | None = None) -> Fragment:
     nothing at all.
     """
     listed = []
+    # How a date that the source does not state itself is known, in plain words.
+    date_kinds = config.wording().date_kinds
     for row in events.to_dict("records"):
         kind = row.get("date_kind")
         source = row.get("source") or source_link(row.get("source_url"))
@@ -364,15 +362,17 @@ def timeline(events: pd.DataFrame, empty: str | None = None) -> Fragment:
                 words.text(row["event"]),
                 None
                 if words.is_missing(kind) or kind == "stated"
-                else DATE_KINDS.get(str(kind), str(kind)),
+                else date_kinds.get(str(kind), str(kind)),
                 as_links(source) or (),
             )
         )
     return fragment("timeline", "timeline", events=listed, empty=empty)
 
 
-def downloads(links: list[Link], heading: str = "Download the data") -> Fragment:
-    """A list of files for the reader to download, under a heading; nothing when empty."""
+def downloads(links: list[Link], heading: str | None = None) -> Fragment:
+    """A list of files for the reader to download, under a heading (words.yaml's unless
+    given); nothing when empty."""
+    heading = heading or config.wording().page("downloads")
     return fragment("downloads", "downloads", links=list(links), heading=heading)
 
 
@@ -386,9 +386,12 @@ class Group:
     marked: int
 
 
-def directory(frame: pd.DataFrame, marked_label: str = "the Oct. 9, 2019 rule") -> Fragment:
+def directory(frame: pd.DataFrame, marked_label: str | None = None) -> Fragment:
     """A long list grouped under headings (figures.china_directory): every entry as text,
-    so the browser's own find reaches it; entries of note marked."""
+    so the browser's own find reaches it; entries of note marked (words.yaml's label for
+    them unless given)."""
+    marked_label = marked_label or config.wording().page("marked")
+    first_cited = config.wording().page("first_cited")
     groups = []
     for label, rows in frame.groupby("year", sort=False):
         entries = [
@@ -405,6 +408,6 @@ def directory(frame: pd.DataFrame, marked_label: str = "the Oct. 9, 2019 rule") 
             for row in rows.to_dict("records")
         ]
         key = re.sub(r"\W+", "-", str(label).lower()).strip("-")
-        heading = f"First cited in {label}" if str(label).isdigit() else str(label)
+        heading = words.fill(first_cited, year=label) if str(label).isdigit() else str(label)
         groups.append(Group(key, heading, entries, sum(e["marked"] for e in entries)))
     return fragment("directory", "directory", groups=groups, marked_label=marked_label)

@@ -64,7 +64,6 @@ PHONE_WIDTH = 328
 # A social card's chart (cards.card_chart): drawn this wide and scaled 1.6 times to fill
 # the card's 1104 px between its margins, so its labels read in a feed.
 CARD_CHART_WIDTH = 690
-DEFAULT_CREDIT = "Chart: TechNode data desk"
 
 
 def ink(color: str) -> str:

@@ -24,27 +24,27 @@ from entitylist.errors import RawDataError
 TALLIED_CHINA_COUNTS = {"2016-05104"}
 # The screening list's generation date: when its names and entries became known to the desk.
 SCREENING_LIST_DAY = pd.Timestamp("2026-07-31")
-# How each kind of row is dated when it became public; the methods section prints these.
-KNOWN_SINCE_RULES = {
-    "rule": "a rule: its publication date in the Federal Register (its effective date where "
-    "no publication date is stated)",
-    "event": "an event: its date, or the date of the report that gives it",
-    "source date": "a figure first stated by a dated report (a news estimate, a press "
-    "release): that report's date; a month without a day counts as its last day",
-    "prospectus": "a prospectus figure: the prospectus's filing date, to the month the "
-    "sources give (its last day); where a row cites a prospectus without a date, the "
-    "company's earliest prospectus in the sources",
-    "annual results": "an annual figure from results or an annual report: April 30 of the "
-    "next year, the filing deadline for mainland-listed companies",
-    "half-year results": "a first-half figure: Aug. 31 of the same year, the deadline for "
-    "half-year reports",
-    "report": "a supplier or university tie: the latest date its source's notes give (a "
-    "month alone counts as its last day); undated rows are left out of as-of views",
-    "screening list": "an entry of the official list, and a name spelled as on it: the "
-    "day the desk's copy of the list was generated",
-    "announcement": "an entry named in 2019 reports of the rule: Oct. 9, 2019, the day the "
-    "rule was published",
-}
+# How each kind of row is dated when it became public, as codes (financials.known_basis uses
+# some of them); notebooks/words.yaml (known_since) words each, and the data page prints them.
+KNOWN_SINCE_RULES = (
+    "rule",
+    "event",
+    "source date",
+    "prospectus",
+    "annual results",
+    "half-year results",
+    "report",
+    "screening list",
+    "announcement",
+)
+
+
+def known_since_rules() -> dict[str, str]:
+    """Each dating rule's words for the data page (words.yaml), in KNOWN_SINCE_RULES' order."""
+    said = config.wording().known_since
+    return {rule: config.given(said, rule, "known_since") for rule in KNOWN_SINCE_RULES}
+
+
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 DATE_IN_TEXT = re.compile(
     r"(?:(?P<day>\d{1,2})(?:-(?P<last_day>\d{1,2}))? )?"
@@ -487,7 +487,7 @@ def parse_periods(period: pd.Series) -> pd.DataFrame:
 def overseas_definition(notes: pd.Series) -> pd.Series:
     """Code which 'overseas' a figure measures; Hikvision reports two (see the pack README).
 
-    Codes, not words: figures.OVERSEAS_DEFINITIONS gives each its reader's words. A definition
+    Codes, not words: notebooks/words.yaml gives each its reader's words. A definition
     a note rules out ("NOT 'overseas main business'") says nothing of the figure's own.
     """
     text = notes.fillna("").str.lower().str.replace(r"\bnot '[^']*'", "", regex=True)

@@ -40,8 +40,9 @@ class Publisher:
 
     @property
     def note(self) -> str | None:
-        """What a link adds after the publisher's name: 'data aggregator', 'state media'."""
-        return {"aggregator": "data aggregator", "state media": "state media"}.get(self.kind)
+        """What a link adds after the publisher's name for its kind ('data aggregator',
+        'state media'; words.yaml), or None."""
+        return config.wording().publishers.notes.get(self.kind)
 
     def may_carry(self, actor: object) -> str | None:
         """Why this source may not carry a row whose actor is `actor`, or None if it may.
@@ -83,8 +84,9 @@ def graded(name: str, section: dict) -> object | None:
 
 
 def via(copy: config.Copy) -> str:
-    """A copy credited to its original, in the words readers see: 'Reuters, via Business Fast'."""
-    return f"{copy.original}, via {copy.name}"
+    """A copy credited to its original, in the words readers see (words.yaml): 'Reuters, via
+    Business Fast'."""
+    return config.wording().publishers.via.format(original=copy.original, copy=copy.name)
 
 
 def publisher(url: str) -> Publisher:

@@ -34,6 +34,7 @@ HAND_KEPT = (
     "notebooks/site.yaml",
     "notebooks/institutions.yaml",
     "notebooks/not-found.yaml",
+    "notebooks/words.yaml",
 )
 # Parameters the render sets itself, and the flag a reporter uses instead of -p.
 RUN_PARAMETERS = {"as_of": "--as-of", "output_root": "--output-root"}

@@ -83,7 +83,7 @@ def card_layout(figure: "Figure | None") -> dict:
     if figure is None:
         return {"chart": None, "headline": [], "source": []}
     headline = charts.wrap(figure.headline, room_width, CARD_HEADLINE[0], bold=True)
-    source = charts.wrap(f"Source: {figure.source}", room_width, CARD_SOURCE[0])
+    source = charts.wrap(charts.source_words(figure), room_width, CARD_SOURCE[0])
     top = CARD_TOP + CARD_HEADLINE[1] * len(headline) + CARD_GAP
     bottom = strip_top - CARD_GAP - CARD_SOURCE[1] * len(source) - CARD_GAP // 2
     drawn = card_chart(figure, (room_width, bottom - top))

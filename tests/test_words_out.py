@@ -1,0 +1,360 @@
+"""The reader's words live where reporters edit them (notebooks/words.yaml, the notebooks, the
+templates), not in package Python: an edit to words.yaml reaches the chart, a missing word is
+an error naming its place, and no reader-facing sentence or header creeps back into a module."""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import test_architecture as architecture
+import yaml
+
+from entitylist import charts, config, downloads, figures, paths, story, words
+from entitylist.data import cleaning, publishers, schemas
+from entitylist.errors import ConfigError
+
+SAID = charts.Words("Headline", "Dek")
+
+
+def edited_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit) -> dict:
+    """A copy of words.yaml changed by `edit` (on the parsed document), in force for the test."""
+    document = yaml.safe_load(config.WORDS.read_text(encoding="utf-8"))
+    edit(document)
+    path = tmp_path / "words.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(config, "WORDS", path)
+    return document
+
+
+def test_an_edit_to_words_yaml_reaches_the_chart_its_csv_and_its_tooltips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tables
+):
+    def edit(document: dict) -> None:
+        own = document["charts"]["rules-over-time"]
+        own["labels"]["y_title"] = "Entries added under China"
+        own["columns"]["rule"] = "Federal Register rule"
+        own["source"] = "Rules the desk compiled"
+        own["tooltips"]["unknown"] = ["{date:%Y}", ": {rule}, no count for China's entries"]
+        document["milestones"]["84 FR 22961"] = "Huawei's listing"
+
+    edited_words(tmp_path, monkeypatch, edit)
+    figure = charts.rules_over_time(tables["rules"], SAID)
+    spec = json.dumps(figure.chart().to_dict())
+    assert "Entries added under China" in spec
+    assert "China entries added" not in spec
+    # A reporter's apostrophe is quoted for Vega, not left to end its string.
+    assert "': ' + datum.rule + ', no count for China\\\\'s entries'" in spec
+    assert "Federal Register rule" in list(figure.reader_data().columns)
+    assert figure.source.startswith("Rules the desk compiled")
+    assert "Huawei's listing" in set(figure.data["milestone"])
+
+
+def test_the_desks_name_comes_from_site_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    settings = tmp_path / "site.yaml"
+    text = config.SITE_SETTINGS.read_text(encoding="utf-8")
+    desk = config.site().desk_name
+    settings.write_text(text.replace(desk, "Metro data team"), encoding="utf-8")
+    # The site settings read from the edited copy: site()'s default path, which every
+    # reader of config.site (the page templates' cached environment too) goes through.
+    monkeypatch.setattr(config.site, "__defaults__", (settings,))
+    assert "Metro data team" in charts.chart_credit()
+    assert desk not in charts.chart_credit()
+    header = story.header("Headline", "Dek", "2019-10-09")
+    assert "Metro data team" in header.markup
+    assert desk not in header.markup
+
+
+@pytest.mark.parametrize(
+    ("section", "entry", "message"),
+    [
+        ("labels", "y_title", r"words\.yaml: charts\.rules-over-time\.labels: .*'y_title'"),
+        ("columns", "rule", r"words\.yaml: charts\.rules-over-time\.columns: .*'rule'"),
+        ("tooltips", "stated", r"words\.yaml: charts\.rules-over-time\.tooltips: .*'stated'"),
+    ],
+)
+def test_a_missing_word_is_an_error_naming_its_place_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tables, section, entry, message
+):
+    edited_words(
+        tmp_path,
+        monkeypatch,
+        lambda d: d["charts"]["rules-over-time"][section].pop(entry),
+    )
+    with pytest.raises(ConfigError, match=message):
+        charts.rules_over_time(tables["rules"], SAID).chart()
+
+
+def test_words_for_a_code_the_data_uses_must_be_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    edited_words(tmp_path, monkeypatch, lambda d: d["overseas_definitions"].pop("regional"))
+    with pytest.raises(ConfigError, match=r"words\.yaml: overseas_definitions: .*'regional'"):
+        figures.short_definition("regional")
+
+
+def test_a_malformed_words_file_names_the_entry_at_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    edited_words(tmp_path, monkeypatch, lambda d: d["kinds"]["institute"].pop("one"))
+    with pytest.raises(ConfigError, match=r"words\.yaml: kinds, field institute\.one"):
+        config.wording()
+
+
+def allowed(table: str, column: str) -> set[str]:
+    """The codes a processed table's schema allows in a column."""
+    checks = schemas.SCHEMAS[table].columns[column].checks
+    return {v for check in checks for v in check.statistics.get("allowed_values", [])}
+
+
+def test_every_code_the_data_uses_has_its_words_and_the_code_its_place():
+    wording = config.wording()
+    kinds = allowed("entries_2019", "kind_detail")
+    assert set(wording.kinds) == set(figures.KIND_ORDER) == kinds
+    definitions = allowed("financials", "definition")
+    assert set(wording.overseas_definitions) | set(wording.revenue_bases) == definitions
+    assert set(wording.overseas_definitions) == set(figures.OVERSEAS_DEFINITIONS)
+    assert set(wording.revenue_bases) == set(figures.REVENUE_BASES)
+    assert set(wording.overseas_definitions) == set(charts.DEFINITION_DASHES)
+
+
+def test_words_yaml_is_a_hand_kept_file_every_step_reads():
+    from entitylist.engine import pipeline
+
+    assert config.WORDS.relative_to(paths.ROOT).as_posix() in pipeline.HAND_KEPT
+
+
+def test_words_with_an_invisible_character_are_refused(tmp_path: Path):
+    text = config.WORDS.read_text(encoding="utf-8")
+    path = tmp_path / "words.yaml"
+    path.write_text(text.replace("y_title: China", "y_title: \u202eChina", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^words\.yaml: .*invisible character U\+202E"):
+        config.wording(path)
+
+
+# ---------------------------------------------------------------------------------------
+# No reader's words in package Python: a scan of the string literals of the modules whose
+# output reaches a page (the notebook API and the pages wing). The data wing writes the data
+# (its values are the data's codes, its words the data dictionary's); the engine and the
+# command line speak to the desk.
+
+PACKAGE = paths.ROOT / "src" / "entitylist"
+SCANNED = [
+    *(PACKAGE / f"{name}.py" for name in sorted(architecture.NOTEBOOK_API)),
+    *sorted((PACKAGE / "pages").glob("*.py")),
+]
+# Words a reader could see: two words with a space between them, or one capitalised word
+# (a column header such as "Company").
+WORDY = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]|^[A-Z][a-z]+\W*$")
+# Calls whose string arguments are code, not words: patterns, Vega and pandas expressions,
+# and messages for the desk (logged, printed or warned).
+CODE_CALLS = {
+    "compile",
+    "search",
+    "match",
+    "fullmatch",
+    "sub",
+    "findall",
+    "finditer",
+    "split",
+    "contains",
+    "startswith",
+    "endswith",
+    "transform_filter",
+    "transform_calculate",
+    "query",
+    "print",
+    "info",
+    "warning",
+    "debug",
+    "warn",
+}
+# Functions and constants whose words are the desk's, not the reader's: the findings of the
+# checks that stop a render (the house style, the page checks, the publication guard), which
+# the desk reads in its one-line error.
+DESK_ONLY = {
+    "house_style_faults",
+    "width_faults",
+    "page_problem",
+    "check_site_files",
+    "check",
+    "withheld_values",
+    "doubted_names",
+    "wrong_citation_row",
+    "LEAKS",
+    "OPENS",
+}
+# Words allowed in a scanned module, each with its reason.
+ALLOWED = {
+    "Noto Sans CJK SC": "the shipped font's family name, which the SVGs and CSS must match",
+    '"Noto Sans CJK SC", "Helvetica Neue", Helvetica, Arial, sans-serif': "a CSS font stack",
+    "graphics-document document": "ARIA roles of a chart's SVG, read by screen readers as roles",
+    "at least (still listed)": "a code of the rules timeline's count_status, beside the "
+    "schema's 'stated', 'tallied' and 'unknown'; compared by the chart's marks",
+    "stated in source": "a code of suppliers.country_basis, compared by reader.suppliers",
+    "True": "a CSV's text for a boolean, read back by tables.load",
+    "False": "a CSV's text for a boolean, read back by tables.load",
+    **{
+        month: "an AP month: the house date format (words.long_date), not a sentence"
+        for month in words.AP_MONTHS
+    },
+    "Regular": "a font weight's name in the shipped font's file names",
+    "Bold": "a font weight's name in the shipped font's file names",
+}
+
+
+def codes() -> set[str]:
+    """Every value a processed table's schema allows in a category column: codes, not words."""
+    found = set()
+    for schema in schemas.SCHEMAS.values():
+        for column in schema.columns.values():
+            for check in column.checks:
+                found |= set(check.statistics.get("allowed_values") or [])
+    return found
+
+
+def not_words(tree: ast.Module) -> set[int]:
+    """The ids of string nodes that are not words for a reader: docstrings, annotations,
+    messages raised or logged, format specs, patterns and expressions given to code."""
+    skipped: set[int] = set()
+
+    def skip(node: ast.AST | None) -> None:
+        if node is not None:
+            skipped.update(id(inner) for inner in ast.walk(node))
+
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            skip(first.value)
+        if isinstance(node, ast.FunctionDef) and node.name in DESK_ONLY:
+            skip(node)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in DESK_ONLY for t in node.targets
+        ):
+            skip(node.value)
+        elif isinstance(node, ast.Raise):
+            skip(node)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "msg" for t in node.targets
+        ):
+            skip(node.value)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            skip(node.returns)
+            for argument in [*node.args.args, *node.args.kwonlyargs]:
+                skip(argument.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            skip(node.annotation)
+        elif isinstance(node, ast.FormattedValue):
+            skip(node.format_spec)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in CODE_CALLS:
+                # Its arguments, not the chain it is called on (a chart's encodings).
+                for argument in [*node.args, *(k.value for k in node.keywords)]:
+                    skip(argument)
+        elif isinstance(node, ast.Compare):
+            # A literal compared with a value is a code the data uses.
+            for operand in [node.left, *node.comparators]:
+                if isinstance(operand, ast.Constant | ast.Set | ast.Tuple | ast.List):
+                    skip(operand)
+    return skipped
+
+
+def reader_words(source: str, allowed: bool = True) -> list[tuple[int, str]]:
+    """The string literals of a module's source that read as words for a reader (less the
+    allow-list's, unless told)."""
+    tree = ast.parse(source)
+    skipped, known = not_words(tree), codes() | (set(ALLOWED) if allowed else set())
+    return sorted(
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skipped
+        and node.value not in known
+        and WORDY.search(node.value.strip())
+    )
+
+
+@pytest.mark.parametrize("path", SCANNED, ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_no_reader_words_in_package_python(path: Path):
+    found = reader_words(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.name}: words for a reader belong in notebooks/words.yaml: {found}"
+
+
+def test_the_allow_list_holds_only_what_the_scan_would_find():
+    found = {value for path in SCANNED for _, value in reader_words(path.read_text(), False)}
+    assert set(ALLOWED) <= found, f"no longer needed: {sorted(set(ALLOWED) - found)}"
+
+
+FIXTURE = '''
+"""A module: its docstring is not a reader's words."""
+import re
+
+PATTERN = re.compile(r"not verified|brief cites")
+
+
+def table(frame):
+    """Headers in code."""
+    if frame.empty:
+        msg = "the frame is empty, give it rows"
+        raise ValueError(msg)
+    frame = frame[frame["status"] == "at least (still listed)"]
+    return frame.rename(columns={"share_pct": "share", "name": "name"}).assign(note=f"{1:,.0f}")
+'''
+
+
+@pytest.mark.parametrize(
+    ("added", "expected"),
+    [
+        ('frame.rename(columns={"company": "Company"})', "Company"),
+        ('frame.rename(columns={"share_pct": "Overseas share (%)"})', "Overseas share (%)"),
+        ('f"Source: {name}, compiled by the desk"', "Source: "),
+        ('"No figure in the desk\'s sources."', "No figure in the desk's sources."),
+        ('alt.Y("count:Q").title("Entries still listed")', "Entries still listed"),
+    ],
+    ids=["header", "header with unit", "source line", "sentence", "axis title"],
+)
+def test_the_scan_finds_a_header_or_sentence_added_back_to_a_module(added, expected):
+    assert reader_words(FIXTURE) == []
+    found = reader_words(FIXTURE + f"\n\nWORDS = {added}\n")
+    assert expected in [value for _, value in found]
+
+
+def test_the_data_pages_dating_rules_are_words_for_every_basis_the_data_records():
+    rules = cleaning.known_since_rules()
+    assert list(rules) == list(cleaning.KNOWN_SINCE_RULES)
+    assert allowed("financials", "known_basis") - {"undated"} <= set(rules)
+    assert all(text.strip() for text in rules.values())
+
+
+def test_a_copy_is_credited_to_its_original_in_the_words_of_words_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    copy = config.Copy(name="Business Fast", original="Reuters")
+    assert publishers.via(copy).index("Reuters") < publishers.via(copy).index("Business Fast")
+    edited_words(
+        tmp_path, monkeypatch, lambda d: d["publishers"].update(via="{copy} (from {original})")
+    )
+    assert publishers.via(copy) == "Business Fast (from Reuters)"
+
+
+def test_words_for_a_copy_must_name_the_original_and_the_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    edited_words(tmp_path, monkeypatch, lambda d: d["publishers"].update(via="{orignal} via"))
+    with pytest.raises(ConfigError, match=r"words\.yaml: publishers, field via: .*\{original\}"):
+        config.wording()
+
+
+def test_the_words_for_a_withheld_citation_are_printed_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    said = r"[withheld \1: see the data page]"
+    edited_words(tmp_path, monkeypatch, lambda d: d["pages"].update(withheld_citation=said))
+    frame = pd.DataFrame({"citation": ["84 FR 54004; 84 FR 54002"]})
+    assert downloads.masked(frame)["citation"].tolist() == [f"{said}; 84 FR 54002"]
