@@ -282,10 +282,24 @@ def check_file(
             raise GuardError(msg)
 
 
-def check_site(site: Path, as_of: dt.date | None = None, raw_dir: Path = paths.RAW) -> int:
-    """Check every file bound for site/; return how many were checked."""
+def check_site(
+    site: Path,
+    as_of: dt.date | None = None,
+    raw_dir: Path = paths.RAW,
+    only: set[str] | None = None,
+) -> int:
+    """Check every file bound for site/ (or those of `only`, paths under site/); return how
+    many were checked."""
+    files = sorted(
+        p
+        for p in Path(site).rglob("*")
+        if p.is_file()
+        and p.suffix in CHECKED
+        and (only is None or p.relative_to(site).as_posix() in only)
+    )
+    if not files:
+        return 0
     withheld, miscited = withheld_values(raw_dir), miscited_names(raw_dir)
-    files = sorted(p for p in Path(site).rglob("*") if p.is_file() and p.suffix in CHECKED)
     for path in files:
         check_file(path, Path(site), withheld, as_of, miscited)
     return len(files)
