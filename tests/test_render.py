@@ -531,3 +531,27 @@ def test_the_check_key_follows_every_input_of_the_checks_verdict(monkeypatch, tm
     assert edited != base
     (tmp_path / "data/raw/manifest.json").write_text("{}")
     assert render.check_key("code", None) not in {base, edited}
+
+
+def test_the_zygote_starts_before_the_generation_only_when_a_notebook_will_run(
+    out: Path, monkeypatch
+):
+    from entitylist.engine import kernels, release
+
+    started: list[bool] = []
+    copy = release.new_generation
+
+    def observed(*args, **kwargs):
+        started.append(kernels.active().process is not None)
+        return copy(*args, **kwargs)
+
+    monkeypatch.setattr(release, "new_generation", observed)
+    run(out)
+    # Something runs: the zygote imports while the generation is copied.
+    assert started == [True]
+    (out / "site/index.html").unlink()
+    result = run(out)
+    # Only the site is rebuilt: no notebook runs and no zygote starts.
+    assert result.ran == []
+    assert result.published
+    assert started == [True, False]

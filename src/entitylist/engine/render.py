@@ -466,6 +466,11 @@ def render(
             log("nothing changed: the site is up to date")
             result.seconds = time.perf_counter() - started
             return result
+        pool = kernels.active()
+        if pool is not None and any(d.action == plan.RUN for d in result.plan):
+            # The zygote imports the notebook libraries on the other core while this process
+            # copies the generation and imports papermill, instead of after.
+            pool.start()
         # lazy: see check_pages.
         from entitylist.data import changes
         from entitylist.pages import site as pages
