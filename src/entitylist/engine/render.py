@@ -58,6 +58,8 @@ class Result:
     plan: list[Decision] = field(default_factory=list)
     # The site files the checks read (paths under site/); the others were carried over.
     checked: list[str] = field(default_factory=list)
+    # Seconds per part of a render that published: prepare, notebooks, site, checks, publish.
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def work_dir(out_root: Path) -> Path:
@@ -479,7 +481,11 @@ def render(
         generation, generation_dir = release.new_generation(runs, out_root, warn)
         try:
             clear_render_made(steps, generation_dir, run.world(generation_dir))
+            stage_started = time.perf_counter()
+            result.stages["prepare"] = stage_started - started
             records, page_meta = run_stages(run, generation_dir, runs / "executed", result)
+            result.stages["notebooks"] = time.perf_counter() - stage_started
+            stage_started = time.perf_counter()
             check_live_untouched(live, run.world(out_root))
             copy_downloads(generation_dir)
             pages.write_assets(generation_dir / paths.SITE_NAME)
@@ -487,8 +493,12 @@ def render(
             made = run.world(generation_dir)
             key, now = check_key(run.code, as_of), site_hashes(made)
             only, links = to_check(run.state.get("checked"), key, now)
+            result.stages["site"] = time.perf_counter() - stage_started
+            stage_started = time.perf_counter()
             check_site(generation_dir / paths.SITE_NAME, as_of, only, links)
             result.checked = sorted(now if only is None else only)
+            result.stages["checks"] = time.perf_counter() - stage_started
+            stage_started = time.perf_counter()
             report = changes.compare(
                 release.last_published(out_root, runs, run.state), generation_dir
             )
@@ -513,6 +523,11 @@ def render(
     result.published = True
     result.skipped = [s.id for s in chosen if s.id not in result.ran]
     log(changes.summary(report))
+    result.stages["publish"] = time.perf_counter() - stage_started
     log(f"published {len(list((out_root / paths.SITE_NAME).glob('*.html')))} pages")
+    log(
+        f"took {', '.join(f'{name} {seconds:.2f} s' for name, seconds in result.stages.items())}"
+        f" (checked {len(result.checked)} site file(s))"
+    )
     result.seconds = time.perf_counter() - started
     return result
