@@ -45,11 +45,13 @@ HERE = Path(__file__).resolve().parent
 STORY = "40-story.ipynb"
 # A chart drawn by one notebook and embedded by the story: its words live in one place.
 CHART = "rules-over-time"
+# Issue 21's targets (the tight floor's, and page weight and cleaning, from before it).
 TARGETS = {
-    "cold_to_tight": 1.5,
+    "cold_to_tight": 1.3,
     "tight_to_old": 0.6,
-    "prose_seconds": 2.0,
-    "noop_seconds": 0.3,
+    "prose_cli_seconds": 2.5,
+    "prose_preview_seconds": 1.0,
+    "noop_seconds": 0.2,
     "story_page_bytes": 1.5e6,
     "clean_100k_seconds": 2.0,
 }
@@ -112,6 +114,20 @@ def ran(log: str) -> list[str]:
     return [line.split()[1] for line in log.splitlines() if line.strip().startswith("ran ")]
 
 
+def stages(log: str) -> dict[str, float]:
+    """Seconds per part of the last render a log reports ('took prepare 0.31 s, ...')."""
+    took = [line for line in log.splitlines() if line.startswith("took ")]
+    if not took:
+        return {}
+    parts = re.findall(r"(\w+) ([\d.]+) s", took[-1].split(" (checked")[0])
+    return {name: float(seconds) for name, seconds in parts}
+
+
+def shown_stages(found: dict[str, float]) -> str:
+    """Parts of a render as the table shows them."""
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in found.items()) or "not logged"
+
+
 def side_by_side(repo: Repo, rounds: int = 3) -> dict:
     """Both floors and a cold render in turn (best of each), then five no-op renders."""
     # In turn, so that all three see the same machine: it may be shared.
@@ -119,6 +135,10 @@ def side_by_side(repo: Repo, rounds: int = 3) -> dict:
     for _ in range(rounds):
         for name, module in (("old_floor", "bench.floor_old"), ("tight_floor", "bench.floor")):
             found[name].append(timed([sys.executable, "-m", module], cwd=paths.ROOT))
+        # Cold: no record of the last render, so every notebook runs and every file is
+        # checked (with one, --force would run them all but carry unchanged files' checks).
+        for state in (repo.root / "build" / "runs").glob("*/state.json"):
+            state.unlink()
         found["cold"].append(repo.run("render", "--force"))
     best = {name: min(runs, key=lambda r: r["wall"]) for name, runs in found.items()}
     noop = [repo.run("render", "--quiet")["wall"] for _ in range(5)]
@@ -128,6 +148,7 @@ def side_by_side(repo: Repo, rounds: int = 3) -> dict:
         "floor_uncovered_charts": floor.coverage(repo.root / paths.CHARTS_NAME),
         "runs_seconds": {name: [r["wall"] for r in runs] for name, runs in found.items()},
         "cold_runs": ran(best["cold"]["stderr"]),
+        "cold_stages": stages(best["cold"]["stderr"]),
         "noop_seconds": statistics.median(noop),
         "noop_runs": noop,
     }
@@ -148,16 +169,21 @@ def edit_heading(notebook: Path, word: str) -> str:
 
 def prose_cli(repo: Repo, rounds: int = 3) -> dict:
     """Edit a heading of the story, render with the CLI, until the page shows it."""
-    seconds = []
+    seconds, parts = [], []
     for number in range(1, rounds + 1):
         word = edit_heading(repo.root / "notebooks" / STORY, f"(revision {number})")
-        result = repo.run("render", "--quiet")
+        result = repo.run("render")
         page = (repo.site / "story.html").read_text(encoding="utf-8")
         if word not in page:
             msg = f"story.html does not show the edit {word!r} after a render"
             raise RuntimeError(msg)
         seconds.append(result["wall"])
-    return {"prose_cli_seconds": statistics.median(seconds), "prose_cli_runs": seconds}
+        parts.append(stages(result["stderr"]))
+    return {
+        "prose_cli_seconds": statistics.median(seconds),
+        "prose_cli_runs": seconds,
+        "prose_cli_stages": parts[seconds.index(statistics.median(seconds))],
+    }
 
 
 def free_port() -> int:
@@ -213,7 +239,7 @@ def running_preview(repo: Repo) -> Iterator[tuple[str, list[str]]]:
 
 def prose_preview(repo: Repo, rounds: int = 3) -> dict:
     """Edit a heading of the story under a running preview, until it serves the new page."""
-    seconds = []
+    seconds, parts = [], []
     with running_preview(repo) as (address, lines):
         wait_for(lambda: any("nothing changed" in line or "published" in line for line in lines))
         # A reporter's first edit comes a while after starting: let the zygote finish importing.
@@ -222,7 +248,12 @@ def prose_preview(repo: Repo, rounds: int = 3) -> dict:
             word = edit_heading(repo.root / "notebooks" / STORY, f"(preview {number})")
             seconds.append(wait_for(lambda w=word: w in fetch(f"{address}/story.html")))
             time.sleep(1)
-    return {"prose_preview_seconds": statistics.median(seconds), "prose_preview_runs": seconds}
+            parts.append(stages("\n".join(lines)))
+    return {
+        "prose_preview_seconds": statistics.median(seconds),
+        "prose_preview_runs": seconds,
+        "prose_preview_stages": parts[seconds.index(statistics.median(seconds))],
+    }
 
 
 def words_source(repo: Repo, chart: str) -> tuple[Path, str]:
@@ -354,9 +385,15 @@ def rows(r: dict) -> list[tuple[str, str, str, str]]:
             "",
         ),
         (
+            "cold render, by part (best run)",
+            shown_stages(r.get("cold_stages", {})),
+            "",
+            "",
+        ),
+        (
             "cold render / tight floor",
             f"{cold_ratio:.2f}x (CPU time {cold_cpu:.2f}x)",
-            "at most 1.5",
+            "at most 1.3",
             # The render uses both cores, the floor one: CPU time is not held to the target.
             verdict(cold_ratio, TARGETS["cold_to_tight"], "x"),
         ),
@@ -368,21 +405,35 @@ def rows(r: dict) -> list[tuple[str, str, str, str]]:
             + verdict(floor_cpu, TARGETS["tight_to_old"], "x"),
         ),
         (
-            "prose edit to published page, CLI render (median of 3)",
-            f"{r['prose_cli_seconds']:.2f} s",
-            "at most 2 s",
-            verdict(r["prose_cli_seconds"], TARGETS["prose_seconds"], " s"),
+            "prose edit to published page, running preview (median of 3)",
+            f"{r['prose_preview_seconds']:.2f} s "
+            f"({', '.join(f'{x:.2f}' for x in r['prose_preview_runs'])})",
+            "at most 1.0 s",
+            verdict(r["prose_preview_seconds"], TARGETS["prose_preview_seconds"], " s"),
         ),
         (
-            "prose edit to published page, running preview (median of 3)",
-            f"{r['prose_preview_seconds']:.2f} s",
-            "at most 2 s",
-            verdict(r["prose_preview_seconds"], TARGETS["prose_seconds"], " s"),
+            "the preview's render of that edit, by part (median run)",
+            shown_stages(r.get("prose_preview_stages", {})),
+            "",
+            "",
+        ),
+        (
+            "prose edit to published page, CLI render (median of 3)",
+            f"{r['prose_cli_seconds']:.2f} s "
+            f"({', '.join(f'{x:.2f}' for x in r['prose_cli_runs'])})",
+            "at most 2.5 s",
+            verdict(r["prose_cli_seconds"], TARGETS["prose_cli_seconds"], " s"),
+        ),
+        (
+            "the CLI render of that edit, by part (median run)",
+            shown_stages(r.get("prose_cli_stages", {})),
+            "",
+            "",
         ),
         (
             "no-op render (CLI, median of 5)",
             f"{r['noop_seconds']:.2f} s",
-            "at most 0.3 s",
+            "at most 0.2 s",
             verdict(r["noop_seconds"], TARGETS["noop_seconds"], " s"),
         ),
         (

@@ -22,3 +22,21 @@ def test_the_floor_draws_only_published_charts_and_says_which_it_leaves_out(tmp_
     assert floor.uncovered(tmp_path / "published", tmp_path / "charts") == [
         "megvii-revenue-by-year"
     ]
+
+
+@pytest.mark.notebooks
+def test_the_benchmark_reads_every_part_of_a_render_from_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+):
+    from bench.__main__ import stages
+    from conftest import pipeline_inputs
+    from entitylist.engine import render
+
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
+    fixture = Path(__file__).parent / "fixtures" / "pipeline" / "pipeline.yaml"
+    render.render(output_root=pipeline_inputs(tmp_path / "out"), pipeline=fixture)
+    found = stages(capsys.readouterr().err)
+    assert list(found) == ["prepare", "notebooks", "site", "checks", "publish"]
+    assert all(seconds >= 0 for seconds in found.values())
+    # The notebooks ran in this render: their part is not left at zero.
+    assert found["notebooks"] > 0

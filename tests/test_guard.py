@@ -343,3 +343,32 @@ def test_a_file_with_a_byte_that_is_not_utf8_is_still_read_and_refused(tmp_path:
         guard.check_site(site)
     (site / "data" / "t.csv").write_bytes(b"name,cited\n\xff Altay,84 FR 54002\n")
     assert guard.check_site(site) == 2
+
+
+def test_the_quick_host_test_folds_every_character_the_search_takes_for_a_letter():
+    # Every character beyond ASCII that re.IGNORECASE matches with a host name's letters,
+    # found by re itself: the quick test may never miss a host the pattern would find.
+    beyond = "".join(chr(c) for c in range(128, 0x110000) if not 0xD800 <= c < 0xE000)
+    taken = set(re.findall(r"[a-z0-9._-]", beyond, re.IGNORECASE))
+    assert taken == {chr(c) for c in guard.ASCII_FOLDS}
+    for char in taken:
+        assert re.fullmatch(char.translate(guard.ASCII_FOLDS), char, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("host", ["x.netl\u0131fy.app", "x.NETLIFY.APP", "x.netl\u0130fy.app"])
+def test_a_host_spelled_with_letters_the_search_folds_is_still_refused(tmp_path: Path, host):
+    site = site_with(tmp_path, "story.html", f'<p>A <a href="https://{host}/">mirror</a>.</p>')
+    with pytest.raises(GuardError, match=r"unpublishable \(\*\.netlify\.app"):
+        guard.check_site(site)
+
+
+def test_a_file_is_ruled_out_only_by_a_part_that_cannot_depend_on_its_unit_ending():
+    value = guard.Withheld("x", "y", together=(r"\ASugon", r"(?<!\s)Higon", r"\brules?\b"))
+    # Joined one unit a line, the anchored parts would not be found; they are not used.
+    assert value.found_in("Sugon/Higon rule")
+    assert value.possible_in("before\nSugon/Higon rule")
+    # A part that cannot depend on where its unit ends rules the file out.
+    assert not value.possible_in("before\nSugon/Higon")
+    # A plain text value is looked for in the joined units as it is in each.
+    assert not guard.Withheld("x", "y", text="NetPosa").possible_in("Netposx\nSugon")
+    assert guard.Withheld("x", "y", text="NetPosa").possible_in("a\nnetposa b")

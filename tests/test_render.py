@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import published_files
+from conftest import pipeline_inputs, published_files
 from entitylist import paths
 from entitylist.engine import render
 from entitylist.errors import (
@@ -448,3 +448,110 @@ def test_a_render_leaves_this_process_in_its_own_folder(out: Path):
     (out / "data/processed/input.csv").write_text("changed\n")
     run(out, jobs=2)
     assert Path.cwd() == before
+
+
+def edit_cell(notebook: Path, old: str, new: str) -> None:
+    """Replace text in a notebook's cells, as a reporter's save would."""
+    book = nbformat.read(notebook, as_version=4)
+    cell = next(c for c in book.cells if old in c.source)
+    cell.source = cell.source.replace(old, new)
+    nbformat.write(book, notebook)
+
+
+def test_after_a_prose_edit_only_that_notebooks_page_is_exported_and_checked(
+    out: Path, tmp_path: Path
+):
+    pipeline = fixture_copy(tmp_path, "pipeline.yaml")
+    first = run(out, pipeline=pipeline)
+    # The first publish checks every file of the site, the render's own included.
+    assert {"first.html", "second.html", "third.html", "index.html"} <= set(first.checked)
+    before = {p: (out / "site" / p).stat().st_mtime_ns for p in ("second.html", "third.html")}
+    edit_cell(pipeline.parent / "10-make.ipynb", "The word is", "The word now is")
+    result = run(out, pipeline=pipeline)
+    # word.csv is unchanged, so 20-read does not run: one notebook, one page exported, and
+    # the checks read that page only; the others are carried over by hash.
+    assert result.ran == ["10-make"]
+    assert result.checked == ["first.html"]
+    assert "The word now is hello." in (out / "site/first.html").read_text()
+    # Carried pages are the very files of the last generation's copy, never exported again.
+    for page, stamp in before.items():
+        assert (out / "site" / page).stat().st_mtime_ns == stamp
+    clean = pipeline_inputs(tmp_path / "clean")
+    run(clean, pipeline=pipeline)
+    incremental, fresh = published_files(out), published_files(clean)
+    assert sorted(incremental) == sorted(fresh)
+    for name, data in fresh.items():
+        assert incremental[name] == data, name
+
+
+def test_every_file_is_checked_again_when_what_the_checks_read_changed(
+    out: Path, tmp_path: Path, monkeypatch
+):
+    pipeline = fixture_copy(tmp_path, "pipeline.yaml")
+    run(out, pipeline=pipeline)
+    # What the checks read besides the page changed (here, the raw snapshot's manifest,
+    # which no fixture notebook reads): every file is checked again, carried ones too.
+    manifest = tmp_path / "manifest.json"
+    manifest.write_bytes(paths.RAW.joinpath("manifest.json").read_bytes() + b"\n")
+    monkeypatch.setattr(render.manifest, "manifest_path", lambda raw: manifest)
+    monkeypatch.setattr(render.manifest, "verify_manifest", lambda: None)
+    edit_cell(pipeline.parent / "10-make.ipynb", "The word is", "The word now is")
+    result = run(out, pipeline=pipeline)
+    assert result.ran == ["10-make"]
+    assert {"first.html", "second.html", "third.html", "index.html"} <= set(result.checked)
+
+
+def test_only_files_not_passed_under_the_same_key_are_checked():
+    now = {"a.html": "1", "b.html": "2", "c.csv": "3"}
+    passed = {"key": "k", "files": {"a.html": "1", "b.html": "old", "gone.html": "4"}}
+    assert render.to_check(passed, "k", now) == ({"b.html", "c.csv"}, True)
+    assert render.to_check({**passed, "files": {**now}}, "k", now) == (set(), False)
+    assert render.to_check(passed, "other", now) == (None, True)
+    assert render.to_check({}, "k", now) == (None, True)
+
+
+def test_the_check_key_follows_every_input_of_the_checks_verdict(monkeypatch, tmp_path: Path):
+    base = render.check_key("code", None)
+    assert render.check_key("code", None) == base
+    assert render.check_key("other code", None) != base
+    assert render.check_key("code", "2019-10-09") != base
+    kept = tmp_path / "notebooks" / "not-found.yaml"
+    kept.parent.mkdir()
+    for name in render.HAND_KEPT:
+        source = paths.ROOT / name
+        if source.exists():
+            (tmp_path / name).write_bytes(source.read_bytes())
+    (tmp_path / "data/raw").mkdir(parents=True)
+    (tmp_path / "data/raw/manifest.json").write_bytes((paths.RAW / "manifest.json").read_bytes())
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "RAW", tmp_path / "data/raw")
+    assert render.check_key("code", None) == base
+    kept.write_text(kept.read_text() + "\n# edited\n")
+    edited = render.check_key("code", None)
+    assert edited != base
+    (tmp_path / "data/raw/manifest.json").write_text("{}")
+    assert render.check_key("code", None) not in {base, edited}
+
+
+def test_the_zygote_starts_before_the_generation_only_when_a_notebook_will_run(
+    out: Path, monkeypatch
+):
+    from entitylist.engine import kernels, release
+
+    started: list[bool] = []
+    copy = release.new_generation
+
+    def observed(*args, **kwargs):
+        started.append(kernels.active().process is not None)
+        return copy(*args, **kwargs)
+
+    monkeypatch.setattr(release, "new_generation", observed)
+    run(out)
+    # Something runs: the zygote imports while the generation is copied.
+    assert started == [True]
+    (out / "site/index.html").unlink()
+    result = run(out)
+    # Only the site is rebuilt: no notebook runs and no zygote starts.
+    assert result.ran == []
+    assert result.published
+    assert started == [True, False]

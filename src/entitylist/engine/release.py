@@ -88,6 +88,13 @@ def valid_step(entry: object) -> bool:
     )
 
 
+def valid_checked(data: object) -> bool:
+    """Whether parsed JSON is the record of the site files that passed the checks."""
+    return isinstance(data, dict) and (
+        not data or (isinstance(data.get("key"), str) and hashes(data.get("files")))
+    )
+
+
 def valid_state(data: object) -> bool:
     """Whether parsed JSON has the shape this engine writes, down to each step's record."""
     return (
@@ -99,6 +106,7 @@ def valid_state(data: object) -> bool:
         and isinstance(data.get("pages"), dict)
         and all(isinstance(v, dict) for v in data["pages"].values())
         and hashes(data.get("site", {}))
+        and valid_checked(data.get("checked", {}))
         and all(valid_step(v) for v in data["steps"].values())
     )
 

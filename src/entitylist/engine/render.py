@@ -16,6 +16,7 @@ from entitylist import atomic, paths
 from entitylist.data import asof, manifest
 from entitylist.engine import globs, kernels, plan, release
 from entitylist.engine.pipeline import (
+    HAND_KEPT,
     OUTPUTS,
     Step,
     World,
@@ -55,6 +56,10 @@ class Result:
     seconds: float = 0.0
     changes: dict = field(default_factory=dict)
     plan: list[Decision] = field(default_factory=list)
+    # The site files the checks read (paths under site/); the others were carried over.
+    checked: list[str] = field(default_factory=list)
+    # Seconds per part of a render that published: prepare, notebooks, site, checks, publish.
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def work_dir(out_root: Path) -> Path:
@@ -68,29 +73,69 @@ def state_file(out_root: Path) -> Path:
     return work_dir(out_root) / "state.json"
 
 
-def check_pages(site: Path) -> None:
-    """Run the page checks on every page bound for site/."""
+def check_pages(site: Path, only: set[str] | None = None, links: bool = True) -> None:
+    """Run the page checks on every page bound for site/ (or those of `only`); every page's
+    links when `links`."""
     # lazy: pages, guard and changes import pandas; a no-op render imports none of them.
     from entitylist.pages import site as pages
 
     for file in sorted(site.glob("*.html")):
-        pages.check(file.name, file.read_text(encoding="utf-8"))
-    pages.check_site_files(site)
+        if only is None or file.name in only:
+            pages.check(file.name, file.read_text(encoding="utf-8"))
+    pages.check_site_files(site, only, links)
 
 
-def check_guard(site: Path, as_of: str | None) -> None:
-    """The publication guard on every file bound for site/ (see guard.py)."""
+def check_guard(site: Path, as_of: str | None, only: set[str] | None = None) -> None:
+    """The publication guard on every file bound for site/, or those of `only` (guard.py)."""
     # lazy: see check_pages.
     from entitylist.pages import guard
 
-    guard.check_site(site, as_of=asof.parse(as_of))
+    guard.check_site(site, as_of=asof.parse(as_of), only=only)
 
 
-def check_site(site: Path, as_of: str | None = None) -> None:
-    """Every check a finished site must pass before it is published; each raises a DeskError
-    naming the file at fault."""
-    check_pages(site)
-    check_guard(site, as_of)
+def check_site(
+    site: Path, as_of: str | None = None, only: set[str] | None = None, links: bool = True
+) -> None:
+    """Every check a finished site must pass before it is published (on the files of `only`,
+    paths under site/, when given); each raises a DeskError naming the file at fault."""
+    check_pages(site, only, links)
+    check_guard(site, as_of, only)
+
+
+def check_key(code: str, as_of: str | None) -> str:
+    """What the checks' verdict on a site file depends on besides its bytes: the package (the
+    checks' own code), the raw snapshot (its manifest holds every file's hash), the hand-kept
+    files and the as-of day. The same key and the same bytes give the same verdict."""
+    digest = hashlib.sha256()
+    parts = [("code", code.encode()), ("as_of", (as_of or "").encode())]
+    parts.append(("manifest", manifest.manifest_path(paths.RAW).read_bytes()))
+    for name in HAND_KEPT:
+        file = paths.ROOT / name
+        parts.append((name, file.read_bytes() if file.exists() else b"\0missing"))
+    for name, data in parts:
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def site_hashes(world: World) -> dict[str, str]:
+    """The hash of every file under site/, keyed by its path under site/."""
+    prefix = f"{paths.SITE_NAME}/"
+    return {p.removeprefix(prefix): d for p, d in world.files.items() if p.startswith(prefix)}
+
+
+def to_check(checked: dict | None, key: str, now: dict[str, str]) -> tuple[set[str] | None, bool]:
+    """The site files the checks must read, and whether every page's links must be followed.
+
+    A file that passed them in the last published render, under the same key and with the
+    same bytes, is carried over; everything is checked when the key changed or nothing
+    passed. Links are followed on every page when a file that passed is gone.
+    """
+    if not checked or checked.get("key") != key:
+        return None, True
+    passed = checked.get("files", {})
+    fresh = {path for path, digest in now.items() if passed.get(path) != digest}
+    return fresh, bool(passed.keys() - now.keys())
 
 
 def copy_downloads(work_root: Path) -> None:
@@ -423,6 +468,11 @@ def render(
             log("nothing changed: the site is up to date")
             result.seconds = time.perf_counter() - started
             return result
+        pool = kernels.active()
+        if pool is not None and any(d.action == plan.RUN for d in result.plan):
+            # The zygote imports the notebook libraries on the other core while this process
+            # copies the generation and imports papermill, instead of after.
+            pool.start()
         # lazy: see check_pages.
         from entitylist.data import changes
         from entitylist.pages import site as pages
@@ -431,12 +481,24 @@ def render(
         generation, generation_dir = release.new_generation(runs, out_root, warn)
         try:
             clear_render_made(steps, generation_dir, run.world(generation_dir))
+            stage_started = time.perf_counter()
+            result.stages["prepare"] = stage_started - started
             records, page_meta = run_stages(run, generation_dir, runs / "executed", result)
+            result.stages["notebooks"] = time.perf_counter() - stage_started
+            stage_started = time.perf_counter()
             check_live_untouched(live, run.world(out_root))
             copy_downloads(generation_dir)
             pages.write_assets(generation_dir / paths.SITE_NAME)
             write_index(steps, page_meta, generation_dir)
-            check_site(generation_dir / paths.SITE_NAME, as_of)
+            made = run.world(generation_dir)
+            key, now = check_key(run.code, as_of), site_hashes(made)
+            only, links = to_check(run.state.get("checked"), key, now)
+            result.stages["site"] = time.perf_counter() - stage_started
+            stage_started = time.perf_counter()
+            check_site(generation_dir / paths.SITE_NAME, as_of, only, links)
+            result.checked = sorted(now if only is None else only)
+            result.stages["checks"] = time.perf_counter() - stage_started
+            stage_started = time.perf_counter()
             report = changes.compare(
                 release.last_published(out_root, runs, run.state), generation_dir
             )
@@ -447,7 +509,8 @@ def render(
                 "previous": release.live_generation(out_root, run.state),
                 "steps": records,
                 "pages": page_meta,
-                "site": render_made(steps, run.world(generation_dir)),
+                "site": render_made(steps, made),
+                "checked": {"key": key, "files": now},
             }
             release.publish(out_root, runs, generation, new_state)
         except BaseException:
@@ -460,6 +523,11 @@ def render(
     result.published = True
     result.skipped = [s.id for s in chosen if s.id not in result.ran]
     log(changes.summary(report))
+    result.stages["publish"] = time.perf_counter() - stage_started
     log(f"published {len(list((out_root / paths.SITE_NAME).glob('*.html')))} pages")
+    log(
+        f"took {', '.join(f'{name} {seconds:.2f} s' for name, seconds in result.stages.items())}"
+        f" (checked {len(result.checked)} site file(s))"
+    )
     result.seconds = time.perf_counter() - started
     return result

@@ -253,11 +253,14 @@ def empty_section(tree: object) -> str | None:
     return None
 
 
-def missing_links(site: Path) -> list[str]:
+def missing_links(site: Path, only: set[str] | None = None) -> list[str]:
     """Links between a site's files that point at a file the site lacks: 'story.html ->
-    entities.html'. External and in-page links are not the site's to check."""
+    entities.html' (in the pages named in `only`, else in every page). External and in-page
+    links are not the site's to check."""
     found = []
     for page in sorted(site.glob("*.html")):
+        if only is not None and page.name not in only:
+            continue
         tree = lxml.html.document_fromstring(page.read_text(encoding="utf-8"))
         for _, attribute, link, _ in tree.iterlinks():
             target = link.split("#", 1)[0].split("?", 1)[0]
@@ -270,21 +273,24 @@ def missing_links(site: Path) -> list[str]:
     return found
 
 
-def empty_downloads(site: Path) -> list[str]:
-    """Downloads with a header and no rows: an empty download says nothing to a reader."""
+def empty_downloads(site: Path, only: set[str] | None = None) -> list[str]:
+    """Downloads with a header and no rows (of those named in `only`, else of all): an empty
+    download says nothing to a reader."""
     data = site / "data"
     return [
         f"data/{f.name}"
         for f in sorted(data.glob("*.csv"))
-        if len(f.read_text(encoding="utf-8").strip().splitlines()) < 2
+        if (only is None or f"data/{f.name}" in only)
+        and len(f.read_text(encoding="utf-8").strip().splitlines()) < 2
     ]
 
 
-def check_site_files(site: Path) -> None:
-    """Refuse a site with a link to a file it lacks, or a download with no rows."""
+def check_site_files(site: Path, only: set[str] | None = None, links: bool = True) -> None:
+    """Refuse a site with a link to a file it lacks, or a download with no rows: in the files
+    named in `only` (paths under site/), else in all; every page's links when `links`."""
     for problem, found in (
-        ("links to a file the site lacks", missing_links(site)),
-        ("offers a download with no rows", empty_downloads(site)),
+        ("links to a file the site lacks", missing_links(site, None if links else only)),
+        ("offers a download with no rows", empty_downloads(site, only)),
     ):
         if found:
             msg = f"the site {problem}: {found[0]}" + (
