@@ -343,6 +343,11 @@ def test_undeclared_write_is_named():
     after = {"data/processed/word.csv": "b", "site/first.html": "q", "charts/extra.svg": "x"}
     assert plan.undeclared(before, after, [step]) == {"charts/extra.svg": ["10-make"]}
     assert plan.undeclared(before, {**before, "data/processed/word.csv": "c"}, [step]) == {}
+    # A file no step declares is named only when the stage changed it.
+    kept = {**before, "charts/kept.svg": "k"}
+    assert plan.undeclared(kept, {**after, "charts/kept.svg": "k"}, [step]) == {
+        "charts/extra.svg": ["10-make"]
+    }
 
 
 def test_a_stage_cannot_read_what_its_own_stage_writes(tmp_path: Path):
