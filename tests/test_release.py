@@ -64,6 +64,12 @@ NEW = {
     "charts": {"c.svg": "new chart"},
     "site": {"index.html": "new site"},
 }
+NEWER_GENERATION = "20261130T000000-fedcba"
+NEWER = {
+    "data/processed": {"t.csv": "newer table\n"},
+    "charts": {"c.svg": "newer chart"},
+    "site": {"index.html": "newer site"},
+}
 
 
 def test_exchange_swaps_two_folders_in_place(tmp_path: Path):
@@ -507,15 +513,15 @@ def test_strays_are_removed_also_where_another_folder_has_no_parent(tmp_path: Pa
 
 
 # Where release.crash_point kills a publish, in order, and what readers see once the next
-# render has recovered: before the journal the old outputs stay, after it the publish is
-# finished by the recovery.
+# render has recovered: before the journal the last publish stays, after it the killed
+# publish is finished by the recovery.
 CRASH_POINTS = {
-    "before-journal": OLD,
-    "after-journal": NEW,
-    "after-swap-processed": NEW,
-    "after-swap-charts": NEW,
-    "after-site-flip": NEW,
-    "after-state": NEW,
+    "before-journal": NEW,
+    "after-journal": NEWER,
+    "after-swap-processed": NEWER,
+    "after-swap-charts": NEWER,
+    "after-site-flip": NEWER,
+    "after-state": NEWER,
 }
 
 
@@ -524,14 +530,17 @@ def test_a_publish_killed_at_any_point_is_finished_or_cleared_by_the_next_render
     world, point: str
 ):
     out, runs = world
-    first = {**release.empty_state(), "generation": None}
-    second = {**release.empty_state(), "generation": GENERATION}
-    release.write_state(runs / "state.json", first)
+    first = {**release.empty_state(), "generation": GENERATION}
+    release.publish(out, runs, GENERATION, first)
+    second = {**release.empty_state(), "generation": NEWER_GENERATION, "previous": GENERATION}
+    newer = runs / "generations" / NEWER_GENERATION
+    for name, files in NEWER.items():
+        folder(newer / name, files)
     pid = os.fork()
     if pid == 0:  # the child: publish with a kill at the point; survive it, exit 0
         try:
             os.environ[release.CRASH_ENV] = point
-            release.publish(out, runs, GENERATION, second)
+            release.publish(out, runs, NEWER_GENERATION, second)
         finally:
             os._exit(0)
     _, status = os.waitpid(pid, 0)
@@ -543,9 +552,8 @@ def test_a_publish_killed_at_any_point_is_finished_or_cleared_by_the_next_render
     recovered = release.recover(out, runs, state, lambda _: None, journal)
     expected = CRASH_POINTS[point]
     assert snapshot(out) == expected
-    assert recovered == (second if expected is NEW else first)
-    if expected is NEW:
-        assert json.loads((runs / "state.json").read_text()) == second
+    assert recovered == (second if expected is NEWER else first)
+    assert json.loads((runs / "state.json").read_text()) == recovered
     assert not (runs / "journal.json").exists()
     assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]
     assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
