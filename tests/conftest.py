@@ -1,10 +1,14 @@
 """Shared fixtures for the unit tests."""
 
 import functools
+import inspect
 import os
+import re
 import shutil
 import socket
+import sys
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,13 +27,28 @@ def committed_tables() -> dict[str, pd.DataFrame]:
     return cleaning.clean_all()
 
 
+def reached_from(module: types.ModuleType) -> set[str]:
+    """The package's modules a module uses, directly or through others (itself included)."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        seen.add(current.__name__)
+        for value in vars(current).values():
+            name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", "")
+            if isinstance(name, str) and name.startswith("entitylist") and name not in seen:
+                todo += [sys.modules[name]] if name in sys.modules else []
+    return seen
+
+
 @pytest.fixture(scope="session")
 def tables() -> dict[str, pd.DataFrame]:
     """Every processed table, cleaned from the committed raw snapshot."""
     # `make mutation` forks each mutant's tests from a process that has cleaned the snapshot
-    # already. Only a mutant in the data wing can change what cleaning returns (cleaning may
-    # import no other wing: test_architecture), so only then is it cleaned again.
-    if os.environ.get("MUTANT_UNDER_TEST", "").startswith("entitylist.data."):
+    # already. Only a mutant in a module cleaning uses can change what cleaning returns, so
+    # only then is it cleaned again.
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if mutant and re.split(r"\.x_|\.xǁ", mutant)[0] in reached_from(cleaning):
         return cleaning.clean_all()
     return committed_tables()
 
