@@ -343,3 +343,11 @@ def test_a_file_with_a_byte_that_is_not_utf8_is_still_read_and_refused(tmp_path:
         guard.check_site(site)
     (site / "data" / "t.csv").write_bytes(b"name,cited\n\xff Altay,84 FR 54002\n")
     assert guard.check_site(site) == 2
+
+
+def test_a_table_of_only_volume_and_page_is_read_too():
+    # A download cut to the citation's two columns still gives the wrong citation.
+    found = guard.wrong_citation_row("volume,page\n84,54004\n", frozenset())
+    assert found is not None
+    assert "row 2" in found
+    assert guard.wrong_citation_row("volume,page\n84,54003\n", frozenset()) is None
