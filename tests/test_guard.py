@@ -379,3 +379,11 @@ def test_a_text_or_json_file_is_read_line_by_line_not_as_one_block():
     for suffix in (".txt", ".json"):
         assert not any(figure.found_in(unit) for unit in guard.units(text, suffix))
     assert any(figure.found_in(unit) for unit in guard.units(text, ".html"))
+
+
+def test_a_wildcard_host_covers_hosts_under_it_only_and_any_case_is_read():
+    hosts = guard.unpublishable_hosts()
+    assert hosts["*.netlify.app"].search("https://desk-preview.netlify.app/x")
+    # "*.netlify.app" names the hosts under it, not the platform's own site.
+    assert not hosts["*.netlify.app"].search("https://netlify.app/pricing")
+    assert hosts["theepochtimes.com"].search("HTTPS://WWW.THEEPOCHTIMES.COM/A")
