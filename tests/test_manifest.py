@@ -116,6 +116,8 @@ def test_consent_counts_only_the_processed_rows_it_names_in_the_current_files(ra
     assert manifest.consented(raw_copy, tables, "withheld") == {"k3"}
     # Consent is read from each table's own current file, not another's.
     assert manifest.consented(raw_copy, [sources.EVENTS], "financials") == set()
+    # A source table with no current file yet consents to nothing, and stops nothing.
+    assert manifest.consented(raw_copy, ["new_table.csv", *tables], "financials") == {"k1", "k2"}
 
 
 def staged_update(raw: Path) -> tuple[Path, Path, dict]:
