@@ -325,6 +325,7 @@ def test_globs_match_whole_path_segments():
     assert not globs.matches("data/processed", "data/processed.csv")
     assert not globs.matches("charts/*.svg", "site/charts/x.svg")
     assert not globs.matches("data/processed/rules.csv", "data/processed/rules.csv.bak")
+    assert globs.matches("/charts/", "charts/rules-over-time.svg")
 
 
 def test_overlap_of_reads_and_writes():
