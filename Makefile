@@ -138,13 +138,13 @@ MUTANTS := "entitylist.pages.guard.*" "entitylist.data.asof.*" "entitylist.downl
 	"entitylist.data.schemas.x_hong_kong_exactly_when_hk*" \
 	"entitylist.data.schemas.x_none_exactly_when_uncited*" "entitylist.data.schemas.x_year_is_volume_plus_1935*"
 
-mutation: $(STAMP) ## mutation-test the guard, as-of, dating, plan, release, update path, schemas, downloads (over an hour)
+mutation: $(STAMP) ## mutation-test the guard, as-of, dating, plan, release, update path, schemas, downloads; table in build/mutation.md
 	rm -rf mutants && mkdir -p build
 	@date -u +"started %T UTC"
 	$(BIN)/mutmut run --max-children 2 $(MUTANTS) > build/mutation.log 2>&1 || true
 	@date -u +"finished %T UTC"
-	@tr '\r' '\n' < build/mutation.log | grep -E '^[^ ]+ [0-9]+/[0-9]+ ' | tail -n 1
-	$(BIN)/mutmut results
+	$(BIN)/mutmut results | grep -v 'not checked' || true
+	$(BIN)/python tests/mutation_report.py $(MUTANTS) | tee build/mutation.md
 
 clean: ## remove build outputs (keeps data/processed and charts, which are committed)
 	rm -rf build site .pytest_cache node_modules

@@ -1,8 +1,14 @@
 """Shared fixtures for the unit tests."""
 
+import functools
+import inspect
+import os
+import re
 import shutil
 import socket
+import sys
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,10 +21,55 @@ from entitylist.data import cleaning, manifest
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@functools.cache
+def committed_tables() -> dict[str, pd.DataFrame]:
+    """Every processed table, cleaned from the committed raw snapshot once per process."""
+    return cleaning.clean_all()
+
+
+def reached_from(module: types.ModuleType) -> set[str]:
+    """The package's modules a module uses, directly or through others (itself included)."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        seen.add(current.__name__)
+        for value in vars(current).values():
+            name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", "")
+            if isinstance(name, str) and name.startswith("entitylist") and name not in seen:
+                todo += [sys.modules[name]] if name in sys.modules else []
+    return seen
+
+
 @pytest.fixture(scope="session")
 def tables() -> dict[str, pd.DataFrame]:
     """Every processed table, cleaned from the committed raw snapshot."""
-    return cleaning.clean_all()
+    # `make mutation` forks each mutant's tests from a process that has cleaned the snapshot
+    # already. Only a mutant in a module cleaning uses can change what cleaning returns, so
+    # only then is it cleaned again.
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if mutant and re.split(r"\.x_|\.xǁ", mutant)[0] in reached_from(cleaning):
+        return cleaning.clean_all()
+    return committed_tables()
+
+
+# The update path's tests take in a whole source pack, cleaning every table twice: seconds
+# each. Under `make mutation` (MUTANT_UNDER_TEST names the mutant) a mutant in cleaning or the
+# schemas is left to the tests of cleaning, the schemas and the as-of view, which check each
+# rule on its own, so that a survivor there costs seconds, not minutes (README, "Mutation
+# testing"); the update path's own mutants still run them.
+UPDATE_PATH_TESTS = ("test_sources.py", "test_editions.py", "test_changes.py")
+WITHOUT_UPDATE_PATH_TESTS = ("entitylist.data.cleaning.", "entitylist.data.schemas.")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the update path's tests out for a mutant of cleaning or the schemas."""
+    if not os.environ.get("MUTANT_UNDER_TEST", "").startswith(WITHOUT_UPDATE_PATH_TESTS):
+        return
+    left_out = [item for item in items if item.path.name in UPDATE_PATH_TESTS]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item.path.name not in UPDATE_PATH_TESTS]
 
 
 @pytest.fixture

@@ -372,3 +372,47 @@ def test_a_file_is_ruled_out_only_by_a_part_that_cannot_depend_on_its_unit_endin
     # A plain text value is looked for in the joined units as it is in each.
     assert not guard.Withheld("x", "y", text="NetPosa").possible_in("Netposx\nSugon")
     assert guard.Withheld("x", "y", text="NetPosa").possible_in("a\nnetposa b")
+
+
+def test_a_table_of_only_volume_and_page_is_read_too():
+    # A download cut to the citation's two columns still gives the wrong citation.
+    found = guard.wrong_citation_row("volume,page\n84,54004\n", frozenset())
+    assert found is not None
+    assert "row 2" in found
+    assert guard.wrong_citation_row("volume,page\n84,54003\n", frozenset()) is None
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "<p><strong>28</strong> entries were added.</p>",
+        "<li><time>Oct. 9, 2019</time> 28 entries were added.</li>",
+        "<p>See Oct. 10 for the rule. 28 entries were added.</p>",
+    ],
+    ids=["after a tag", "after a time", "after an abbreviation earlier in the block"],
+)
+def test_a_numeral_opening_a_sentence_is_found_past_tags_times_and_abbreviations(prose: str):
+    (bad,) = guard.sentence_numerals(prose)
+    assert "28 entries" in bad
+
+
+def test_an_abbreviation_in_brackets_is_still_one():
+    assert guard.sentence_numerals("<p>It was listed (No. 182 on the list) in 2019.</p>") == []
+
+
+def test_a_text_or_json_file_is_read_line_by_line_not_as_one_block():
+    unverified = "a figure the source pack marks unverified"
+    (figure,) = [w for w in guard.withheld_values() if w.why == unverified]
+    # The company and period on one line, the value on the next, state no figure.
+    text = "Hikvision H1 2019 overseas share: see the filing\n30% of revenue came from abroad\n"
+    for suffix in (".txt", ".json"):
+        assert not any(figure.found_in(unit) for unit in guard.units(text, suffix))
+    assert any(figure.found_in(unit) for unit in guard.units(text, ".html"))
+
+
+def test_a_wildcard_host_covers_hosts_under_it_only_and_any_case_is_read():
+    hosts = guard.unpublishable_hosts()
+    assert hosts["*.netlify.app"].search("https://desk-preview.netlify.app/x")
+    # "*.netlify.app" names the hosts under it, not the platform's own site.
+    assert not hosts["*.netlify.app"].search("https://netlify.app/pricing")
+    assert hosts["theepochtimes.com"].search("HTTPS://WWW.THEEPOCHTIMES.COM/A")

@@ -2,6 +2,7 @@
 per source table, and any change to a raw file caught and named."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,73 @@ def test_consent_counts_only_the_processed_rows_it_names_in_the_current_files(ra
     assert manifest.consented(raw_copy, tables, "withheld") == {"k3"}
     # Consent is read from each table's own current file, not another's.
     assert manifest.consented(raw_copy, [sources.EVENTS], "financials") == set()
+    # A source table with no current file yet consents to nothing, and stops nothing.
+    assert manifest.consented(raw_copy, ["new_table.csv", *tables], "financials") == {"k1", "k2"}
+
+
+def staged_update(raw: Path) -> tuple[Path, Path, dict]:
+    """A new snapshot folder of events.csv staged as update does it, and the manifest listing
+    the new file as current; return the staged folder, its final place and the listing."""
+    data = current_file(raw, sources.EVENTS).read_bytes() + b"\n"
+    final = raw / "pack" / "2026-12-24"
+    staged = final.with_name(f"{manifest.STAGING_PREFIX}{final.name}.x1")
+    staged.mkdir()
+    (staged / sources.EVENTS).write_bytes(data)
+    listing = manifest.read_listing(manifest.manifest_path(raw))
+    entry = manifest.new_entry(
+        listing,
+        f"pack/{final.name}/{sources.EVENTS}",
+        data,
+        description="events",
+        origin="a test",
+        licence="CC BY 4.0",
+        table=sources.EVENTS,
+    )
+    return staged, final, manifest.with_entries(listing, [entry])
+
+
+def test_a_commit_puts_the_staged_folder_and_the_manifest_in_place(raw_copy: Path):
+    staged, final, listing = staged_update(raw_copy)
+    manifest.commit(raw_copy, {staged: final}, listing)
+    assert not staged.exists()
+    assert manifest.current(sources.EVENTS, raw_copy) == final / sources.EVENTS
+    assert manifest.read_listing(manifest.manifest_path(raw_copy)) == listing
+    assert not (raw_copy / manifest.JOURNAL).exists()
+    manifest.verify_manifest(raw_copy)
+
+
+def test_an_update_stopped_after_its_commit_is_finished(raw_copy: Path):
+    staged, final, listing = staged_update(raw_copy)
+    before = manifest.manifest_path(raw_copy).read_text(encoding="utf-8")
+    # The journal as commit writes it, then the stop: nothing renamed, the old manifest.
+    renames = [[p.relative_to(raw_copy).as_posix() for p in (staged, final)]]
+    journal = {"renames": renames, "manifest": listing}
+    (raw_copy / manifest.JOURNAL).write_text(json.dumps(journal), encoding="utf-8")
+    assert manifest.manifest_path(raw_copy).read_text(encoding="utf-8") == before
+    assert manifest.finish(raw_copy)
+    assert not staged.exists()
+    assert manifest.current(sources.EVENTS, raw_copy) == final / sources.EVENTS
+    assert not (raw_copy / manifest.JOURNAL).exists()
+    manifest.verify_manifest(raw_copy)
+    # Finished is finished: the next update finds nothing to do.
+    assert manifest.finish(raw_copy) is None
+
+
+def test_an_update_stopped_before_its_commit_leaves_the_old_snapshot(raw_copy: Path):
+    before = {p: p.read_bytes() for p in raw_copy.rglob("*") if p.is_file()}
+    staged, final, _ = staged_update(raw_copy)
+    assert manifest.finish(raw_copy)
+    assert not staged.exists()
+    assert not final.exists()
+    assert {p: p.read_bytes() for p in raw_copy.rglob("*") if p.is_file()} == before
+
+
+def test_a_committed_update_whose_folder_is_gone_is_named(raw_copy: Path):
+    staged, final, listing = staged_update(raw_copy)
+    renames = [[p.relative_to(raw_copy).as_posix() for p in (staged, final)]]
+    (raw_copy / manifest.JOURNAL).write_text(
+        json.dumps({"renames": renames, "manifest": listing}), encoding="utf-8"
+    )
+    shutil.rmtree(staged)
+    with pytest.raises(ManifestError, match=r"data/raw/pack/2026-12-24: missing"):
+        manifest.finish(raw_copy)

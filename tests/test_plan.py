@@ -328,6 +328,7 @@ def test_globs_match_whole_path_segments():
     assert not globs.matches("data/processed", "data/processed.csv")
     assert not globs.matches("charts/*.svg", "site/charts/x.svg")
     assert not globs.matches("data/processed/rules.csv", "data/processed/rules.csv.bak")
+    assert globs.matches("/charts/", "charts/rules-over-time.svg")
 
 
 def test_overlap_of_reads_and_writes():
@@ -338,6 +339,19 @@ def test_overlap_of_reads_and_writes():
     # A glob and a plain name it does not match cannot meet, whatever they start with.
     assert not globs.overlaps("charts/rules-*", "charts/rules")
     assert not globs.overlaps("charts/overseas-share", "charts/overseas-share-*")
+    # Two globs meet when what comes before the first wildcard of one starts the other's.
+    assert globs.overlaps("charts/rules-2019-*", "charts/rules-*-china")
+    assert globs.overlaps("charts/rules-*-cn.*", "charts/rules-2019-*.svg")
+    # A slash at either end of a declared path changes nothing.
+    assert globs.overlaps("/data/processed/", "data/processed/rules.csv")
+    assert globs.overlaps("data/processed", "/data/processed/rules.csv")
+
+
+def test_an_input_added_removed_or_changed_is_a_change():
+    before = {"data/processed/a.csv": "1", "data/processed/b.csv": "2"}
+    assert plan.changed_inputs(before, {"data/processed/a.csv": "1"}) == ["data/processed/b.csv"]
+    now = {**before, "data/processed/c.csv": "3", "data/processed/a.csv": "9"}
+    assert plan.changed_inputs(before, now) == ["data/processed/a.csv", "data/processed/c.csv"]
 
 
 def test_undeclared_write_is_named():
@@ -346,6 +360,11 @@ def test_undeclared_write_is_named():
     after = {"data/processed/word.csv": "b", "site/first.html": "q", "charts/extra.svg": "x"}
     assert plan.undeclared(before, after, [step]) == {"charts/extra.svg": ["10-make"]}
     assert plan.undeclared(before, {**before, "data/processed/word.csv": "c"}, [step]) == {}
+    # A file no step declares is named only when the stage changed it.
+    kept = {**before, "charts/kept.svg": "k"}
+    assert plan.undeclared(kept, {**after, "charts/kept.svg": "k"}, [step]) == {
+        "charts/extra.svg": ["10-make"]
+    }
 
 
 def test_a_stage_cannot_read_what_its_own_stage_writes(tmp_path: Path):

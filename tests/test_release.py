@@ -4,6 +4,7 @@ file, the lock, and recovery, on real folders in a temporary directory."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,12 @@ NEW = {
     "data/processed": {"t.csv": "new table\n"},
     "charts": {"c.svg": "new chart"},
     "site": {"index.html": "new site"},
+}
+NEWER_GENERATION = "20261130T000000-fedcba"
+NEWER = {
+    "data/processed": {"t.csv": "newer table\n"},
+    "charts": {"c.svg": "newer chart"},
+    "site": {"index.html": "newer site"},
 }
 
 
@@ -478,5 +485,75 @@ def test_a_failure_at_any_step_of_a_publish_leaves_the_last_generation_whole(
     else:
         assert "publishing was undone and the last good outputs are in place" in said
     # Nothing half-made is left beside the live outputs.
+    assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
+
+
+def test_a_first_publish_that_fails_leaves_no_outputs_half_made(world, monkeypatch):
+    # Nothing was ever published here: each undo removes what the publish put in place.
+    out, runs = world
+    shutil.rmtree(out)
+    failed = failing(monkeypatch, release, "write_state")
+    with pytest.raises(PublishError, match="publishing was undone"):
+        release.publish(out, runs, GENERATION, {**release.empty_state(), "generation": GENERATION})
+    monkeypatch.undo()
+    assert failed
+    assert not (out / "site").is_symlink()
+    assert sorted(p.name for p in out.rglob("*")) == ["data"]
+    assert not (runs / "journal.json").exists()
+    assert not (runs / "state.json").exists()
+
+
+def test_strays_are_removed_also_where_another_folder_has_no_parent(tmp_path: Path):
+    out = tmp_path / "out"
+    folder(out / f".charts.incoming-{GENERATION}", {"c.svg": "stray chart"})
+    (out / f".site.incoming-{GENERATION}").symlink_to("nowhere")
+    release.remove_strays(out)
+    assert list(out.iterdir()) == []
+
+
+# Where release.crash_point kills a publish, in order, and what readers see once the next
+# render has recovered: before the journal the last publish stays, after it the killed
+# publish is finished by the recovery.
+CRASH_POINTS = {
+    "before-journal": NEW,
+    "after-journal": NEWER,
+    "after-swap-processed": NEWER,
+    "after-swap-charts": NEWER,
+    "after-site-flip": NEWER,
+    "after-state": NEWER,
+}
+
+
+@pytest.mark.parametrize("point", list(CRASH_POINTS))
+def test_a_publish_killed_at_any_point_is_finished_or_cleared_by_the_next_render(
+    world, point: str
+):
+    out, runs = world
+    first = {**release.empty_state(), "generation": GENERATION}
+    release.publish(out, runs, GENERATION, first)
+    second = {**release.empty_state(), "generation": NEWER_GENERATION, "previous": GENERATION}
+    newer = runs / "generations" / NEWER_GENERATION
+    for name, files in NEWER.items():
+        folder(newer / name, files)
+    pid = os.fork()
+    if pid == 0:  # the child: publish with a kill at the point; survive it, exit 0
+        try:
+            os.environ[release.CRASH_ENV] = point
+            release.publish(out, runs, NEWER_GENERATION, second)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status)
+    assert os.WTERMSIG(status) == signal.SIGKILL
+    journal, warning = release.read_journal(runs)
+    assert warning is None
+    state, _ = release.read_state(runs / "state.json")
+    recovered = release.recover(out, runs, state, lambda _: None, journal)
+    expected = CRASH_POINTS[point]
+    assert snapshot(out) == expected
+    assert recovered == (second if expected is NEWER else first)
+    assert json.loads((runs / "state.json").read_text()) == recovered
+    assert not (runs / "journal.json").exists()
     assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]
     assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]

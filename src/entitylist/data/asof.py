@@ -17,12 +17,18 @@ def parse(as_of: str | None, today: dt.date | None = None) -> dt.date | None:
     try:
         day = dt.date.fromisoformat(as_of)
     except ValueError:
+        # pragma: no mutate start (a message's wording)
         msg = f"--as-of {as_of}: expected {valid}"
+        # pragma: no mutate end
         raise ParameterError(msg) from None
     if day < FIRST_DATE:
+        # pragma: no mutate start (a message's wording)
         msg = f"--as-of {as_of}: before the data, which starts on {FIRST_DATE}; use {valid}"
+        # pragma: no mutate end
         raise ParameterError(msg)
     if day > last:
+        # pragma: no mutate start (a message's wording)
         msg = f"--as-of {as_of}: in the future; use {valid}"
+        # pragma: no mutate end
         raise ParameterError(msg)
     return day

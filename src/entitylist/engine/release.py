@@ -382,7 +382,9 @@ def swap_folder(out_root: Path, name: str, generation: str, inode: int) -> Calla
     if live.exists() and live.stat().st_ino == inode:
         return None
     if not (waiting.exists() and waiting.stat().st_ino == inode):
+        # pragma: no mutate start (a message's wording)
         msg = f"{waiting}: the new version of {name} is missing; the publish cannot finish"
+        # pragma: no mutate end
         raise PublishError(msg)
     aside = set_aside(live)
     if not live.exists() and aside.exists():
@@ -434,15 +436,21 @@ def publish(out_root: Path, runs: Path, generation: str, state: dict) -> None:
         inodes = prepare(out_root, generation_dir, generation)
     except OSError as exc:
         remove_strays(out_root)
+        # pragma: no mutate start (a message's wording)
         msg = f"{failure(exc, out_root)}; nothing was published"
+        # pragma: no mutate end
         raise PublishError(msg) from None
     crash_point("before-journal")
     journal = {"generation": generation, "inodes": inodes, "state": state}
     try:
-        atomic.write_text(journal_path(runs), json.dumps(journal, indent=2, sort_keys=True))
+        # Indented and sorted for a person; json.loads reads it back either way.
+        text = json.dumps(journal, indent=2, sort_keys=True)  # pragma: no mutate
+        atomic.write_text(journal_path(runs), text)
     except OSError as exc:
         remove_strays(out_root)
+        # pragma: no mutate start (a message's wording)
         msg = f"{exc.filename or journal_path(runs)}: {exc.strerror}; nothing was published"
+        # pragma: no mutate end
         raise PublishError(msg) from None
     crash_point("after-journal")
     finish(out_root, runs, journal)
@@ -468,9 +476,11 @@ def finish(out_root: Path, runs: Path, journal: dict) -> None:
             step()
         journal_path(runs).unlink(missing_ok=True)
         remove_strays(out_root)
+        # pragma: no mutate start (a message's wording)
         where = getattr(exc, "filename", None) or out_root
         detail = getattr(exc, "strerror", None) or str(exc)
         msg = f"{where}: {detail}; publishing was undone and the last good outputs are in place"
+        # pragma: no mutate end
         raise PublishError(msg) from None
     journal_path(runs).unlink(missing_ok=True)
     remove_strays(out_root)
