@@ -557,3 +557,37 @@ def test_a_publish_killed_at_any_point_is_finished_or_cleared_by_the_next_render
     assert not (runs / "journal.json").exists()
     assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]
     assert sorted(p.name for p in (out / "data").iterdir()) == ["processed"]
+
+
+@pytest.mark.parametrize(
+    "point", ["after-journal", "after-swap-processed", "after-swap-charts", "after-site-flip"]
+)
+def test_a_recovery_that_fails_undoes_the_swaps_made_before_the_kill_too(
+    world, monkeypatch, point: str
+):
+    out, runs = world
+    first = {**release.empty_state(), "generation": GENERATION}
+    release.publish(out, runs, GENERATION, first)
+    second = {**release.empty_state(), "generation": NEWER_GENERATION, "previous": GENERATION}
+    for name, files in NEWER.items():
+        folder(runs / "generations" / NEWER_GENERATION / name, files)
+    pid = os.fork()
+    if pid == 0:  # the child: publish with a kill at the point; survive it, exit 0
+        try:
+            os.environ[release.CRASH_ENV] = point
+            release.publish(out, runs, NEWER_GENERATION, second)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    journal, _ = release.read_journal(runs)
+    state, _ = release.read_state(runs / "state.json")
+    # The recovery's own last step fails (a full disk as it writes the state).
+    failed = failing(monkeypatch, release, "write_state")
+    with pytest.raises(PublishError, match="publishing was undone"):
+        release.recover(out, runs, state, lambda _: None, journal)
+    monkeypatch.undo()
+    assert failed
+    # What the message says is true: every location is the last good publish again.
+    assert snapshot(out) == NEW
+    assert json.loads((runs / "state.json").read_text()) == first
+    assert sorted(p.name for p in out.iterdir()) == ["charts", "data", "site"]

@@ -380,7 +380,9 @@ def swap_folder(out_root: Path, name: str, generation: str, inode: int) -> Calla
     live = out_root / name
     waiting = incoming(live, generation)
     if live.exists() and live.stat().st_ino == inode:
-        return None
+        # Swapped before a kill: undone like a swap made now (the old version waits in the
+        # new one's place, or there was none).
+        return swap_undo(live, waiting)
     if not (waiting.exists() and waiting.stat().st_ino == inode):
         # pragma: no mutate start (a message's wording)
         msg = f"{waiting}: the new version of {name} is missing; the publish cannot finish"
@@ -392,31 +394,56 @@ def swap_folder(out_root: Path, name: str, generation: str, inode: int) -> Calla
         aside.rename(waiting.with_name(waiting.name + ".old"))
     if not live.exists():
         waiting.rename(live)
-        return lambda: live.rename(waiting)
-    exchange(waiting, live)
-    return lambda: exchange(waiting, live)
+    else:
+        exchange(waiting, live)
+    return swap_undo(live, waiting)
 
 
-def flip_site(out_root: Path, generation_dir: Path, generation: str) -> Callable | None:
-    """Point out_root/site at the generation's site in one step; return how to undo it."""
+def swap_undo(live: Path, waiting: Path) -> Callable:
+    """How to undo a folder swap: exchange back with the old version, or move the new aside."""
+    if waiting.exists():
+        return lambda: exchange(waiting, live)
+    return lambda: live.rename(waiting)
+
+
+def site_link(out_root: Path) -> str | None:
+    """Where out_root/site points now (None if it is no link), for the journal."""
+    site = out_root / paths.SITE_NAME
+    return str(site.readlink()) if site.is_symlink() else None
+
+
+def flip_site(
+    out_root: Path, generation_dir: Path, generation: str, journal: dict | None = None
+) -> Callable | None:
+    """Point out_root/site at the generation's site in one step; return how to undo it.
+
+    A flip made before a kill is undone by pointing back where the link pointed when the
+    publish began, as its journal says; a journal from before that was recorded, never."""
     site = out_root / paths.SITE_NAME
     target = site_target(out_root, generation_dir)
-    if site.is_symlink() and str(site.readlink()) == target:
-        return None
     link = out_root / f".{paths.SITE_NAME}.incoming-{generation}"
+    if site.is_symlink() and str(site.readlink()) == target:
+        known = journal is not None and "site_before" in journal
+        return link_undo(site, link, journal["site_before"]) if known else None
     link.unlink(missing_ok=True)
     link.symlink_to(target)
     if site.is_dir() and not site.is_symlink():
         # A real site/ folder from before symlinks: swap it for the link like the others.
         exchange(link, site)
         return lambda: exchange(link, site)
-    before = site.readlink() if site.is_symlink() else None
+    was = site_link(out_root)
     link.replace(site)
+    return link_undo(site, link, was)
+
+
+def link_undo(site: Path, link: Path, before: str | None) -> Callable:
+    """How to point the site link back where it was (or remove it, if there was none)."""
 
     def undo() -> None:
         if before is None:
             site.unlink()
         else:
+            link.unlink(missing_ok=True)
             link.symlink_to(before)
             link.replace(site)
 
@@ -442,6 +469,7 @@ def publish(out_root: Path, runs: Path, generation: str, state: dict) -> None:
         raise PublishError(msg) from None
     crash_point("before-journal")
     journal = {"generation": generation, "inodes": inodes, "state": state}
+    journal["site_before"] = site_link(out_root)
     try:
         # Indented and sorted for a person; json.loads reads it back either way.
         text = json.dumps(journal, indent=2, sort_keys=True)  # pragma: no mutate
@@ -466,7 +494,7 @@ def finish(out_root: Path, runs: Path, journal: dict) -> None:
             step = swap_folder(out_root, name, generation, journal["inodes"][name])
             undo += [step] if step else []
             crash_point(f"after-swap-{Path(name).name}")
-        step = flip_site(out_root, generation_dir, generation)
+        step = flip_site(out_root, generation_dir, generation, journal)
         undo += [step] if step else []
         crash_point("after-site-flip")
         write_state(runs / "state.json", journal["state"])
