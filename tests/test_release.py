@@ -525,17 +525,15 @@ CRASH_POINTS = {
 }
 
 
-@pytest.mark.parametrize("point", list(CRASH_POINTS))
-def test_a_publish_killed_at_any_point_is_finished_or_cleared_by_the_next_render(
-    world, point: str
-):
-    out, runs = world
+def publish_twice_killing_the_second(out: Path, runs: Path, point: str) -> tuple:
+    """Publish GENERATION, then NEWER_GENERATION killed at the point in a forked child.
+
+    Returns the two publishes' states and the child's wait status."""
     first = {**release.empty_state(), "generation": GENERATION}
     release.publish(out, runs, GENERATION, first)
     second = {**release.empty_state(), "generation": NEWER_GENERATION, "previous": GENERATION}
-    newer = runs / "generations" / NEWER_GENERATION
     for name, files in NEWER.items():
-        folder(newer / name, files)
+        folder(runs / "generations" / NEWER_GENERATION / name, files)
     pid = os.fork()
     if pid == 0:  # the child: publish with a kill at the point; survive it, exit 0
         try:
@@ -544,6 +542,15 @@ def test_a_publish_killed_at_any_point_is_finished_or_cleared_by_the_next_render
         finally:
             os._exit(0)
     _, status = os.waitpid(pid, 0)
+    return first, second, status
+
+
+@pytest.mark.parametrize("point", list(CRASH_POINTS))
+def test_a_publish_killed_at_any_point_is_finished_or_cleared_by_the_next_render(
+    world, point: str
+):
+    out, runs = world
+    first, second, status = publish_twice_killing_the_second(out, runs, point)
     assert os.WIFSIGNALED(status)
     assert os.WTERMSIG(status) == signal.SIGKILL
     journal, warning = release.read_journal(runs)
@@ -566,19 +573,7 @@ def test_a_recovery_that_fails_undoes_the_swaps_made_before_the_kill_too(
     world, monkeypatch, point: str
 ):
     out, runs = world
-    first = {**release.empty_state(), "generation": GENERATION}
-    release.publish(out, runs, GENERATION, first)
-    second = {**release.empty_state(), "generation": NEWER_GENERATION, "previous": GENERATION}
-    for name, files in NEWER.items():
-        folder(runs / "generations" / NEWER_GENERATION / name, files)
-    pid = os.fork()
-    if pid == 0:  # the child: publish with a kill at the point; survive it, exit 0
-        try:
-            os.environ[release.CRASH_ENV] = point
-            release.publish(out, runs, NEWER_GENERATION, second)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    first, _, _ = publish_twice_killing_the_second(out, runs, point)
     journal, _ = release.read_journal(runs)
     state, _ = release.read_state(runs / "state.json")
     # The recovery's own last step fails (a full disk as it writes the state).
