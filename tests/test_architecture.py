@@ -75,11 +75,9 @@ def imported_modules(
 ) -> set[str]:
     """The package's modules that one import statement in module `here` reaches."""
     if isinstance(node, ast.Import):
-        inside = [a.name.removeprefix(f"{package}.") for a in node.names]
-        found = {
-            resolved(n, names) for n, a in zip(inside, node.names, strict=True) if n != a.name
-        }
-        return found - {None}
+        prefix = f"{package}."
+        inside = [a.name.removeprefix(prefix) for a in node.names if a.name.startswith(prefix)]
+        return {resolved(n, names) for n in inside} - {None}
     if node.level:
         # A relative import counts from the importing module's own package.
         base_parts = [package, *here.split(".")][: -node.level] if here else [package]

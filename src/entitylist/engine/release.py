@@ -468,8 +468,12 @@ def publish(out_root: Path, runs: Path, generation: str, state: dict) -> None:
         # pragma: no mutate end
         raise PublishError(msg) from None
     crash_point("before-journal")
-    journal = {"generation": generation, "inodes": inodes, "state": state}
-    journal["site_before"] = site_link(out_root)
+    journal = {
+        "generation": generation,
+        "inodes": inodes,
+        "state": state,
+        "site_before": site_link(out_root),
+    }
     try:
         # Indented and sorted for a person; json.loads reads it back either way.
         text = json.dumps(journal, indent=2, sort_keys=True)  # pragma: no mutate
