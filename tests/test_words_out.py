@@ -358,3 +358,106 @@ def test_the_words_for_a_withheld_citation_are_printed_as_written(
     edited_words(tmp_path, monkeypatch, lambda d: d["pages"].update(withheld_citation=said))
     frame = pd.DataFrame({"citation": ["84 FR 54004; 84 FR 54002"]})
     assert downloads.masked(frame)["citation"].tolist() == [f"{said}; 84 FR 54002"]
+
+
+# ---------------------------------------------------------------------------------------
+# The data dictionary's words (notebooks/dictionary.yaml), read when the cleaning writes the
+# dictionary, never at import.
+
+
+def edited_dictionary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit) -> None:
+    """A copy of dictionary.yaml changed by `edit` (on the parsed document), in force."""
+    document = yaml.safe_load(config.DICTIONARY.read_text(encoding="utf-8"))
+    edit(document)
+    path = tmp_path / "dictionary.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(config, "DICTIONARY", path)
+
+
+def written_dictionary(tables: dict, folder: Path) -> tuple[str, dict[str, dict[str, str]]]:
+    """The dictionary as the cleaning writes it: its Markdown, and each table's column words
+    from datapackage.json."""
+    folder.mkdir()
+    schemas.write_datapackage(tables, folder)
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    described = {
+        resource["name"]: {f["name"]: f["description"] for f in resource["schema"]["fields"]}
+        for resource in package["resources"]
+    }
+    return (folder / "README.md").read_text(encoding="utf-8"), described
+
+
+def test_an_edit_to_dictionary_yaml_reaches_the_published_dictionary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tables
+):
+    def edit(document: dict) -> None:
+        document["heading"] = "What each column holds"
+        document["tables"]["rules"]["title"] = "The rule's title in the Federal Register"
+        document["shared"]["raw_file"] = "Where the desk keeps the row's file"
+        document["tables"]["events"]["raw_file"] = "The events file of the snapshot"
+
+    before, _ = written_dictionary(tables, tmp_path / "before")
+    edited_dictionary(tmp_path, monkeypatch, edit)
+    markdown, described = written_dictionary(tables, tmp_path / "after")
+    assert markdown.startswith("# What each column holds\n")
+    assert markdown != before
+    assert described["rules"]["title"] == "The rule's title in the Federal Register"
+    assert "The rule's title in the Federal Register" in markdown
+    # A shared column's words reach every table that has it, unless the table gives its own.
+    assert described["events"]["raw_file"] == "The events file of the snapshot"
+    others = {name: own["raw_file"] for name, own in described.items() if "raw_file" in own}
+    assert len(others) > 2
+    assert {w for name, w in others.items() if name != "events"} == {
+        "Where the desk keeps the row's file"
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["tables"]["rules"].pop("title"),
+            r"^dictionary\.yaml: tables\.rules: no words for 'title'$",
+        ),
+        (
+            lambda d: d["tables"]["rules"].update(titel="Rule title"),
+            r"^dictionary\.yaml: tables\.rules: 'titel' is not a column of rules$",
+        ),
+        (
+            lambda d: d["tables"].pop("withheld"),
+            r"^dictionary\.yaml: tables: no words for 'withheld'$",
+        ),
+        (
+            lambda d: d["shared"].pop("raw_file"),
+            r"^dictionary\.yaml: tables\.rules: no words for 'raw_file'$",
+        ),
+        (
+            lambda d: d.update(one_of="One of: {value}."),
+            r"^dictionary\.yaml: one_of: .*\['value'\]",
+        ),
+        (
+            lambda d: d["tables"]["rules"].update(title=["Rule", "title"]),
+            r"^dictionary\.yaml: tables, field rules\.title: ",
+        ),
+        (
+            lambda d: d["tables"]["rules"].update(title="Rule\u200b title"),
+            r"^dictionary\.yaml: .*invisible character U\+200B",
+        ),
+    ],
+    ids=[
+        "missing column",
+        "stray column",
+        "missing table",
+        "missing shared",
+        "bad blank",
+        "not text",
+        "invisible",
+    ],
+)
+def test_a_missing_or_malformed_dictionary_entry_is_an_error_naming_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tables, edit, message
+):
+    edited_dictionary(tmp_path, monkeypatch, edit)
+    with pytest.raises(ConfigError, match=message):
+        schemas.write_datapackage(tables, tmp_path)
+    assert not (tmp_path / "README.md").exists()

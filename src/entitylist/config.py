@@ -440,12 +440,13 @@ class ChartWords(TableWords):
         return given(self.tooltips, key, f"{self._where}.tooltips")
 
 
-def given(section: dict[str, T], key: str, name: str) -> T:
-    """An entry of a section of words.yaml; a missing one is a ConfigError naming it."""
+def given(section: dict[str, T], key: str, name: str, file: Path | None = None) -> T:
+    """An entry of a section of a words file (words.yaml unless told); a missing one is a
+    ConfigError naming it."""
     try:
         return section[key]
     except KeyError:
-        msg = f"{WORDS.name}: {name}: no words for {key!r}"
+        msg = f"{(file or WORDS).name}: {name}: no words for {key!r}"
         raise ConfigError(msg) from None
 
 
@@ -504,15 +505,89 @@ def wording(path: Path | None = None) -> Wording:
     stale words and a render does not parse the file for every chart.
     """
     path = path or WORDS
+    return parse_wording(path, text_of(path))
+
+
+def text_of(path: Path) -> str:
+    """A words file's text, or a ConfigError naming the missing file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         msg = f"{paths.shown(path)}: missing"
         raise ConfigError(msg) from None
-    return parse_wording(path, text)
 
 
 @functools.cache
 def parse_wording(path: Path, text: str) -> Wording:
     """Check the words file's text (cached by its text)."""
     return load(path, Wording, text)
+
+
+DICTIONARY = paths.NOTEBOOKS / "dictionary.yaml"
+
+
+def fills(value: str, fields: set[str]) -> str:
+    """A line with {name} blanks that names only the given fields, or a ValueError saying why."""
+    try:
+        named = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        msg = f"not a valid template ({exc})"
+        raise ValueError(msg) from None
+    if not named <= fields:
+        msg = f"may name only {sorted(fields)}, not {sorted(named - fields)}"
+        raise ValueError(msg)
+    return value
+
+
+class DictionaryHeader(BaseModel):
+    """The headers of a table of the data dictionary."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: Text
+    type: Text
+    required: Text
+    description: Text
+
+
+class DictionaryCells(BaseModel):
+    """The words in the dictionary's 'required' column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: Text
+    optional: Text
+
+
+class Dictionary(BaseModel):
+    """The data dictionary's words (notebooks/dictionary.yaml): each processed table's columns,
+    and the words around the tables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Text
+    heading: Text
+    note: Text
+    table_line: Annotated[Text, AfterValidator(lambda v: fills(v, {"rows", "key"}))]
+    header: DictionaryHeader
+    cells: DictionaryCells
+    one_of: Annotated[Text, AfterValidator(lambda v: fills(v, {"values"}))]
+    shared: dict[str, Text] = Field(default_factory=dict)
+    tables: dict[str, dict[str, Text]]
+
+    def columns(self, table: str) -> dict[str, str]:
+        """A table's column words, the shared ones under its own; a missing table is an error."""
+        return {**self.shared, **given(self.tables, table, "tables", DICTIONARY)}
+
+
+def dictionary(path: Path | None = None) -> Dictionary:
+    """The data dictionary's words, validated, read from the file as it is now (never at
+    import: a warm kernel imported the schemas before the reporter's last edit)."""
+    path = path or DICTIONARY
+    return parse_dictionary(path, text_of(path))
+
+
+@functools.cache
+def parse_dictionary(path: Path, text: str) -> Dictionary:
+    """Check the dictionary file's text (cached by its text)."""
+    return load(path, Dictionary, text)
