@@ -13,7 +13,7 @@ import test_architecture as architecture
 import yaml
 
 from entitylist import charts, config, downloads, figures, paths, story, words
-from entitylist.data import cleaning, publishers, schemas
+from entitylist.data import cleaning, publishers, schemas, sources
 from entitylist.errors import ConfigError
 
 SAID = charts.Words("Headline", "Dek")
@@ -461,3 +461,49 @@ def test_a_missing_or_malformed_dictionary_entry_is_an_error_naming_its_place(
     with pytest.raises(ConfigError, match=message):
         schemas.write_datapackage(tables, tmp_path)
     assert not (tmp_path / "README.md").exists()
+
+
+def test_an_edit_to_the_withheld_words_reaches_the_withheld_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def edit(document: dict) -> None:
+        document["withheld"]["unverified"]["what"] = "{metric} of {company} for {period}"
+        document["withheld"]["metrics"]["overseas_share"] = "share of sales abroad"
+        document["withheld"]["uncited"]["why"] = "withheld: {reasons}"
+        document["publishers"]["refusals"]["state_media"] = "{name} speaks for the state"
+
+    before = cleaning.clean_withheld(sources.Snapshot())
+    edited_words(tmp_path, monkeypatch, edit)
+    after = cleaning.clean_withheld(sources.Snapshot())
+    assert len(after) == len(before) > 1
+    unverified = after[after["table"] == "financials"]
+    assert unverified["what"].str.startswith("share of sales abroad of ").all()
+    uncited = after[after["table"] != "financials"]
+    assert uncited["reason"].str.fullmatch(r"withheld: .+ speaks for the state").all()
+    assert not set(after["what"]) & set(before["what"][before["table"] == "financials"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["withheld"]["metrics"].pop("overseas_share"),
+            r"^words\.yaml: withheld\.metrics: no words for 'overseas_share'$",
+        ),
+        (
+            lambda d: d["withheld"]["unverified"].update(what="{compnay}'s {period}"),
+            r"^words\.yaml: withheld: .*\['compnay'\]",
+        ),
+        (
+            lambda d: d["publishers"]["refusals"].update(unpublishable="{name}: {reason}"),
+            r"^words\.yaml: publishers, field refusals\.unpublishable: .*\['reason'\]",
+        ),
+    ],
+    ids=["missing metric", "bad blank", "bad refusal blank"],
+)
+def test_missing_or_malformed_withheld_words_are_an_error_naming_their_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit, message
+):
+    edited_words(tmp_path, monkeypatch, edit)
+    with pytest.raises(ConfigError, match=message):
+        cleaning.clean_withheld(sources.Snapshot())

@@ -384,6 +384,33 @@ class SourceWords(BaseModel):
     many: Text
 
 
+def fills(value: str, fields: set[str]) -> str:
+    """A line with {name} blanks that names only the given fields, or a ValueError saying why."""
+    try:
+        named = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        msg = f"not a valid template ({exc})"
+        raise ValueError(msg) from None
+    if not named <= fields:
+        msg = f"may name only {sorted(fields)}, not {sorted(named - fields)}"
+        raise ValueError(msg)
+    return value
+
+
+def filling(*fields: str) -> AfterValidator:
+    """A validator: the line's {name} blanks are among these fields."""
+    return AfterValidator(lambda value: fills(value, set(fields)))
+
+
+class RefusalWords(BaseModel):
+    """Why a source may not carry a row, by the kind of publisher (words of the withheld table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unpublishable: Annotated[Text, filling("name", "why")]
+    state_media: Annotated[Text, filling("name")]
+
+
 class PublisherWords(BaseModel):
     """How a source link names its publisher: a copy by its original, a kind by a note."""
 
@@ -391,6 +418,7 @@ class PublisherWords(BaseModel):
 
     via: Text
     notes: dict[str, Text]
+    refusals: RefusalWords
 
     @field_validator("via")
     @classmethod
@@ -450,6 +478,34 @@ def given(section: dict[str, T], key: str, name: str, file: Path | None = None) 
         raise ConfigError(msg) from None
 
 
+class HeldWords(BaseModel):
+    """What a withheld row is, and why it is withheld, in blanks filled from the row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    what: Text
+    why: Text
+
+
+class WithheldWords(BaseModel):
+    """The words of the withheld table (the data page's list of what is not published)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unverified: HeldWords
+    uncited: HeldWords
+    metrics: dict[str, Text]
+
+    @model_validator(mode="after")
+    def blanks(self) -> "WithheldWords":
+        """Each line names only the row's values that the cleaning fills in."""
+        fills(self.unverified.what, {"company", "period", "metric"})
+        fills(self.unverified.why, {"source"})
+        fills(self.uncited.what, {"file", "about"})
+        fills(self.uncited.why, {"reasons"})
+        return self
+
+
 class Wording(BaseModel):
     """The reader's words the package prints around the data (notebooks/words.yaml)."""
 
@@ -468,6 +524,7 @@ class Wording(BaseModel):
     pages: dict[str, Text]
     known_since: dict[str, Text]
     publishers: PublisherWords
+    withheld: WithheldWords
 
     @model_validator(mode="after")
     def named(self) -> "Wording":
@@ -526,19 +583,6 @@ def parse_wording(path: Path, text: str) -> Wording:
 DICTIONARY = paths.NOTEBOOKS / "dictionary.yaml"
 
 
-def fills(value: str, fields: set[str]) -> str:
-    """A line with {name} blanks that names only the given fields, or a ValueError saying why."""
-    try:
-        named = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-    except ValueError as exc:
-        msg = f"not a valid template ({exc})"
-        raise ValueError(msg) from None
-    if not named <= fields:
-        msg = f"may name only {sorted(fields)}, not {sorted(named - fields)}"
-        raise ValueError(msg)
-    return value
-
-
 class DictionaryHeader(BaseModel):
     """The headers of a table of the data dictionary."""
 
@@ -568,10 +612,10 @@ class Dictionary(BaseModel):
     title: Text
     heading: Text
     note: Text
-    table_line: Annotated[Text, AfterValidator(lambda v: fills(v, {"rows", "key"}))]
+    table_line: Annotated[Text, filling("rows", "key")]
     header: DictionaryHeader
     cells: DictionaryCells
-    one_of: Annotated[Text, AfterValidator(lambda v: fills(v, {"values"}))]
+    one_of: Annotated[Text, filling("values")]
     shared: dict[str, Text] = Field(default_factory=dict)
     tables: dict[str, dict[str, Text]]
 
