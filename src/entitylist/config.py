@@ -603,6 +603,45 @@ class DictionaryCells(BaseModel):
     optional: Text
 
 
+class Provenance(BaseModel):
+    """Where the files of a folder of data/raw come from, and under what licence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origin: Text
+    licence: Text
+
+
+class FetchedWords(BaseModel):
+    """What `make fetch` records for each download, in blanks filled from it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules_search: Annotated[Text, filling("since", "count")]
+    rule_text: Annotated[Text, filling("citation", "published", "title")]
+    screening_list: Annotated[Text, filling("parties", "entries", "source")]
+    rules_licence: Text
+    screening_list_licence: Text
+
+
+class SourceFileWords(BaseModel):
+    """The words the manifest records for a raw file when it is taken in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origins: dict[str, Provenance]
+    tables: dict[str, Text]
+    fetched: FetchedWords
+
+    def origin(self, folder: str) -> Provenance:
+        """The origin and licence of a folder's files, or a ConfigError naming the entry."""
+        return given(self.origins, folder, "sources.origins", DICTIONARY)
+
+    def table(self, name: str) -> str:
+        """What a source table is, or a ConfigError naming the missing entry."""
+        return given(self.tables, name, "sources.tables", DICTIONARY)
+
+
 class Dictionary(BaseModel):
     """The data dictionary's words (notebooks/dictionary.yaml): each processed table's columns,
     and the words around the tables."""
@@ -618,6 +657,7 @@ class Dictionary(BaseModel):
     one_of: Annotated[Text, filling("values")]
     shared: dict[str, Text] = Field(default_factory=dict)
     tables: dict[str, dict[str, Text]]
+    sources: SourceFileWords
 
     def columns(self, table: str) -> dict[str, str]:
         """A table's column words, the shared ones under its own; a missing table is an error."""
