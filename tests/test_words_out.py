@@ -635,3 +635,23 @@ def test_missing_or_malformed_withheld_words_are_an_error_naming_their_place(
     edited_words(tmp_path, monkeypatch, edit)
     with pytest.raises(ConfigError, match=message):
         cleaning.clean_withheld(sources.Snapshot())
+
+
+# Dates a reader sees in prose are written Oct. 9, 2019 (docs/house-style.md), never ISO or
+# day-first: a source's description on the data page is prose.
+NOT_HOUSE_DATE = re.compile(
+    r"\b(19|20)\d\d-\d\d(-\d\d)?\b|\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b"
+)
+
+
+def test_the_words_recorded_for_a_raw_file_date_it_in_house_style():
+    said = config.dictionary().sources
+    lines = [*said.tables.values(), *(p.origin for p in said.origins.values())]
+    lines += [p.licence for p in said.origins.values()]
+    # An address is not prose: its digits are the address's.
+    found = [
+        NOT_HOUSE_DATE.search(re.sub(r"\S+://\S+|\b[0-9a-f]{40}\b", "", line)) for line in lines
+    ]
+    assert not [m.group(0) for m in found if m], "write a date as Oct. 9, 2019 or March 2016"
+    assert NOT_HOUSE_DATE.search("the rule of 9 Oct 2019")
+    assert NOT_HOUSE_DATE.search("2016-03")
