@@ -655,3 +655,18 @@ def test_the_words_recorded_for_a_raw_file_date_it_in_house_style():
     assert not [m.group(0) for m in found if m], "write a date as Oct. 9, 2019 or March 2016"
     assert NOT_HOUSE_DATE.search("the rule of 9 Oct 2019")
     assert NOT_HOUSE_DATE.search("2016-03")
+
+
+def test_a_download_link_counts_its_rows_in_the_words_of_words_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    one = downloads.write(pd.DataFrame({"a": [1]}), "one", str(tmp_path)).text
+    many = downloads.write(pd.DataFrame({"a": range(1200)}), "many", str(tmp_path)).text
+    assert "1 rows" not in one
+    assert "1 row" in one
+    assert "1,200 rows" in many
+    link = "{{ file }}: {{ rows|digits }} {{ 'line'|plural(rows) }}"
+    edited_words(tmp_path, monkeypatch, lambda d: d["pages"].update(download_link=link))
+    assert (
+        downloads.write(pd.DataFrame({"a": [1]}), "one", str(tmp_path)).text == "one.csv: 1 line"
+    )
