@@ -670,3 +670,15 @@ def test_a_download_link_counts_its_rows_in_the_words_of_words_yaml(
     assert (
         downloads.write(pd.DataFrame({"a": [1]}), "one", str(tmp_path)).text == "one.csv: 1 line"
     )
+
+
+def test_a_columns_codes_follow_its_description_as_a_sentence_of_their_own(tables):
+    text = schemas.dictionary_markdown(schemas.datapackage(tables))
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    coded = [row for row in rows if " One of: " in row]
+    assert len(coded) > 5
+    assert all(re.search(r"[.?!] One of: [^|]+\.\s*\|$", row) for row in coded), coded
+    assert schemas.sentences("Kind of entry", ["a", "b"], "One of: {values}.") == (
+        "Kind of entry. One of: a, b."
+    )
+    assert schemas.sentences("Ends here.", ["a"], "One of: {values}.") == "Ends here. One of: a."

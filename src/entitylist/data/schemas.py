@@ -652,6 +652,15 @@ def datapackage(tables: dict[str, pd.DataFrame]) -> dict:
     }
 
 
+def sentences(description: str, allowed: list | None, one_of: str) -> str:
+    """A column's description, then its codes as a sentence of their own (the description
+    ended with a full stop first)."""
+    if not allowed:
+        return description
+    stop = "" if description.endswith((".", "?", "!")) else "."
+    return f"{description}{stop} {one_of.format(values=', '.join(map(str, allowed)))}"
+
+
 def dictionary_markdown(descriptor: dict) -> str:
     """Render the data package as Markdown tables, one per processed file."""
     words = config.dictionary()
@@ -665,12 +674,9 @@ def dictionary_markdown(descriptor: dict) -> str:
         lines += ["| " + " | ".join(heads) + " |", "|---|---|---|---|"]
         for spec in resource["schema"]["fields"]:
             allowed = spec["constraints"].get("enum")
-            extra = (
-                " " + words.one_of.format(values=", ".join(map(str, allowed))) if allowed else ""
-            )
             required = cells.required if spec["constraints"]["required"] else cells.optional
             # A description may hold a '|' (the entry key's rule): escaped, it stays in its cell.
-            shown = (spec["description"] + extra).replace("|", "\\|")
+            shown = sentences(spec["description"], allowed, words.one_of).replace("|", "\\|")
             lines.append(
                 "| " + " | ".join([f"`{spec['name']}`", spec["type"], required, shown]) + " |"
             )
