@@ -15,11 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
+import yaml
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bench.csl import as_trade_gov_json
 from conftest import free_port, tree
+from entitylist import config
 from entitylist.data import csl, fetch, manifest, parsers
 from entitylist.errors import FetchError, ParameterError
 
@@ -294,6 +296,31 @@ def test_refresh_writes_a_listed_snapshot(
     assert csl_entry["sha256"] == hashlib.sha256(CSL_JSON).hexdigest()
     assert "115 listed parties, 22 of them from the Entity List" in csl_entry["description"]
     assert entries[f"live/{TODAY}/fr-documents.json"]["origin"].startswith(urls["fr_base"])
+
+
+def test_refresh_records_the_words_of_dictionary_yaml_filled_from_the_download(
+    httpserver: HTTPServer,
+    session: requests.Session,
+    raw: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    document = yaml.safe_load(config.DICTIONARY.read_text(encoding="utf-8"))
+    said = document["sources"]["fetched"]
+    said["screening_list"] = "The list as trade.gov served it: {entries} of {parties} parties"
+    said["rule_text"] = "Rule {citation} ({published})"
+    said["rules_licence"] = "Public domain: a US government work"
+    edited = tmp_path / "dictionary.yaml"
+    edited.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(config, "DICTIONARY", edited)
+    urls = serve_refresh(httpserver, RULE_XML.read_bytes(), CSL_JSON)
+    fetch.refresh(raw, session=session, today=TODAY, **urls)
+    entries = manifest.read_manifest(raw / "manifest.json")
+    csl_entry = entries[f"live/{TODAY}/consolidated.json"]
+    assert csl_entry["description"] == "The list as trade.gov served it: 22 of 115 parties"
+    xml_entry = entries[f"live/{TODAY}/fr-xml/2023-03929.xml"]
+    assert xml_entry["description"].startswith("Rule 88 FR 12170 (")
+    assert xml_entry["licence"] == "Public domain: a US government work"
 
 
 def test_refresh_keeps_trade_gov_csv_as_csv(

@@ -42,6 +42,9 @@ CONFIG = [
     "notebooks/not-found.yaml",
     "notebooks/words.yaml",
 ]
+# The data dictionary's words: read by the cleaning alone (pipeline.yaml), which writes them
+# into data/processed, where every later notebook may find a change.
+DICTIONARY = "notebooks/dictionary.yaml"
 FIGURE_CHARTS = {
     "20-exposure": ["overseas-share-at-listing", "overseas-share-over-time", "us-suppliers-named"],
     "30-timeline": ["rules-over-time", "china-entries-still-listed", "entries-of-the-rule"],
@@ -60,7 +63,7 @@ def chart_files(name: str) -> list[str]:
 
 def base_world() -> World:
     """Every input and output of a finished render, each with its own hash."""
-    names = [f"data/raw/{n}.csv" for n in RAW] + ["data/raw/manifest.json", *CONFIG]
+    names = [f"data/raw/{n}.csv" for n in RAW] + ["data/raw/manifest.json", *CONFIG, DICTIONARY]
     names += [f"data/processed/{t}.csv" for t in TABLES]
     names += [f"site/data/{t}.csv" for t in TABLES] + ["site/data/china-entries.csv"]
     names += ["data/processed/datapackage.json", "data/processed/README.md"]
@@ -121,6 +124,7 @@ def test_record_lists_exactly_what_a_step_reads_and_writes():
         *(f"data/raw/{n}.csv" for n in RAW),
         "data/raw/manifest.json",
         *CONFIG,
+        DICTIONARY,
     }
     assert set(clean["outputs"]) == {
         *(f"data/processed/{t}.csv" for t in TABLES),
@@ -220,6 +224,13 @@ def test_changed_raw_file_runs_the_cleaning_and_its_readers_may_follow():
     assert grouped[plan.MAYBE] == ALL - {"10-clean"}
     assert reason(decisions, "10-clean") == "inputs changed: data/raw/events.csv"
     assert reason(decisions, "30-timeline") == "upstream 10-clean runs"
+
+
+def test_an_edit_to_the_data_dictionarys_words_runs_the_cleaning_and_its_readers_may_follow():
+    decisions = plan.plan(STEPS, STATE, changed(WORLD, files={DICTIONARY: "edited"}))
+    assert actions(decisions)[plan.RUN] == {"10-clean"}
+    assert actions(decisions)[plan.MAYBE] == ALL - {"10-clean"}
+    assert reason(decisions, "10-clean") == f"inputs changed: {DICTIONARY}"
 
 
 def test_changed_parameter_runs_only_the_steps_that_take_it():

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import current_file, edit_cell, rehash, tree
+from entitylist import config
 from entitylist.cli import main
 from entitylist.data import manifest, sources, update
-from entitylist.errors import DeskError, RawDataError
+from entitylist.errors import ConfigError, DeskError, RawDataError
 
 REVENUE = "revenue_by_region.csv"
 
@@ -73,6 +75,39 @@ def test_a_new_figure_arrives_as_a_new_dated_snapshot(raw_copy: Path, pack_copy:
 def current_file_before(before: dict[str, bytes], table: str) -> str:
     """The current file of a table as the manifest named it before an update."""
     return json.loads(before["manifest.json"])["current"][table]
+
+
+def test_an_update_records_the_words_dictionary_yaml_gives_when_it_runs(
+    raw_copy: Path, pack_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    document = yaml.safe_load(config.DICTIONARY.read_text(encoding="utf-8"))
+    document["sources"]["tables"][REVENUE] = "Revenue by region, as the desk compiled it"
+    document["sources"]["origins"]["pack"]["licence"] = "Facts from the sources each row cites"
+    edited = tmp_path / "dictionary.yaml"
+    edited.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(config, "DICTIONARY", edited)
+    edit_cell(pack_copy / REVENUE, 1, "notes", "a note the desk added")
+    (written,) = update.update(pack_copy, raw_dir=raw_copy, retrieved="2026-12-01").written
+    entry = manifest.read_manifest(raw_copy / "manifest.json")[
+        written.relative_to(raw_copy).as_posix()
+    ]
+    assert entry["description"] == "Revenue by region, as the desk compiled it"
+    assert entry["licence"] == "Facts from the sources each row cites"
+    # A file already recorded keeps the words it was taken in with.
+    before = manifest.read_manifest(raw_copy / "manifest.json")[entry["supersedes"]]
+    assert before["description"] != entry["description"]
+
+
+def test_a_missing_source_table_in_dictionary_yaml_is_an_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    document = yaml.safe_load(config.DICTIONARY.read_text(encoding="utf-8"))
+    document["sources"]["tables"].pop(REVENUE)
+    edited = tmp_path / "dictionary.yaml"
+    edited.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(config, "DICTIONARY", edited)
+    with pytest.raises(ConfigError, match=rf"^dictionary\.yaml: sources\.tables: .*'{REVENUE}'"):
+        _ = sources.RAW_TABLES[REVENUE].description
 
 
 def test_a_changed_cell_is_reported_by_key_and_column(raw_copy: Path, pack_copy: Path):

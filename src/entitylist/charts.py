@@ -552,11 +552,8 @@ def draw_rules(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.La
         label=d["milestone"].fillna(""),
         color=d["is_listing_rule"].map({True: theme.HIGHLIGHT, False: theme.US_ACTION}),
     )
-    # Left of the plot: the y axis, or the unknown band's name if wider; right: padding.
     band_text = own.label("unknown_band")
-    left = max(Y_AXIS_ROOM, fonts.text_width(band_text, theme.LABEL_SIZE) + LABEL_GAP)
-    # Less one pixel: Vega draws strokes on the half pixel, which rounds the bounds up.
-    plot = int(width - theme.PADDING["left"] - left - theme.PADDING["right"]) - 1
+    plot = rules_plot_width(width, band_text)
     ticks, domain = year_axis(d["date"].min().year, d["date"].max().year, plot)
     # The last year's label sits flush with the plot's end, not half past it.
     axis = alt.Axis(format="%Y", values=ticks, labelFlush=True)
@@ -574,7 +571,27 @@ def draw_rules(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.La
         .scale(scale)
         .axis(values=list(range(0, int(top) + 1, step_y)))
     )
-    base = alt.Chart(d)
+    stated, at_least, unknown = rule_dots(alt.Chart(d), x, y, scale, band, own)
+    leaders, labels = milestone_names(marks, x, scale, label_top, row)
+    named_band = band_label(band_text, band, scale)
+    return (leaders + unknown + at_least + stated + labels + named_band).properties(
+        width=plot, height=360
+    )
+
+
+def rules_plot_width(width: int, band_text: str) -> int:
+    """The rules chart's plot width: the drawing's less the padding, and on the left the y
+    axis or the unknown band's name if wider."""
+    left = max(Y_AXIS_ROOM, fonts.text_width(band_text, theme.LABEL_SIZE) + LABEL_GAP)
+    # Less one pixel: Vega draws strokes on the half pixel, which rounds the bounds up.
+    return int(width - theme.PADDING["left"] - left - theme.PADDING["right"]) - 1
+
+
+def rule_dots(
+    base: alt.Chart, x: alt.X, y: alt.Y, scale: alt.Scale, band: float, own: config.ChartWords
+) -> tuple[alt.Chart, alt.Chart, alt.Chart]:
+    """The rules' dots: stated (or tallied) counts filled, floors outlined, and unknown counts
+    as diamonds in the band below zero, each with its tooltip."""
     stated = (
         base.transform_filter("datum.count_status == 'stated' || datum.count_status == 'tallied'")
         .mark_circle(size=64, opacity=0.95)
@@ -593,13 +610,24 @@ def draw_rules(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.La
         .encode(x, alt.Y("band:Q").scale(scale), description="aria:N")
         .transform_calculate(band=f"{band}", aria=tooltip(own, "unknown"))
     )
-    band_label = (
-        alt.Chart(pd.DataFrame({"text": [band_text], "y": [band]}))
+    return stated, at_least, unknown
+
+
+def band_label(text: str, band: float, scale: alt.Scale) -> alt.Chart:
+    """The unknown band's name, left of the plot at the band's height."""
+    return (
+        alt.Chart(pd.DataFrame({"text": [text], "y": [band]}))
         .mark_text(
             align="right", baseline="middle", color=theme.SECONDARY, aria=False, dx=-LABEL_GAP
         )
         .encode(alt.X(value=0), alt.Y("y:Q").scale(scale), alt.Text("text:N"))
     )
+
+
+def milestone_names(
+    marks: pd.DataFrame, x: alt.X, scale: alt.Scale, label_top: float, row: float
+) -> tuple[alt.Chart, alt.LayerChart]:
+    """The milestones' leader lines and names (place_labels' rows), above the dots."""
     marks["label_y"] = label_top - row * (marks["row"] + 1)
     marks["ink"] = marks["is_listing_rule"].map(
         {True: theme.ink(theme.HIGHLIGHT), False: theme.TEXT}
@@ -633,9 +661,7 @@ def draw_rules(d: pd.DataFrame, width: int, *, own: config.ChartWords) -> alt.La
         .mark_rule(strokeWidth=0.75, color=theme.CONTEXT, aria=False)
         .encode(x, alt.Y("label_y:Q").scale(scale), alt.Y2("shown:Q"))
     )
-    return (leaders + unknown + at_least + stated + labels + band_label).properties(
-        width=plot, height=360
-    )
+    return leaders, labels
 
 
 def rules_over_time(rules: pd.DataFrame, said: Words) -> Figure:
@@ -716,57 +742,78 @@ def horizontal_bars(
     plot = max(120, int(bar_reach(data, value, label, width, name_room)))
     base = alt.Chart(data).encode(alt.Y(f"{category}:N").sort(order).title(None).axis(None))
     aria = f"datum['{category}'] + ': ' + datum['{label}']"
-
-    def bars(hollow_test: str, paint: alt.Color | alt.Stroke, **mark: object) -> alt.Chart:
-        """The bars whose value is known, filled or outlined, each titled with its label."""
-        return (
-            base.transform_filter(f"isValid(datum['{value}']) && {hollow_test}")
-            .mark_bar(height=14, yOffset=7, **mark)
-            .encode(
-                alt.X(f"{value}:Q")
-                .title(None)
-                .axis(None)
-                .scale(zero=True, range=[name_room, plot]),
-                paint,
-                description="aria:N",
-            )
-            .transform_calculate(aria=aria)
-        )
-
+    x = alt.X(f"{value}:Q").title(None).axis(None).scale(zero=True, range=[name_room, plot])
     is_hollow = f"datum['{hollow}']" if hollow else "false"
-    solid = bars(f"!{is_hollow}", alt.Color(f"{color}:N").scale(None).legend(None))
+    solid = value_bars(
+        base, value, f"!{is_hollow}", alt.Color(f"{color}:N").scale(None).legend(None), x, aria
+    )
     # An estimate is drawn outlined: it is not a figure a source states.
-    outlined = bars(
+    outlined = value_bars(
+        base,
+        value,
         is_hollow,
         alt.Stroke(f"{color}:N").scale(None).legend(None),
+        x,
+        aria,
         fill=theme.BACKGROUND,
         strokeWidth=1.5,
     )
-    unknown = (
-        base.transform_filter(f"!isValid(datum['{value}'])")
-        .mark_point(shape="square", size=90, filled=False, strokeWidth=1.5, xOffset=6, yOffset=7)
-        .encode(alt.X(datum=0), color=alt.value(theme.SECONDARY), description="aria:N")
-        .transform_calculate(aria=aria)
-    )
-    names = (
-        base.mark_text(align="right", baseline="middle", yOffset=7, x=name_room - 8, aria=False)
-        if beside
-        else base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False)
-    ).encode(alt.Text(f"{category}:N"))
+    unknown, unknown_values = unknown_bars(base, value, label, aria)
+    names = bar_names(base, category, beside, name_room)
     known_values = (
         base.transform_filter(f"isValid(datum['{value}'])")
         .mark_text(align="left", baseline="middle", dx=4, yOffset=7, aria=False)
         .encode(alt.X(f"{value}:Q"), alt.Text(f"{label}:N"), color=alt.value(theme.TEXT))
     )
-    unknown_values = (
+    return (solid + outlined + unknown + names + known_values + unknown_values).properties(
+        width=plot, height=alt.Step(30 if beside else 46)
+    )
+
+
+def value_bars(
+    base: alt.Chart,
+    value: str,
+    hollow_test: str,
+    paint: alt.Color | alt.Stroke,
+    x: alt.X,
+    aria: str,
+    **mark: object,
+) -> alt.Chart:
+    """The bars whose value is known, filled or outlined, each titled with its label."""
+    return (
+        base.transform_filter(f"isValid(datum['{value}']) && {hollow_test}")
+        .mark_bar(height=14, yOffset=7, **mark)
+        .encode(x, paint, description="aria:N")
+        .transform_calculate(aria=aria)
+    )
+
+
+def unknown_bars(
+    base: alt.Chart, value: str, label: str, aria: str
+) -> tuple[alt.Chart, alt.Chart]:
+    """Where a value is missing: an outlined square at zero, and its label marked '?'."""
+    square = (
+        base.transform_filter(f"!isValid(datum['{value}'])")
+        .mark_point(shape="square", size=90, filled=False, strokeWidth=1.5, xOffset=6, yOffset=7)
+        .encode(alt.X(datum=0), color=alt.value(theme.SECONDARY), description="aria:N")
+        .transform_calculate(aria=aria)
+    )
+    marked = (
         base.transform_filter(f"!isValid(datum['{value}'])")
         .mark_text(align="left", baseline="middle", dx=18, yOffset=7, aria=False)
         .encode(alt.X(datum=0), alt.Text("marked:N"), color=alt.value(theme.SECONDARY))
         .transform_calculate(marked=f"'{UNKNOWN_MARK} ' + datum['{label}']")
     )
-    return (solid + outlined + unknown + names + known_values + unknown_values).properties(
-        width=plot, height=alt.Step(30 if beside else 46)
-    )
+    return square, marked
+
+
+def bar_names(base: alt.Chart, category: str, beside: bool, name_room: float) -> alt.Chart:
+    """Each bar's name: above it, or beside it on a card (right-aligned in its room)."""
+    return (
+        base.mark_text(align="right", baseline="middle", yOffset=7, x=name_room - 8, aria=False)
+        if beside
+        else base.mark_text(align="left", baseline="bottom", yOffset=-2, x=0, aria=False)
+    ).encode(alt.Text(f"{category}:N"))
 
 
 def share_label(row: pd.Series, missing: str) -> str:

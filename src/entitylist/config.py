@@ -384,6 +384,33 @@ class SourceWords(BaseModel):
     many: Text
 
 
+def fills(value: str, fields: set[str]) -> str:
+    """A line with {name} blanks that names only the given fields, or a ValueError saying why."""
+    try:
+        named = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        msg = f"not a valid template ({exc})"
+        raise ValueError(msg) from None
+    if not named <= fields:
+        msg = f"may name only {sorted(fields)}, not {sorted(named - fields)}"
+        raise ValueError(msg)
+    return value
+
+
+def filling(*fields: str) -> AfterValidator:
+    """A validator: the line's {name} blanks are among these fields."""
+    return AfterValidator(lambda value: fills(value, set(fields)))
+
+
+class RefusalWords(BaseModel):
+    """Why a source may not carry a row, by the kind of publisher (words of the withheld table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unpublishable: Annotated[Text, filling("name", "why")]
+    state_media: Annotated[Text, filling("name")]
+
+
 class PublisherWords(BaseModel):
     """How a source link names its publisher: a copy by its original, a kind by a note."""
 
@@ -391,6 +418,7 @@ class PublisherWords(BaseModel):
 
     via: Text
     notes: dict[str, Text]
+    refusals: RefusalWords
 
     @field_validator("via")
     @classmethod
@@ -440,13 +468,42 @@ class ChartWords(TableWords):
         return given(self.tooltips, key, f"{self._where}.tooltips")
 
 
-def given(section: dict[str, T], key: str, name: str) -> T:
-    """An entry of a section of words.yaml; a missing one is a ConfigError naming it."""
+def given(section: dict[str, T], key: str, name: str, file: Path | None = None) -> T:
+    """An entry of a section of a words file (words.yaml unless told); a missing one is a
+    ConfigError naming it."""
     try:
         return section[key]
     except KeyError:
-        msg = f"{WORDS.name}: {name}: no words for {key!r}"
+        msg = f"{(file or WORDS).name}: {name}: no words for {key!r}"
         raise ConfigError(msg) from None
+
+
+class HeldWords(BaseModel):
+    """What a withheld row is, and why it is withheld, in blanks filled from the row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    what: Text
+    why: Text
+
+
+class WithheldWords(BaseModel):
+    """The words of the withheld table (the data page's list of what is not published)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unverified: HeldWords
+    uncited: HeldWords
+    metrics: dict[str, Text]
+
+    @model_validator(mode="after")
+    def blanks(self) -> "WithheldWords":
+        """Each line names only the row's values that the cleaning fills in."""
+        fills(self.unverified.what, {"company", "period", "metric"})
+        fills(self.unverified.why, {"source"})
+        fills(self.uncited.what, {"file", "about"})
+        fills(self.uncited.why, {"reasons"})
+        return self
 
 
 class Wording(BaseModel):
@@ -467,6 +524,7 @@ class Wording(BaseModel):
     pages: dict[str, Text]
     known_since: dict[str, Text]
     publishers: PublisherWords
+    withheld: WithheldWords
 
     @model_validator(mode="after")
     def named(self) -> "Wording":
@@ -504,15 +562,116 @@ def wording(path: Path | None = None) -> Wording:
     stale words and a render does not parse the file for every chart.
     """
     path = path or WORDS
+    return parse_wording(path, text_of(path))
+
+
+def text_of(path: Path) -> str:
+    """A words file's text, or a ConfigError naming the missing file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         msg = f"{paths.shown(path)}: missing"
         raise ConfigError(msg) from None
-    return parse_wording(path, text)
 
 
 @functools.cache
 def parse_wording(path: Path, text: str) -> Wording:
     """Check the words file's text (cached by its text)."""
     return load(path, Wording, text)
+
+
+DICTIONARY = paths.NOTEBOOKS / "dictionary.yaml"
+
+
+class DictionaryHeader(BaseModel):
+    """The headers of a table of the data dictionary."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: Text
+    type: Text
+    required: Text
+    description: Text
+
+
+class DictionaryCells(BaseModel):
+    """The words in the dictionary's 'required' column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: Text
+    optional: Text
+
+
+class Provenance(BaseModel):
+    """Where the files of a folder of data/raw come from, and under what licence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origin: Text
+    licence: Text
+
+
+class FetchedWords(BaseModel):
+    """What `make fetch` records for each download, in blanks filled from it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules_search: Annotated[Text, filling("since", "count")]
+    rule_text: Annotated[Text, filling("citation", "published", "title")]
+    screening_list: Annotated[Text, filling("parties", "entries", "source")]
+    rules_licence: Text
+    screening_list_licence: Text
+
+
+class SourceFileWords(BaseModel):
+    """The words the manifest records for a raw file when it is taken in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origins: dict[str, Provenance]
+    tables: dict[str, Text]
+    fetched: FetchedWords
+
+    def origin(self, folder: str) -> Provenance:
+        """The origin and licence of a folder's files, or a ConfigError naming the entry."""
+        return given(self.origins, folder, "sources.origins", DICTIONARY)
+
+    def table(self, name: str) -> str:
+        """What a source table is, or a ConfigError naming the missing entry."""
+        return given(self.tables, name, "sources.tables", DICTIONARY)
+
+
+class Dictionary(BaseModel):
+    """The data dictionary's words (notebooks/dictionary.yaml): each processed table's columns,
+    and the words around the tables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Text
+    heading: Text
+    note: Text
+    table_line: Annotated[Text, filling("rows", "key")]
+    header: DictionaryHeader
+    cells: DictionaryCells
+    one_of: Annotated[Text, filling("values")]
+    shared: dict[str, Text] = Field(default_factory=dict)
+    tables: dict[str, dict[str, Text]]
+    sources: SourceFileWords
+
+    def columns(self, table: str) -> dict[str, str]:
+        """A table's column words, the shared ones under its own; a missing table is an error."""
+        return {**self.shared, **given(self.tables, table, "tables", DICTIONARY)}
+
+
+def dictionary(path: Path | None = None) -> Dictionary:
+    """The data dictionary's words, validated, read from the file as it is now (never at
+    import: a warm kernel imported the schemas before the reporter's last edit)."""
+    path = path or DICTIONARY
+    return parse_dictionary(path, text_of(path))
+
+
+@functools.cache
+def parse_dictionary(path: Path, text: str) -> Dictionary:
+    """Check the dictionary file's text (cached by its text)."""
+    return load(path, Dictionary, text)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from entitylist import atomic, config, figures, paths
+from entitylist import atomic, config, figures, paths, words
 from entitylist.figures import WRONG_CITATION
 from entitylist.story import Link
 
@@ -81,7 +81,8 @@ def site_data(output_root: str | None) -> Path:
 def write(frame: pd.DataFrame, name: str, output_root: str | None) -> Link:
     """Write one download; return its link (relative to the site)."""
     atomic.write_text(site_data(output_root) / f"{name}.csv", csv_text(masked(frame)))
-    return Link(f"{DATA}/{name}.csv", f"{name}.csv ({len(frame):,} rows)")
+    said = config.wording().page("download_link")
+    return Link(f"{DATA}/{name}.csv", words.fill(said, file=f"{name}.csv", rows=len(frame)))
 
 
 # Where the desk keeps a row (its snapshot file and row): for the newest view. The files are

@@ -723,15 +723,18 @@ def clean_withheld(snapshot: Snapshot) -> pd.DataFrame:
     rows = financial_rows(snapshot)
     held = rows[rows["confidence"] == "unverified"]
     names = company_table().set_index("slug")["name"]
+    said = config.wording().withheld
+    metrics = held["metric"].map(lambda code: config.given(said.metrics, code, "withheld.metrics"))
     withheld = pd.DataFrame(
         {
             "table": "financials",
-            "what": held["company"].map(names)
-            + "'s "
-            + held["period"]
-            + " "
-            + held["metric"].str.replace("_", " "),
-            "reason": "marked unverified in the source pack (source: " + held["source"] + ")",
+            "what": filled(
+                said.unverified.what,
+                company=held["company"].map(names),
+                period=held["period"],
+                metric=metrics,
+            ),
+            "reason": filled(said.unverified.why, source=held["source"]),
             "known_since": held["known_since"],
             "raw_file": held["raw_file"],
             "raw_row": held["raw_row"],
@@ -739,6 +742,17 @@ def clean_withheld(snapshot: Snapshot) -> pd.DataFrame:
     )
     withheld = pd.concat([withheld, uncited(snapshot)], ignore_index=True)
     return schemas.validate("withheld", withheld, snapshot.where(sources.REVENUE))
+
+
+def filled(line: str, **values: pd.Series | str) -> pd.Series:
+    """A words line (words.yaml) filled in for each row from its values; blank where one of
+    them is blank, as the schema then says."""
+    columns = pd.DataFrame(values)
+    lines = [
+        pd.NA if any(pd.isna(v) for v in row.values()) else line.format(**row)
+        for row in columns.to_dict("records")
+    ]
+    return pd.Series(lines, index=columns.index, dtype="object")
 
 
 # What a row is about, by the columns that name it (never its figures).
@@ -757,12 +771,13 @@ def uncited(snapshot: Snapshot) -> pd.DataFrame:
         if held.empty:
             continue
         about = held[[c for c in ABOUT if c in held]].astype("string").fillna("")
+        said = config.wording().withheld.uncited
         found.append(
             pd.DataFrame(
                 {
                     "table": table,
-                    "what": f"a row of {raw} (" + about.agg(", ".join, axis=1) + ")",
-                    "reason": "no source it cites may carry it (" + held["reason"] + ")",
+                    "what": filled(said.what, file=raw, about=about.agg(", ".join, axis=1)),
+                    "reason": filled(said.why, reasons=held["reason"]),
                     # An event is known from its day; other rows' dates need their cleaner.
                     "known_since": pd.to_datetime(held.get("date"), errors="coerce"),
                     "raw_file": held["raw_file"],

@@ -525,12 +525,10 @@ def numbers(values: list[int | None]) -> pd.Series:
     return pd.Series(np.array(values, dtype="float64")).astype("Int64")
 
 
-# The entry key (KEY_RULE, written out for the data dictionary and the README).
-KEY_RULE = (
-    "name | countries | first citation, as the list gives them ('-' for a blank); where "
-    "records share all three, the full citation text (whitespace collapsed) is added, then "
-    "'#2', '#3' in file order if they still share it"
-)
+# The entry key: name | countries | first citation, as the list gives them ('-' for a blank);
+# where records share all three, the full citation text (whitespace collapsed) is added, then
+# '#2', '#3' in file order if they still share it (written out for readers in the data
+# dictionary, notebooks/dictionary.yaml, and the README).
 KEY_SEPARATOR = " | "
 
 
@@ -538,7 +536,7 @@ def entry_keys(names: pd.Series, countries: pd.Series, first: list[str | None], 
     """A key per entry that stays the same from one edition of the list to the next.
 
     Row positions move whenever an entry above is added or removed; an entry's name, countries
-    and first citation do not (KEY_RULE). A renamed entry gets a new key: a rename is reported
+    and first citation do not (the key above). A renamed entry gets a new key: a rename is reported
     as one, but the old key is gone.
     """
     base = [

@@ -28,7 +28,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util import Retry
 
-from entitylist import atomic, paths
+from entitylist import atomic, config, paths
 from entitylist.data import csl, manifest, parsers, sources, update
 from entitylist.errors import FetchError, ParameterError, ParseError
 
@@ -48,8 +48,6 @@ FR_FIELDS = (
     "html_url",
     "full_text_xml_url",
 )
-FR_LICENCE = "US government work, public domain (17 U.S.C. 105)"
-CSL_LICENCE = "US government data (trade.gov), public domain"
 LIVE = "live"
 DOCUMENTS_FILE = "fr-documents.json"
 XML_DIR = "fr-xml"
@@ -261,9 +259,8 @@ def check_csl(data: bytes, url: str) -> tuple[str, str]:
     if entries.empty:
         msg = f"{url}: no rows from the {csl.EL_SOURCE!r}"
         raise FetchError(msg)
-    description = (
-        f"Consolidated Screening List, bytes as served: {len(parties)} listed parties, "
-        f"{len(entries)} of them from the {csl.EL_SOURCE}"
+    description = config.dictionary().sources.fetched.screening_list.format(
+        parties=len(parties), entries=len(entries), source=csl.EL_SOURCE
     )
     return CSL_FILE + csl.suffix(data, url), description
 
@@ -294,13 +291,13 @@ def download(
         .prepare()
         .url
     )
+    said = config.dictionary().sources.fetched
     files = {
         DOCUMENTS_FILE: (
             documents_json(documents),
-            f"Federal Register API: BIS rules that mention the Entity List, published "
-            f"since {since} (metadata of {len(documents)} documents)",
+            said.rules_search.format(since=since, count=len(documents)),
             search_url,
-            FR_LICENCE,
+            said.rules_licence,
         )
     }
     # tqdm draws only on a terminal (disable=None), so logs and CI stay clean.
@@ -313,14 +310,17 @@ def download(
         check_xml(document, xml)
         files[f"{XML_DIR}/{document['document_number']}.xml"] = (
             xml,
-            f"Federal Register full text XML: {document['citation']}, "
-            f"{document['publication_date']}, {document['title']}",
+            said.rule_text.format(
+                citation=document["citation"],
+                published=document["publication_date"],
+                title=document["title"],
+            ),
             url,
-            FR_LICENCE,
+            said.rules_licence,
         )
     data = fetch_csl(csl_url, session)
     name, description = check_csl(data, csl_url)
-    files[name] = (data, description, csl_url, CSL_LICENCE)
+    files[name] = (data, description, csl_url, said.screening_list_licence)
     return files
 
 

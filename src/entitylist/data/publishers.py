@@ -50,14 +50,15 @@ class Publisher:
         State media speak for themselves and their state: a row is theirs to carry only when
         one of its actors (separated by ';') starts with a name they speak for.
         """
+        said = config.wording().publishers.refusals
         if self.kind == "unpublishable":
-            return f"{self.name} is unpublishable: {self.why}"
+            return said.unpublishable.format(name=self.name, why=self.why)
         if self.kind != "state media":
             return None
         actors = [part.strip() for part in str(actor or "").split(";")]
         if any(a.startswith(tuple(self.speaks_for)) for a in actors if a):
             return None
-        return f"{self.name} is state media, cited only for the views of those it speaks for"
+        return said.state_media.format(name=self.name)
 
 
 @cache

@@ -14,8 +14,7 @@ from pandera.errors import SchemaErrors
 
 from entitylist import atomic, config
 from entitylist.data import asof
-from entitylist.data.csl import KEY_RULE
-from entitylist.errors import SchemaError
+from entitylist.errors import ConfigError, SchemaError
 
 EARLIEST = pd.Timestamp(asof.FIRST_DATE)
 # A column that names one of the companies of notebooks/companies.yaml. The slugs are read
@@ -29,9 +28,9 @@ def company_slugs() -> list[str]:
     return [company.slug for company in config.companies()]
 
 
-def slug(description: str, nullable: bool = False) -> pa.Column:
+def slug(nullable: bool = False) -> pa.Column:
     """A company slug column; its allowed values are filled in at use (current())."""
-    return text(description, nullable=nullable, metadata={SLUGS: True})
+    return text(nullable=nullable, metadata={SLUGS: True})
 
 
 def current(name: str) -> pa.DataFrameSchema:
@@ -50,70 +49,59 @@ def in_window() -> pa.Check:
     return pa.Check.in_range(EARLIEST, latest, error=f"date within 2016-01-01..{latest.date()}")
 
 
-def text(description: str, nullable: bool = False, **kwargs) -> pa.Column:
+# A column's words (what it holds) are the data dictionary's, in notebooks/dictionary.yaml,
+# read when the dictionary is written (described()), never here at import.
+
+
+def text(nullable: bool = False, **kwargs) -> pa.Column:
     """A text column that may not be blank unless nullable."""
     checks = kwargs.pop("checks", [])
-    return pa.Column(
-        "str", nullable=nullable, checks=checks, description=description, coerce=True, **kwargs
-    )
+    return pa.Column("str", nullable=nullable, checks=checks, coerce=True, **kwargs)
 
 
-def category(description: str, values: list[str], nullable: bool = False) -> pa.Column:
+def category(values: list[str], nullable: bool = False) -> pa.Column:
     """A text column limited to a fixed list of values."""
-    return text(description, nullable=nullable, checks=[pa.Check.isin(values)])
+    return text(nullable=nullable, checks=[pa.Check.isin(values)])
 
 
-def date(description: str, nullable: bool = False) -> pa.Column:
+def date(nullable: bool = False) -> pa.Column:
     """A date column within the story's window."""
-    return pa.Column(
-        "datetime64[us]",
-        nullable=nullable,
-        checks=[in_window()],
-        description=description,
-        coerce=True,
-    )
+    return pa.Column("datetime64[us]", nullable=nullable, checks=[in_window()], coerce=True)
 
 
-def count(description: str) -> pa.Column:
+def count() -> pa.Column:
     """A nullable, non-negative whole-number count; blank means no source stated it."""
-    return pa.Column(
-        "Int64", nullable=True, checks=[pa.Check.ge(0)], description=description, coerce=True
-    )
+    return pa.Column("Int64", nullable=True, checks=[pa.Check.ge(0)], coerce=True)
 
 
-def whole(description: str, minimum: int) -> pa.Column:
+def whole(minimum: int) -> pa.Column:
     """A whole number, never blank, at least `minimum`."""
-    return pa.Column("int64", checks=[pa.Check.ge(minimum)], description=description, coerce=True)
+    return pa.Column("int64", checks=[pa.Check.ge(minimum)], coerce=True)
 
 
-def flag(description: str) -> pa.Column:
+def flag() -> pa.Column:
     """A true-or-false column, never blank."""
-    return pa.Column("bool", description=description, coerce=True)
+    return pa.Column("bool", coerce=True)
 
 
-def citation(description: str) -> pa.Column:
+def citation() -> pa.Column:
     """A Federal Register citation as '84 FR 54002', blank where there is none."""
-    return text(description, nullable=True, checks=[pa.Check.str_matches(r"^\d+ FR \d+$")])
+    return text(nullable=True, checks=[pa.Check.str_matches(r"^\d+ FR \d+$")])
 
 
-def url(description: str, nullable: bool = False) -> pa.Column:
+def url(nullable: bool = False) -> pa.Column:
     """An http(s) URL."""
-    return text(description, nullable=nullable, checks=[pa.Check.str_matches(r"^https?://\S+$")])
+    return text(nullable=nullable, checks=[pa.Check.str_matches(r"^https?://\S+$")])
 
 
-RAW_ROW = whole(
-    "1-based data row in the raw file this row came from (file line = raw_row + 1)", minimum=1
-)
-RAW_FILE = text("The raw file this row came from, relative to data/raw")
-SOURCE = url("The source that states this row's facts")
+RAW_ROW = whole(minimum=1)
+RAW_FILE = text()
+SOURCE = url()
 
 
-def known(description: str = "", nullable: bool = False) -> pa.Column:
+def known(nullable: bool = False) -> pa.Column:
     """The day a row became public, by the rules the methods section states."""
-    return date(
-        "The day this row became public (cleaning.KNOWN_SINCE_RULES)" + description,
-        nullable=nullable,
-    )
+    return date(nullable=nullable)
 
 
 # The tables' cross-field checks, named so that tests (and mutation testing) reach them.
@@ -162,34 +150,27 @@ def year_is_volume_plus_1935(df: pd.DataFrame) -> pd.Series:
 # rules: a Federal Register rule adding, removing or revising entries under China.
 RULES = pa.DataFrameSchema(
     {
-        "rule_id": text("Document number, else the citation, else 'dated' + date"),
-        "document_number": text("Federal Register document number", nullable=True),
-        "citation": text("Federal Register citation, e.g. 84 FR 54002", nullable=True),
-        "date": date(
-            "The day the rule took effect, or its publication date where no effective date "
-            "is stated",
-            nullable=True,
-        ),
+        "rule_id": text(),
+        "document_number": text(nullable=True),
+        "citation": text(nullable=True),
+        "date": date(nullable=True),
         "date_basis": category(
-            "Which date 'date' is",
             ["effective", "publication (effective date not stated)"],
             nullable=True,
         ),
-        "publication_date": date("Federal Register publication date", nullable=True),
-        "effective_date": date("Effective date", nullable=True),
-        "action": category("What the rule does to entries", ["add", "remove", "revise"]),
-        "title": text("Rule title", nullable=True),
-        "china_entries": count("Entries added under China; blank = no source stated it"),
-        "china_count_status": category(
-            "How the China count is known", ["stated", "tallied", "unknown"]
-        ),
-        "hong_kong_entries": count("Entries added under Hong Kong; blank = not stated"),
-        "total_entries": count("Entries added under all destinations; blank = not stated"),
-        "notable_entities": text("Entities the sources name", nullable=True),
-        "stated_reason": text("Reason the sources give", nullable=True),
+        "publication_date": date(nullable=True),
+        "effective_date": date(nullable=True),
+        "action": category(["add", "remove", "revise"]),
+        "title": text(nullable=True),
+        "china_entries": count(),
+        "china_count_status": category(["stated", "tallied", "unknown"]),
+        "hong_kong_entries": count(),
+        "total_entries": count(),
+        "notable_entities": text(nullable=True),
+        "stated_reason": text(nullable=True),
         "source_url": SOURCE,
-        "source_urls": text("Every source of the row, '; '-separated"),
-        "known_since": known("; blank for a rule the sources do not date", nullable=True),
+        "source_urls": text(),
+        "known_since": known(nullable=True),
         "raw_file": RAW_FILE,
         "raw_row": RAW_ROW,
     },
@@ -208,21 +189,11 @@ RULES = pa.DataFrameSchema(
 # entries_2019: an entry of the Oct. 9, 2019 rule (84 FR 54002).
 ENTRIES_2019 = pa.DataFrameSchema(
     {
-        "entry_no": pa.Column(
-            "Int64",
-            checks=[pa.Check.in_range(1, 28)],
-            coerce=True,
-            description="Entry number in the desk's list of the rule's entries, 1 to 28",
-        ),
-        "name": text("The entry's name on the official list, as spelled there in 2026"),
-        "name_2019": text(
-            "The name as 2019 reports of the rule gave it; blank where the only source "
-            "of the name is the 2026 list",
-            nullable=True,
-        ),
-        "kind": category("Kind of entry", ["government", "institute", "company"]),
+        "entry_no": pa.Column("Int64", checks=[pa.Check.in_range(1, 28)], coerce=True),
+        "name": text(),
+        "name_2019": text(nullable=True),
+        "kind": category(["government", "institute", "company"]),
         "kind_detail": category(
-            "Finer kind",
             [
                 "regional public security bureau",
                 "subordinate public security bureau",
@@ -230,17 +201,14 @@ ENTRIES_2019 = pa.DataFrameSchema(
                 "company",
             ],
         ),
-        "company": slug("Company slug for the eight companies", nullable=True),
-        "license_requirement": text("Licence requirement"),
-        "license_review_policy": text("Licence review policy"),
-        "citation": text("Federal Register citation of the rule"),
-        "publication_date": date("Publication date of the rule"),
-        "name_source_url": url("Where the name comes from"),
-        "name_known_since": known(
-            " (for the name: 2019 reports, or the 2026 list; blank in an as-of view before it)",
-            nullable=True,
-        ),
-        "known_since": known(" (for the entry: the rule's publication)"),
+        "company": slug(nullable=True),
+        "license_requirement": text(),
+        "license_review_policy": text(),
+        "citation": text(),
+        "publication_date": date(),
+        "name_source_url": url(),
+        "name_known_since": known(nullable=True),
+        "known_since": known(),
         "raw_file": RAW_FILE,
         "raw_row": RAW_ROW,
     },
@@ -253,12 +221,11 @@ ENTRIES_2019 = pa.DataFrameSchema(
 # events: a dated event of the story, with how its date is known.
 EVENTS = pa.DataFrameSchema(
     {
-        "event_id": text("Date plus sequence within the day"),
-        "date": date("Date of the event"),
-        "event": text("What happened (the desk's summary)"),
-        "actor": text("Who acted"),
+        "event_id": text(),
+        "date": date(),
+        "event": text(),
+        "actor": text(),
         "category": category(
-            "Kind of event",
             [
                 "us_action",
                 "us_reaction",
@@ -269,11 +236,11 @@ EVENTS = pa.DataFrameSchema(
                 "market",
             ],
         ),
-        "date_kind": category("How the date is known", ["stated", "report date", "derived"]),
-        "date_basis": text("The pack's note on the date", nullable=True),
-        "companies": text("Listed companies the event names, ';'-separated", nullable=True),
+        "date_kind": category(["stated", "report date", "derived"]),
+        "date_basis": text(nullable=True),
+        "companies": text(nullable=True),
         "source_url": SOURCE,
-        "source_urls": text("Every source of the row, '; '-separated"),
+        "source_urls": text(),
         "known_since": known(),
         "raw_file": RAW_FILE,
         "raw_row": RAW_ROW,
@@ -287,37 +254,18 @@ EVENTS = pa.DataFrameSchema(
 # financials: a company's revenue or overseas share for a period, by definition code.
 FINANCIALS = pa.DataFrameSchema(
     {
-        "company": slug("Company slug"),
-        "period": text("Period label, e.g. 'FY 2018' or 'H1 2019'"),
-        "period_type": category(
-            "Full year, first half, or not stated", ["FY", "H1", "unspecified"]
-        ),
+        "company": slug(),
+        "period": text(),
+        "period_type": category(["FY", "H1", "unspecified"]),
         "year": pa.Column(
-            "Int64",
-            nullable=True,
-            coerce=True,
-            checks=[pa.Check.in_range(2010, 2100)],
-            description="Year",
+            "Int64", nullable=True, coerce=True, checks=[pa.Check.in_range(2010, 2100)]
         ),
-        "period_start": pa.Column(
-            "datetime64[us]", nullable=True, coerce=True, description="First day of the period"
-        ),
-        "period_end": pa.Column(
-            "datetime64[us]", nullable=True, coerce=True, description="Last day of the period"
-        ),
-        "metric": category(
-            "What is measured", ["total_revenue", "overseas_revenue", "overseas_share"]
-        ),
-        "value": pa.Column(
-            "Float64",
-            coerce=True,
-            checks=[pa.Check.ge(0)],
-            description="The stated (or computed) figure",
-        ),
-        "unit": category("Unit of value", ["CNY million", "percent"]),
+        "period_start": pa.Column("datetime64[us]", nullable=True, coerce=True),
+        "period_end": pa.Column("datetime64[us]", nullable=True, coerce=True),
+        "metric": category(["total_revenue", "overseas_revenue", "overseas_share"]),
+        "value": pa.Column("Float64", coerce=True, checks=[pa.Check.ge(0)]),
+        "unit": category(["CNY million", "percent"]),
         "definition": category(
-            "What the figure measures, as a code (figures.OVERSEAS_DEFINITIONS and "
-            "REVENUE_BASES give the words); 'overseas' has several definitions",
             [
                 "regional",
                 "main_business",
@@ -329,19 +277,16 @@ FINANCIALS = pa.DataFrameSchema(
             ],
         ),
         "qualifier": category(
-            "The source's own word for an approximate figure ('nearly 30%'); blank when exact",
             ["nearly", "almost", "about", "around"],
             nullable=True,
         ),
         "confidence": category(
-            "How firm the figure is (unverified figures are never kept)",
             ["stated", "computed", "approximate", "inferred"],
         ),
-        "source": text("The source as the pack gives it: URL(s), or a citation without one"),
-        "source_url": url("The source's URL, blank where the pack has none", nullable=True),
-        "known_since": known("; blank where the period and source give no date", True),
+        "source": text(),
+        "source_url": url(nullable=True),
+        "known_since": known(True),
         "known_basis": category(
-            "Which rule dates the figure",
             [
                 "prospectus",
                 "source date",
@@ -376,12 +321,10 @@ FINANCIALS = pa.DataFrameSchema(
 # withheld: a row or value the desk does not publish, and why.
 WITHHELD = pa.DataFrameSchema(
     {
-        "table": text("The processed table the row would have joined"),
-        "what": text("What the withheld row is about, without its value"),
-        "reason": text("Why it is not published"),
-        "known_since": known(
-            "; blank where the row gives no date (an as-of view then leaves it out)", True
-        ),
+        "table": text(),
+        "what": text(),
+        "reason": text(),
+        "known_since": known(True),
         "raw_file": RAW_FILE,
         "raw_row": RAW_ROW,
     },
@@ -396,16 +339,12 @@ WITHHELD = pa.DataFrameSchema(
 # suppliers: a supplier named for a company, with how its country is known.
 SUPPLIERS = pa.DataFrameSchema(
     {
-        "company": slug("Company slug"),
-        "supplier": text("Supplier as named by the source"),
-        "supplier_key": text("Supplier name normalised for counting"),
-        "named": flag("False for 'unnamed …' rows"),
-        "supplier_country": text(
-            "Supplier's country as the source states it; blank when it states none",
-            nullable=True,
-        ),
+        "company": slug(),
+        "supplier": text(),
+        "supplier_key": text(),
+        "named": flag(),
+        "supplier_country": text(nullable=True),
         "country_basis": text(
-            "How the country is known",
             checks=[
                 pa.Check.str_matches(
                     r"^(stated in source|desk: not stated in this source|"
@@ -413,19 +352,13 @@ SUPPLIERS = pa.DataFrameSchema(
                 )
             ],
         ),
-        "component": text("What it supplies, as the source says", nullable=True),
+        "component": text(nullable=True),
         "relation": category(
-            "What the source says of the company and the supplier: 'supplier' (it supplies "
-            "the company), 'benchmark' (its product is named only as a yardstick)",
             ["supplier", "benchmark"],
         ),
-        "reported_by": date(
-            "Latest date the report can be from, read from the pack's notes "
-            "('Oct 2019' -> 2019-10-31); blank when the notes give none",
-            nullable=True,
-        ),
+        "reported_by": date(nullable=True),
         "source_url": SOURCE,
-        "known_since": known("; blank when the notes give no date", nullable=True),
+        "known_since": known(nullable=True),
         "raw_file": RAW_FILE,
         "raw_row": RAW_ROW,
     },
@@ -438,19 +371,14 @@ SUPPLIERS = pa.DataFrameSchema(
 # partnerships: a university or institution tie, and what became of it.
 PARTNERSHIPS = pa.DataFrameSchema(
     {
-        "company": slug("Company slug"),
-        "partner": text("University or institution, as the source writes it"),
-        "institution": text(
-            "The institution the partner is (notebooks/institutions.yaml); blank when the "
-            "source does not name it, and for the company's own offices",
-            nullable=True,
-        ),
-        "institution_name": text("The institution as pages name it", nullable=True),
-        "partner_country": text("Partner's country or countries"),
-        "started": text("When the tie began, as the source says", nullable=True),
-        "status_change": text("Status reported by this source"),
+        "company": slug(),
+        "partner": text(),
+        "institution": text(nullable=True),
+        "institution_name": text(nullable=True),
+        "partner_country": text(),
+        "started": text(nullable=True),
+        "status_change": text(),
         "outcome": category(
-            "Status classified",
             [
                 "ended",
                 "under review",
@@ -464,15 +392,11 @@ PARTNERSHIPS = pa.DataFrameSchema(
                 "other",
             ],
         ),
-        "relationship_type": text("Kind of tie"),
-        "is_partnership": flag("False for the company's own offices"),
-        "reported_by": date(
-            "Latest date this status can be from, read from status_change, else started "
-            "('Oct 2019' -> 2019-10-31); blank when neither gives one",
-            nullable=True,
-        ),
+        "relationship_type": text(),
+        "is_partnership": flag(),
+        "reported_by": date(nullable=True),
         "source_url": SOURCE,
-        "known_since": known("; blank when the source gives no date", nullable=True),
+        "known_since": known(nullable=True),
         "raw_file": RAW_FILE,
         "raw_row": RAW_ROW,
     },
@@ -485,17 +409,12 @@ PARTNERSHIPS = pa.DataFrameSchema(
 # us_share: a company's share of a US market, of a stated base.
 US_SHARE = pa.DataFrameSchema(
     {
-        "company": slug("Company slug"),
-        "period": text("Period label, e.g. 'FY 2018'"),
-        "year": whole("Year of the period", minimum=2010),
-        "market": text("The US market the share is of, as the source names it"),
-        "share_pct": pa.Column(
-            "float64",
-            checks=[pa.Check.in_range(0, 100)],
-            coerce=True,
-            description="The market's share of the base, in percent",
-        ),
-        "share_of": text("The base the share is of, as the source states it"),
+        "company": slug(),
+        "period": text(),
+        "year": whole(minimum=2010),
+        "market": text(),
+        "share_pct": pa.Column("float64", checks=[pa.Check.in_range(0, 100)], coerce=True),
+        "share_of": text(),
         "source_url": SOURCE,
         "known_since": known(),
         "raw_file": RAW_FILE,
@@ -510,17 +429,12 @@ US_SHARE = pa.DataFrameSchema(
 # companies: the eight companies of notebooks/companies.yaml.
 COMPANIES = pa.DataFrameSchema(
     {
-        "company": slug("Company slug"),
-        "name": text("Short English name (house style)"),
-        "name_zh": text("Chinese name (house style)", nullable=True),
-        "entry_no": pa.Column(
-            "Int64",
-            coerce=True,
-            checks=[pa.Check.in_range(1, 28)],
-            description="Entry number in the desk's list of the 9 Oct 2019 rule",
-        ),
-        "listed_as": text("Name as listed in the rule announcement"),
-        "match": text("Pattern that finds the company in event text"),
+        "company": slug(),
+        "name": text(),
+        "name_zh": text(nullable=True),
+        "entry_no": pa.Column("Int64", coerce=True, checks=[pa.Check.in_range(1, 28)]),
+        "listed_as": text(),
+        "match": text(),
     },
     unique=["company"],
     strict=True,
@@ -532,50 +446,36 @@ COMPANIES = pa.DataFrameSchema(
 ENTITY_LIST = pa.DataFrameSchema(
     {
         "entry_id": whole(
-            "Position among the file's "
-            "Entity List rows, from 1; not stable from one list to the next",
             minimum=1,
         ),
-        "entry_key": text(
-            "The entry's key, the same from one edition of the list to the next: " + KEY_RULE
-        ),
-        "name": text("Name as the list gives it (its current spelling)"),
-        "aliases": text("Alternative names, '; '-joined; blank = none", nullable=True),
+        "entry_key": text(),
+        "name": text(),
+        "aliases": text(nullable=True),
         "countries": text(
-            "Countries of the entry's addresses, sorted, '; '-joined: ISO-2 codes, and "
-            "the list's few region names ('CRIMEA (OCCUPIED)')",
             nullable=True,
             checks=[pa.Check.str_matches(r"^[A-Z][A-Z ()]*[A-Z)](?:; [A-Z][A-Z ()]*[A-Z)])*$")],
         ),
-        "china": flag("An address in mainland China (CN)"),
-        "hong_kong": flag("An address in Hong Kong (HK)"),
-        "license_requirement": text("Licence requirement (whitespace collapsed)", nullable=True),
-        "license_policy": text("Licence review policy (whitespace collapsed)", nullable=True),
-        "fr_text": text("Federal Register notices as the list writes them", nullable=True),
-        "first_citation": citation(
-            "First citation, the rule that added the entry, as '84 FR 54002'"
-        ),
+        "china": flag(),
+        "hong_kong": flag(),
+        "license_requirement": text(nullable=True),
+        "license_policy": text(nullable=True),
+        "fr_text": text(nullable=True),
+        "first_citation": citation(),
         # count(): a nullable whole number, here read from the citation (blank: unread).
-        "first_volume": count("Federal Register volume of the first citation"),
-        "first_page": count("Page of the first citation; blank if the list gives none"),
-        "first_year": count("Year of the first citation: volume + 1935 (84 is 2019)"),
+        "first_volume": count(),
+        "first_page": count(),
+        "first_year": count(),
         "citation_status": category(
-            "How the first citation was read: volume and page, volume only, not at all, "
-            "or there is none",
             ["parsed", "partial", "unparsed", "none"],
         ),
-        "citations": whole("Citations in fr_text", minimum=0),
+        "citations": whole(minimum=0),
         "repaired": whole(
-            "Characters repaired in name and aliases (Windows-1252 read as "
-            "Latin-1: U+0092 back to U+2019)",
             minimum=0,
         ),
         "raw_row": whole(
-            "Position of the party among "
-            "all the file's parties, from 1 (in the CSV, its data row)",
             minimum=1,
         ),
-        "known_since": known(" (the day the list was generated)"),
+        "known_since": known(),
         "raw_file": RAW_FILE,
     },
     unique=["entry_key"],
@@ -605,25 +505,21 @@ ENTITY_LIST = pa.DataFrameSchema(
 # entity_citations: one Federal Register citation of an Entity List entry.
 ENTITY_CITATIONS = pa.DataFrameSchema(
     {
-        "entry_id": whole("The entry (entity_list.entry_id)", minimum=1),
-        "entry_key": text("The entry's key (entity_list.entry_key)"),
-        "position": whole("Order in fr_text, from 1", minimum=1),
-        "citation": citation("The citation as '84 FR 54002'; blank without a page"),
-        "volume": count("Federal Register volume"),
-        "page": count("Page; blank if the list gives none"),
-        "year": count("Year: volume + 1935"),
-        "note": text(
-            "What follows the page, verbatim: 'No. 210', '(no. 182)', '(8/15/2011)'",
-            nullable=True,
-        ),
-        "piece": text("The citation's text as the list gives it"),
+        "entry_id": whole(minimum=1),
+        "entry_key": text(),
+        "position": whole(minimum=1),
+        "citation": citation(),
+        "volume": count(),
+        "page": count(),
+        "year": count(),
+        "note": text(nullable=True),
+        "piece": text(),
         "status": category(
-            "How it was read: volume and page, volume only, or not at all",
             ["parsed", "partial", "unparsed"],
         ),
-        "repeat": flag("Same volume and page as an earlier citation of the entry"),
-        "raw_row": whole("The entry's raw_row", minimum=1),
-        "known_since": known(" (the day the list was generated)"),
+        "repeat": flag(),
+        "raw_row": whole(minimum=1),
+        "known_since": known(),
         "raw_file": RAW_FILE,
     },
     unique=["entry_key", "position"],
@@ -696,11 +592,28 @@ def validate(name: str, frame: pd.DataFrame, source_file: str) -> pd.DataFrame:
 FIELD_TYPES = {"Int64": "integer", "int64": "integer", "Float64": "number", "bool": "boolean"}
 
 
-def field(name: str, column: pa.Column) -> dict:
+def described(name: str, words: config.Dictionary) -> dict[str, str]:
+    """A table's column words from dictionary.yaml: every column of its schema, and no other;
+    a missing or stray entry is a ConfigError naming its place in the file."""
+    own = words.columns(name)
+    where = f"{config.DICTIONARY.name}: tables.{name}"
+    columns = SCHEMAS[name].columns
+    missing = [column for column in columns if column not in own]
+    if missing:
+        msg = f"{where}: no words for {missing[0]!r}"
+        raise ConfigError(msg)
+    stray = [column for column in words.tables[name] if column not in columns]
+    if stray:
+        msg = f"{where}: {stray[0]!r} is not a column of {name}"
+        raise ConfigError(msg)
+    return {column: own[column] for column in columns}
+
+
+def field(name: str, column: pa.Column, description: str) -> dict:
     """Describe one column as a Frictionless Table Schema field."""
     dtype = str(column.dtype)
     kind = "date" if dtype.startswith("datetime") else FIELD_TYPES.get(dtype, "string")
-    described = {"name": name, "type": kind, "description": column.description or ""}
+    described = {"name": name, "type": kind, "description": description}
     constraints = {"required": not column.nullable}
     for check in column.checks:
         stats = check.statistics or {}
@@ -712,9 +625,11 @@ def field(name: str, column: pa.Column) -> dict:
 
 def datapackage(tables: dict[str, pd.DataFrame]) -> dict:
     """Build a Frictionless Data Package descriptor for the processed tables."""
+    words = config.dictionary()
     resources = []
     for name in tables:
         schema = current(name)
+        columns = described(name, words)
         resources.append(
             {
                 "name": name,
@@ -723,7 +638,7 @@ def datapackage(tables: dict[str, pd.DataFrame]) -> dict:
                 "encoding": "utf-8",
                 "rows": len(tables[name]),
                 "schema": {
-                    "fields": [field(col, schema.columns[col]) for col in schema.columns],
+                    "fields": [field(c, schema.columns[c], columns[c]) for c in schema.columns],
                     "primaryKey": list(schema.unique or []),
                     "missingValues": [""],
                 },
@@ -731,27 +646,40 @@ def datapackage(tables: dict[str, pd.DataFrame]) -> dict:
         )
     return {
         "name": "entity-list-2019-processed",
-        "title": "The October 2019 Entity List story: processed tables",
+        "title": words.title,
         "licenses": [{"name": "CC-BY-4.0"}],
         "resources": resources,
     }
 
 
+def sentences(description: str, allowed: list | None, one_of: str) -> str:
+    """A column's description, then its codes as a sentence of their own (the description
+    ended with a full stop first)."""
+    if not allowed:
+        return description
+    stop = "" if description.endswith((".", "?", "!")) else "."
+    return f"{description}{stop} {one_of.format(values=', '.join(map(str, allowed)))}"
+
+
 def dictionary_markdown(descriptor: dict) -> str:
     """Render the data package as Markdown tables, one per processed file."""
-    lines = ["# Data dictionary", "", "Generated from `entitylist/schemas.py`; do not edit.", ""]
+    words = config.dictionary()
+    header, cells = words.header, words.cells
+    lines = [f"# {words.heading}", "", words.note, ""]
     for resource in descriptor["resources"]:
         key = ", ".join(resource["schema"]["primaryKey"])
-        lines += [f"## `{resource['path']}`", "", f"{resource['rows']} rows; key: {key}.", ""]
-        lines += ["| column | type | required | description |", "|---|---|---|---|"]
+        line = words.table_line.format(rows=resource["rows"], key=key)
+        lines += [f"## `{resource['path']}`", "", line, ""]
+        heads = [header.column, header.type, header.required, header.description]
+        lines += ["| " + " | ".join(heads) + " |", "|---|---|---|---|"]
         for spec in resource["schema"]["fields"]:
             allowed = spec["constraints"].get("enum")
-            extra = f" One of: {', '.join(map(str, allowed))}." if allowed else ""
-            required = "yes" if spec["constraints"]["required"] else "no"
+            required = cells.required if spec["constraints"]["required"] else cells.optional
             # A description may hold a '|' (the entry key's rule): escaped, it stays in its cell.
-            described = (spec["description"] + extra).replace("|", "\\|")
-            cells = [f"`{spec['name']}`", spec["type"], required, described]
-            lines.append("| " + " | ".join(cells) + " |")
+            shown = sentences(spec["description"], allowed, words.one_of).replace("|", "\\|")
+            lines.append(
+                "| " + " | ".join([f"`{spec['name']}`", spec["type"], required, shown]) + " |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -14,31 +14,11 @@ from typing import TypeVar
 
 import pandas as pd
 
-from entitylist import characters, paths
+from entitylist import characters, config, paths
 from entitylist.data import manifest
 from entitylist.data.manifest import add_to_manifest  # noqa: F401  (re-exported)
 from entitylist.errors import DeskError, RawDataError
 
-PACK_ORIGIN = (
-    "Desk source pack (shared/data), hand-compiled research tables; "
-    "every row names its own source_url or name_source_url"
-)
-PACK_LICENCE = (
-    "Facts, figures, dates and URLs from the public sources each row cites; "
-    "the sources' verbatim excerpts (the pack's evidence column) are not kept"
-)
-CSL_ORIGIN = (
-    "US Consolidated Screening List, trade.gov bulk download "
-    "(https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.json), "
-    "generated 2026-07-31T13:15:00Z; compacted copy bundled as src/data/screening-list.json in "
-    "github.com/seelpeed-debug/export-controls-agent-mcp at commit "
-    "3a0bf5eb5890c1e6f79796cf89992eb7c974021a, bytes unchanged; via the desk's source pack "
-    "(shared/data/csl)"
-)
-CSL_LICENCE = (
-    "US government work (Commerce, State, Treasury), public domain; the compaction is the "
-    "export-controls-agent-mcp project's, MIT"
-)
 T = TypeVar("T")
 # Columns dropped on import: other publishers' wording, kept only in the pack.
 EXCERPT_COLUMNS = ("evidence",)
@@ -49,20 +29,35 @@ class RawTable:
     """A source table: where it sits in the pack and in data/raw, and what identifies a row."""
 
     name: str
-    description: str
     columns: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
     pack_file: str = ""
     folder: str = "pack"
     csv: bool = True
-    origin: str = PACK_ORIGIN
-    licence: str = PACK_LICENCE
     extra: dict = field(default_factory=dict)
 
     @property
     def in_pack(self) -> str:
         """The file's path inside the source pack."""
         return self.pack_file or self.name
+
+    # What a file of the table is, where it came from and its licence: the words the manifest
+    # records when it is taken in (notebooks/dictionary.yaml, read then, never at import).
+
+    @property
+    def description(self) -> str:
+        """What a file of this table is."""
+        return config.dictionary().sources.table(self.name)
+
+    @property
+    def origin(self) -> str:
+        """Where the files of this table's folder come from."""
+        return config.dictionary().sources.origin(self.folder).origin
+
+    @property
+    def licence(self) -> str:
+        """The licence of the files of this table's folder."""
+        return config.dictionary().sources.origin(self.folder).licence
 
 
 RULES = "fr_rules_china.csv"
@@ -79,8 +74,6 @@ RAW_TABLES = {
     for table in (
         RawTable(
             RULES,
-            "Federal Register rules (2016-03 to 2025-11) that added, removed or revised "
-            "Entity List entries under China",
             (
                 "document_number",
                 "citation",
@@ -99,7 +92,6 @@ RAW_TABLES = {
         ),
         RawTable(
             ENTRIES,
-            "The 28 entries added under China by the rule of 9 Oct 2019 (84 FR 54002)",
             (
                 "entry_no",
                 "entry_name",
@@ -119,8 +111,6 @@ RAW_TABLES = {
         ),
         RawTable(
             EVENTS,
-            "Dated events of the story: US actions, China's response, companies, "
-            "academia, trade talks, markets",
             ("date", "event", "actor", "category", "source_url", "date_basis"),
             # One actor can speak twice a day, reported by two sources (a briefing via
             # Xinhua and via AFP): the source tells the rows apart.
@@ -128,7 +118,6 @@ RAW_TABLES = {
         ),
         RawTable(
             REVENUE,
-            "Company revenue and, where stated, overseas revenue per period (CNY million)",
             (
                 "company",
                 "period",
@@ -145,13 +134,11 @@ RAW_TABLES = {
         ),
         RawTable(
             SUPPLIERS,
-            "Suppliers named for a listed company, with the component where stated",
             ("company", "supplier", "supplier_country", "component", "source_url", "notes"),
             ("company", "supplier", "source_url"),
         ),
         RawTable(
             PARTNERSHIPS,
-            "University and institution ties of listed companies and what became of them",
             (
                 "company",
                 "partner",
@@ -166,19 +153,14 @@ RAW_TABLES = {
         ),
         RawTable(
             US_SHARE,
-            "A company's share of sales in a US market, as a share of a stated base",
             ("company", "period", "market", "share_pct", "share_of", "source_url", "notes"),
             ("company", "period", "market"),
         ),
         RawTable(
             SCREENING_LIST,
-            "US Consolidated Screening List as generated on 2026-07-31 (all lists merged; "
-            "3,420 Entity List entries), compact JSON",
             pack_file="csl/screening-list-2026-07-31.json",
             folder="csl",
             csv=False,
-            origin=CSL_ORIGIN,
-            licence=CSL_LICENCE,
         ),
     )
 }

@@ -190,7 +190,7 @@ def count_rows(table: RawTable, data: bytes) -> int | None:
 # An edition whose count of Entity List entries moves by more than this share needs consent:
 # a list cut in half or doubled is more likely a bad download than a week of rules.
 MAX_COUNT_CHANGE = 0.10
-# What an entry is compared by, besides its key (csl.KEY_RULE).
+# What an entry is compared by, besides its key (csl.entry_keys).
 EDITION_COLUMNS = ("aliases", "countries", "license_requirement", "license_policy", "fr_text")
 
 
