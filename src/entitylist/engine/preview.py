@@ -235,7 +235,8 @@ def watch(preview: Preview, stop: threading.Event) -> None:
     pending = True
     while not stop.is_set():
         # One zygote across renders; a change to the package needs one that imports it anew.
-        with kernels.warm(eager=True):
+        # Checkpoints before each cell, so an edit re-runs from its cell (checkpoints.py).
+        with kernels.warm(eager=True, keep=True):
             while not stop.is_set():
                 if pending:
                     preview.refresh()
