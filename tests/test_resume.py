@@ -6,6 +6,7 @@ an early cell and one in its last, and one cell appends to a list that the cells
 """
 
 import json
+import os
 import shutil
 import signal
 from pathlib import Path
@@ -156,3 +157,15 @@ def test_checkpoints_die_with_a_killed_zygote(out: Path, nbdir: Path):
         pids = checkpoint_pids(pool)
         pool.process.send_signal(signal.SIGKILL)
         assert all(gone(pid) for pid in pids)
+
+
+def test_a_checkpoint_killed_from_outside_means_a_clean_run(out: Path, nbdir: Path):
+    with kernels.warm(keep=True) as pool:
+        preview_render(out, nbdir)
+        for pid in checkpoint_pids(pool):
+            os.kill(pid, signal.SIGKILL)
+        edit(nbdir, 6, "The end.", "The very end.")
+        result = preview_render(out, nbdir)
+    assert result.resumed == {}
+    assert b"The very end." in (out / PAGE).read_bytes()
+    assert (out / "data/processed/early.csv").read_text() == "early\n1\n"

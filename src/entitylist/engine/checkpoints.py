@@ -286,7 +286,7 @@ class Keep:
         from the top.
         """
         sources = [c.source for c in nb.cells if c.cell_type == "code"]
-        self.keys = chain(self.base, sources)
+        self.keys, self.previous, self.resumed_at = chain(self.base, sources), [], None
         config = {"dir": str(self.store.folder), "base": self.base, "step": self.step}
         at, meta = self.resume_point(sources)
         written = set(meta["written"]) if meta else set()
@@ -342,11 +342,19 @@ def base_key(record: dict, step: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+class ResumeFailed(OSError):
+    """A checkpoint did not answer a resume order (it ended): the run starts clean instead."""
+
+
 def order_resume(meta_name: str, folder: Path, order: dict) -> int:
     """Ask a checkpoint to become a kernel on the order's connection file; return its pid."""
-    with socket.socket(socket.AF_UNIX) as client:
-        client.settimeout(10)
-        client.connect(str(folder / f"{meta_name}.sock"))
-        client.sendall((json.dumps(order) + "\n").encode())
-        answer = client.makefile(encoding="utf-8").readline()
-    return int(json.loads(answer)["pid"])
+    try:
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(10)
+            client.connect(str(folder / f"{meta_name}.sock"))
+            client.sendall((json.dumps(order) + "\n").encode())
+            answer = client.makefile(encoding="utf-8").readline()
+        return int(json.loads(answer)["pid"])
+    except (OSError, ValueError, KeyError) as exc:
+        msg = f"checkpoint {meta_name}: {exc}"
+        raise ResumeFailed(msg) from None

@@ -136,6 +136,8 @@ def resuming_engine() -> str:
                 stdout_file=stdout_file,
                 stderr_file=stderr_file,
             )
+            # Only the warm kernels' provisioner can hand a run to a checkpoint.
+            keep.resumable = keep.resumable and kernel_name == kernels.WARM_KERNEL
             start, launch = keep.plan(nb_man.nb)
             client = ResumingClient(nb_man, **final_kwargs)
             client.start, client.previous = start, tuple(keep.previous)
@@ -184,6 +186,12 @@ def papermill_run(
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             **engine,
         )
+    except checkpoints.ResumeFailed:
+        # The checkpoint ended (killed from outside): run from the top instead.
+        keep.failed()
+        keep.resumable = False
+        papermill_run(notebook, executed, parameters, work_root, timeout, keep)
+        return
     except BaseException:
         if keep:
             keep.failed()
