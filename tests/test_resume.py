@@ -16,7 +16,7 @@ import pytest
 from test_kernels import gone
 
 from entitylist import paths
-from entitylist.engine import kernels, render
+from entitylist.engine import checkpoints, kernels, render
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 STEP = "40-resume"
@@ -24,6 +24,12 @@ PAGE = "site/resumed.html"
 OUTPUTS = ("data/processed/early.csv", "data/processed/late.csv", PAGE)
 
 pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture(autouse=True)
+def every_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint before every cell: the fixture's cells are quicker than a checkpoint."""
+    monkeypatch.setattr(checkpoints, "AFTER_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -169,3 +175,22 @@ def test_a_checkpoint_killed_from_outside_means_a_clean_run(out: Path, nbdir: Pa
     assert result.resumed == {}
     assert b"The very end." in (out / PAGE).read_bytes()
     assert (out / "data/processed/early.csv").read_text() == "early\n1\n"
+
+
+def test_a_run_resumes_from_the_nearest_checkpoint_above_its_edit(
+    out: Path, nbdir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Checkpoints only after slow cells: here the one after cell 3, which sleeps 2.5 s.
+    monkeypatch.setattr(checkpoints, "AFTER_SECONDS", 2.0)
+    monkeypatch.setenv("FIXTURE_PAUSE", "2.5")
+    with kernels.warm(keep=True):
+        preview_render(out, nbdir)
+        edit(nbdir, 6, "The end.", "The very end.")
+        resumed = preview_render(out, nbdir)
+        after_resume = made(out)
+        preview_render(out, nbdir, force=True)
+        after_clean = made(out)
+    # From the cell that appends to the list, which runs again on the state before it.
+    assert resumed.resumed == {STEP: 5}
+    assert after_resume == after_clean
+    assert (out / "data/processed/late.csv").read_text() == "a,b,c\n"
