@@ -1,18 +1,18 @@
 """Resume a preview's notebook run from its first changed cell (issue 21).
 
-Only under `make preview` (a pool opened with checkpoints): before each cell, a warm kernel
-forks a checkpoint, a copy of itself that waits on a Unix socket in the pool's folder. When
-the notebook changes and nothing else did (code, parameters, inputs: the `base` key), the
-runner asks the checkpoint before the first changed code cell to become the run's kernel,
-on a new connection file, keeping its namespace and modules, and runs the cells from there;
-the cells above keep the outputs of the last run, which are the same. `make render` and the
+Only under `make preview` (a pool opened with `keep`): before a cell, a warm kernel forks a
+checkpoint, a copy of itself that waits on a Unix socket in the pool's folder, when the
+cells since its last checkpoint took longer than a fork costs. When the notebook changes
+and nothing else did (code, parameters, inputs: the `base` key), the runner asks the
+checkpoint nearest above the first changed code cell to become the run's kernel, on a new
+connection file, keeping its namespace and modules, and runs the cells from there; the
+cells above keep the outputs of the last run, which are the same. `make render` and the
 schedule never open such a pool: a published render always starts from a clean kernel.
 
 A checkpoint is named by the hash chain of every code cell run before it (the injected
 parameters included) under the base key, so a change above it can never match. It is the
 zygote's child (kernels.serve makes the zygote a subreaper) and dies with it (PDEATHSIG); the
-runner kills those a newer run supersedes.
-"""
+runner kills those a newer run supersedes."""
 
 import contextlib
 import contextvars

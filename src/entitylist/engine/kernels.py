@@ -307,7 +307,9 @@ class Zygote:
             self.launched.append(answer["pid"])
             return answer["pid"]
 
-    def resume(self, cmd: list[str], env: dict[str, str], cwd: str, launch: object) -> int:
+    def resume(
+        self, cmd: list[str], env: dict[str, str], cwd: str, launch: checkpoints.Launch
+    ) -> int:
         """Turn a checkpoint into the kernel for a kernelspec command; return its pid."""
         split = launcher_split(cmd)
         if split is None or self.checkpoints is None:
@@ -362,7 +364,7 @@ def warm(
 
     The zygote starts at the first run (a render with nothing to run starts none), or at
     once if eager. Nested pools share the outer one (the preview keeps one across renders).
-    With `keep` (the preview only), kernels keep a checkpoint before each cell (checkpoints.py).
+    With `keep` (the preview only), kernels keep checkpoints between cells (checkpoints.py).
     """
     global _active
     if _active is not None:

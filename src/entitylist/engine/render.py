@@ -60,7 +60,8 @@ class Result:
     checked: list[str] = field(default_factory=list)
     # Seconds per part of a render that published: prepare, notebooks, site, checks, publish.
     stages: dict[str, float] = field(default_factory=dict)
-    # Under the preview: the steps that resumed from a checkpoint, and the code cell (from 1).
+    # Under the preview: the steps that resumed from a checkpoint, and the cell each resumed
+    # at, numbered as in the notebook (from 1).
     resumed: dict[str, int] = field(default_factory=dict)
 
 
