@@ -77,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--pipeline", type=Path, default=paths.PIPELINE, help="the pipeline.yaml to render"
     )
+    preview.add_argument(
+        "--no-resume",
+        dest="resume",
+        action="store_false",
+        help="run a changed notebook from the top, not from its first changed cell",
+    )
 
     fetch = commands.add_parser("fetch", help="download a new raw snapshot from live sources")
     fetch.add_argument("--since", default="2016-01-01", help="first publication date to fetch")
@@ -145,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             # lazy: as for render above.
             from entitylist.engine import preview
 
-            preview.main(args.port, args.output_root, args.pipeline)
+            preview.main(args.port, args.output_root, args.pipeline, args.resume)
         elif args.command == "fetch":
             # lazy: as for render above.
             from entitylist.data import fetch

@@ -37,7 +37,9 @@ def output_root(override: str | os.PathLike | None = None) -> Path:
     gets the scratch root, so that only `render` writes the published outputs.
     """
     chosen = override or os.environ.get(OUTPUT_ROOT_ENV)
-    return Path(chosen).resolve() if chosen else scratch_root()
+    # Absolute, links kept: the preview names its generations through one link, so a path
+    # a notebook computed before a checkpoint still reaches the generation of a resumed run.
+    return Path(os.path.abspath(chosen)) if chosen else scratch_root()  # noqa: PTH100 (above)
 
 
 # In the scratch root: the fingerprint of the published outputs it was copied from.

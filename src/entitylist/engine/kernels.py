@@ -26,9 +26,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from entitylist.engine import checkpoints
 
 # The project kernel `make venv` installs into .venv; a "python3" kernelspec in a
 # reporter's home folder could otherwise point papermill at another interpreter.
@@ -159,11 +162,15 @@ def serve() -> dict | None:
     except Exception as exc:  # noqa: BLE001 (any import failure means: no warm kernels)
         reply({"error": f"{type(exc).__name__}: {exc}"})
         return None
+    # Checkpoints (checkpoints.py) outlive the kernel that forked them: they become ours.
+    checkpoints.adopt_orphans()
     reply({"ready": True, "pid": os.getpid(), "threads": thread_count()})
     children: set[int] = set()
     for line in sys.stdin:
         reap(children)
         request = json.loads(line)
+        if request.get("checkpoints"):
+            request["checkpoints"]["zygote"] = os.getpid()
         pid = fork_kernel(request)
         if pid == 0:
             return request
@@ -195,7 +202,11 @@ def become_kernel(request: dict) -> None:
     from ipykernel import kernelapp
 
     sys.argv = ["ipykernel_launcher", *request["args"]]
-    kernelapp.launch_new_instance(argv=request["args"])
+    app = kernelapp.IPKernelApp.instance()
+    app.initialize(request["args"])
+    if request.get("checkpoints"):
+        checkpoints.Keeper(app.shell, request["checkpoints"])
+    app.start()
 
 
 def zygote_main() -> None:
@@ -214,9 +225,12 @@ def zygote_main() -> None:
 class Zygote:
     """The render's handle on its zygote: starts it lazily, asks it for kernels, stops it."""
 
-    def __init__(self, warn: Callable[[str], None]) -> None:
-        """Prepare a pool; nothing starts until a run asks for a kernel."""
+    def __init__(self, warn: Callable[[str], None], keep: bool = False) -> None:
+        """Prepare a pool (keeping checkpoints if asked); nothing starts until a run asks
+        for a kernel."""
         self.warn = warn
+        folder = Path(tempfile.mkdtemp(prefix="el-ck-")) if keep else None
+        self.checkpoints = checkpoints.Store(folder) if folder else None
         self.process: subprocess.Popen | None = None
         self.prefix: list[str] = []
         self.pid: int | None = None
@@ -261,8 +275,11 @@ class Zygote:
         line = self.process.stdout.readline() if self.process else ""
         return json.loads(line) if line else {"error": "the zygote exited"}
 
-    def spawn(self, cmd: list[str], env: dict[str, str], cwd: str) -> int | None:
-        """Fork a kernel for a kernelspec command; None when warm kernels are unavailable."""
+    def spawn(
+        self, cmd: list[str], env: dict[str, str], cwd: str, keep: dict | None = None
+    ) -> int | None:
+        """Fork a kernel for a kernelspec command (keeping checkpoints as `keep` says); None
+        when warm kernels are unavailable."""
         split = launcher_split(cmd)
         with self._lock:
             if self.process is None or self.failed:
@@ -277,6 +294,8 @@ class Zygote:
                         return None
                     self._ready, self.pid, self.threads = True, hello["pid"], hello["threads"]
                 request = {"args": split[1], "env": dict(env), "cwd": str(cwd)}
+                if keep and self.checkpoints:
+                    request["checkpoints"] = keep
                 self.process.stdin.write(json.dumps(request) + "\n")
                 self.process.stdin.flush()
                 answer = self._read()
@@ -288,11 +307,25 @@ class Zygote:
             self.launched.append(answer["pid"])
             return answer["pid"]
 
+    def resume(
+        self, cmd: list[str], env: dict[str, str], cwd: str, launch: checkpoints.Launch
+    ) -> int:
+        """Turn a checkpoint into the kernel for a kernelspec command; return its pid."""
+        split = launcher_split(cmd)
+        if split is None or self.checkpoints is None:
+            msg = f"cannot resume a checkpoint with {cmd[:3]}"
+            raise RuntimeError(msg)
+        order = {"args": split[1], "env": dict(env), "cwd": str(cwd), "checkpoints": launch.config}
+        pid = checkpoints.order_resume(launch.resume["name"], self.checkpoints.folder, order)
+        self.launched.append(pid)
+        return pid
+
     def stop(self) -> None:
         """End the zygote and every kernel it forked, waiting a bounded time."""
         with self._lock:
             process, self.process = self.process, None
         if process is None:
+            self._forget_checkpoints()
             return
         with contextlib.suppress(OSError):
             process.stdin.close()
@@ -304,6 +337,15 @@ class Zygote:
             process.kill()
             process.wait()
         process.stdout.close()
+        self._forget_checkpoints()
+
+    def _forget_checkpoints(self) -> None:
+        """Kill the checkpoints left (the zygote's end kills them too) and remove their folder."""
+        if self.checkpoints is not None:
+            for meta in self.checkpoints.folder.glob("*.json"):
+                with contextlib.suppress(OSError, ValueError):
+                    self.checkpoints.kill(meta.stem, json.loads(meta.read_text())["pid"])
+            shutil.rmtree(self.checkpoints.folder, ignore_errors=True)
 
 
 _active: Zygote | None = None
@@ -315,17 +357,20 @@ def warn_line(message: str) -> None:
 
 
 @contextlib.contextmanager
-def warm(warn: Callable[[str], None] = warn_line, eager: bool = False) -> Iterator[Zygote]:
+def warm(
+    warn: Callable[[str], None] = warn_line, eager: bool = False, keep: bool = False
+) -> Iterator[Zygote]:
     """Open a pool of warm kernels; always stop it, also on errors and Ctrl-C.
 
     The zygote starts at the first run (a render with nothing to run starts none), or at
     once if eager. Nested pools share the outer one (the preview keeps one across renders).
+    With `keep` (the preview only), kernels keep checkpoints between cells (checkpoints.py).
     """
     global _active
     if _active is not None:
         yield _active
         return
-    pool = _active = Zygote(warn)
+    pool = _active = Zygote(warn, keep)
     try:
         if eager:
             pool.start()

@@ -220,8 +220,9 @@ def renews_kernels(changes: Iterable[tuple[object, str]]) -> bool:
     )
 
 
-def watch(preview: Preview, stop: threading.Event) -> None:
-    """Render now, then again after every change, until stopped."""
+def watch(preview: Preview, stop: threading.Event, resume: bool = True) -> None:
+    """Render now, then again after every change, until stopped; with `resume`, a changed
+    notebook runs from its first changed cell."""
     quiet = watchfiles.DefaultFilter(
         ignore_dirs=(*watchfiles.DefaultFilter.ignore_dirs, ".ipynb_checkpoints"),
         # Half-written files: atomic.py's temporaries and JupyterLab's.
@@ -235,7 +236,8 @@ def watch(preview: Preview, stop: threading.Event) -> None:
     pending = True
     while not stop.is_set():
         # One zygote across renders; a change to the package needs one that imports it anew.
-        with kernels.warm(eager=True):
+        # Checkpoints before each cell, so an edit re-runs from its cell (checkpoints.py).
+        with kernels.warm(eager=True, keep=resume):
             while not stop.is_set():
                 if pending:
                     preview.refresh()
@@ -250,7 +252,7 @@ def watch(preview: Preview, stop: threading.Event) -> None:
                     break
 
 
-def main(port: int, output_root: Path | None, pipeline: Path) -> None:
+def main(port: int, output_root: Path | None, pipeline: Path, resume: bool = True) -> None:
     """Serve the site and keep it rendered until Ctrl-C."""
     preview = Preview(output_root or paths.ROOT, pipeline)
     server = serve(preview, port)
@@ -262,7 +264,7 @@ def main(port: int, output_root: Path | None, pipeline: Path) -> None:
     )
     stop = threading.Event()
     try:
-        watch(preview, stop)
+        watch(preview, stop, resume)
     except KeyboardInterrupt:
         pass
     finally:

@@ -15,7 +15,7 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 
-from entitylist.engine import kernels
+from entitylist.engine import checkpoints, kernels
 
 
 class ForkedKernel:
@@ -75,7 +75,14 @@ class WarmProvisioner(LocalProvisioner):
         pool = kernels.active()
         env = kwargs.get("env") or dict(os.environ)
         cwd = str(kwargs.get("cwd") or Path.cwd())
-        pid = await asyncio.to_thread(pool.spawn, cmd, env, cwd) if pool else None
+        launch = checkpoints.launching.get()
+        if pool and launch and launch.resume:
+            pid = await asyncio.to_thread(pool.resume, cmd, env, cwd, launch)
+        elif pool:
+            keep = launch.config if launch else None
+            pid = await asyncio.to_thread(pool.spawn, cmd, env, cwd, keep)
+        else:
+            pid = None
         if pid is None:
             return await super().launch_kernel(cmd, **kwargs)
         self.process = ForkedKernel(pid)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from entitylist import atomic, paths
 from entitylist.data import asof, manifest
-from entitylist.engine import globs, kernels, plan, release
+from entitylist.engine import checkpoints, globs, kernels, plan, release
 from entitylist.engine.pipeline import (
     HAND_KEPT,
     OUTPUTS,
@@ -60,6 +60,9 @@ class Result:
     checked: list[str] = field(default_factory=list)
     # Seconds per part of a render that published: prepare, notebooks, site, checks, publish.
     stages: dict[str, float] = field(default_factory=dict)
+    # Under the preview: the steps that resumed from a checkpoint, and the cell each resumed
+    # at, numbered as in the notebook (from 1).
+    resumed: dict[str, int] = field(default_factory=dict)
 
 
 def work_dir(out_root: Path) -> Path:
@@ -326,6 +329,34 @@ def stray_message(stray: dict[str, list], steps: list[Step]) -> str:
     )
 
 
+def keeps_for(
+    todo: list[Step],
+    run: Run,
+    world: World,
+    decisions: dict[str, Decision],
+    records: dict,
+    generation_dir: Path,
+) -> dict[str, checkpoints.Keep]:
+    """Under the preview's pool, each step's checkpoints: it may resume when its notebook is
+    all that changed; its old outputs are cleared once the resume point is known."""
+    pool = kernels.active()
+    store = pool.checkpoints if pool else None
+    if store is None or not todo:
+        return {}
+    root = store.root(generation_dir)
+    return {
+        step.id: checkpoints.Keep(
+            store,
+            step.id,
+            checkpoints.base_key(plan.record(step, world), step.id),
+            decisions[step.id].reason == f"notebook changed: {step.notebook}",
+            root,
+            clear=plan.disowned(step, run.steps, records),
+        )
+        for step in todo
+    }
+
+
 def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -> tuple:
     """Run each stage's steps that must run, in the generation; return step records, pages."""
     records = {s.id: run.state["steps"][s.id] for s in run.steps if s.id in run.state["steps"]}
@@ -343,7 +374,8 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
         # A step owns what it wrote last time, unless pipeline.yaml now gives it to another
         # step: an output it no longer writes goes, a moved one stays.
         cleared = {output for step in todo for output in plan.disowned(step, run.steps, records)}
-        for output in cleared:
+        keeps = keeps_for(todo, run, world, decisions, records, generation_dir)
+        for output in cleared - {o for keep in keeps.values() for o in keep.clear}:
             (generation_dir / output).unlink(missing_ok=True)
         before = {path: digest for path, digest in world.files.items() if path not in cleared}
         run.log(f"stage {number}: {len(todo)} notebook(s)")
@@ -357,8 +389,10 @@ def run_stages(run: Run, generation_dir: Path, executed: Path, result: Result) -
                 run.jobs,
                 run.log,
                 run.progress,
+                keeps,
             )
         )
+        result.resumed.update({k: v.resumed_at for k, v in keeps.items() if v.resumed_at})
         outside = release.beside_generations(generation_dir)
         if outside:
             for path in outside:
