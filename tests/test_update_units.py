@@ -14,7 +14,7 @@ import pytest
 
 from conftest import tree
 from entitylist.data import csl, manifest, sources, update
-from entitylist.errors import RawDataError
+from entitylist.errors import DeskError, RawDataError
 
 LIST = sources.RAW_TABLES[sources.SCREENING_LIST]
 EVENTS = sources.RAW_TABLES[sources.EVENTS]
@@ -98,6 +98,36 @@ def test_a_second_edition_names_the_entry_removed_added_renamed_and_changed():
     # Nothing else moved: the same edition compared with itself is no change at all.
     same = update.compare(LIST, old, old)
     assert (same.added, same.removed, same.renamed, same.changed) == ([], [], {}, {})
+
+
+def test_a_candidate_that_is_no_list_is_named_as_the_update_candidate():
+    old = edition_bytes(noisy_entries())
+    for new in (b"", b'{"entries": 3}'):
+        with pytest.raises(DeskError) as caught:
+            update.compare(LIST, old, new)
+        assert f"{LIST.in_pack} (update candidate)" in str(caught.value)
+    # A current edition that no longer reads is named as the table's current file.
+    with pytest.raises(DeskError) as caught:
+        update.compare(LIST, b"", old)
+    assert str(caught.value).startswith(f"{LIST.name}: ")
+
+
+def test_changed_entries_are_reported_in_the_order_of_the_list():
+    entries = noisy_entries()
+    # Two entries change, the later one first in the alphabet: the report keeps file order.
+    earlier, later = next(
+        (i, j)
+        for i in range(len(entries))
+        for j in range(i + 1, len(entries))
+        if entries[i]["n"] > entries[j]["n"]
+    )
+    fresh = [json.loads(json.dumps(e)) for e in entries]
+    for i in (earlier, later):
+        fresh[i]["lr"] = next(n for n in range(9) if n != entries[i]["lr"])
+    old, new = edition_bytes(entries), edition_bytes(fresh)
+    keys = keys_of(old)
+    assert sorted([keys[earlier], keys[later]]) != [keys[earlier], keys[later]]
+    assert list(update.compare(LIST, old, new).changed) == [keys[earlier], keys[later]]
 
 
 def renamed_pair(change_new) -> tuple[bytes, bytes, list[str], list[str]]:
