@@ -247,6 +247,13 @@ def test_a_key_given_twice_in_a_candidate_is_refused():
         update.compare(EVENTS, csv_bytes(rows), csv_bytes([rows[0], rows[1], again]))
 
 
+def test_a_current_table_that_no_longer_reads_is_named_by_its_table():
+    rows = real_rows(sources.EVENTS)[:3]
+    with pytest.raises(DeskError) as caught:
+        update.compare(EVENTS, b"", csv_bytes(rows))
+    assert str(caught.value).startswith(f"{EVENTS.name}: ")
+
+
 def changed_events() -> bytes:
     """The current events table less its last row, a real row changed."""
     rows = real_rows(sources.EVENTS)
