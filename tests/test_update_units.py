@@ -368,3 +368,11 @@ def test_taking_in_finishes_a_stopped_update_first(raw_copy: Path):
     update.take_in(current, raw_copy)
     assert not staging.exists()
     manifest.verify_manifest(raw_copy)
+
+
+def test_taking_in_a_removal_needs_consent_unless_it_is_given(raw_copy: Path):
+    # take_in is also fetch's way in: its consents default to none.
+    before = tree(raw_copy)
+    with pytest.raises(RawDataError, match=r"--allow-removals"):
+        update.take_in({EVENTS.name: changed_events()}, raw_copy, "2026-12-24")
+    assert tree(raw_copy) == before
