@@ -371,8 +371,26 @@ def test_taking_in_finishes_a_stopped_update_first(raw_copy: Path):
 
 
 def test_taking_in_a_removal_needs_consent_unless_it_is_given(raw_copy: Path):
-    # take_in is also fetch's way in: its consents default to none.
+    # take_in and vet (fetch's way in) assume no consent.
     before = tree(raw_copy)
     with pytest.raises(RawDataError, match=r"--allow-removals"):
         update.take_in({EVENTS.name: changed_events()}, raw_copy, "2026-12-24")
+    with pytest.raises(RawDataError, match=r"--allow-removals"):
+        update.vet({EVENTS.name: changed_events()}, raw_copy)
     assert tree(raw_copy) == before
+
+
+def test_a_table_new_to_the_snapshot_is_taken_in_as_all_added(raw_copy: Path):
+    # us_share.csv came with a later pack: before it, the snapshot had no current file for it.
+    path = manifest.manifest_path(raw_copy)
+    listing = manifest.read_listing(path)
+    data = manifest.current(sources.US_SHARE, raw_copy).read_bytes()
+    kept = listing["current"].pop(sources.US_SHARE)
+    listing["files"] = [e for e in listing["files"] if e["path"] != kept]
+    (raw_copy / kept).unlink()
+    path.write_text(manifest.listing_text(listing), encoding="utf-8")
+    report, candidates, _ = update.vet({sources.US_SHARE: data}, raw_copy)
+    (change,) = report.changes
+    assert (change.table, change.before, change.removed) == (sources.US_SHARE, 0, [])
+    assert change.after == len(change.added) > 0
+    assert candidates == {sources.US_SHARE: data}
