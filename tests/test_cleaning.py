@@ -426,7 +426,7 @@ def test_a_date_in_a_note_is_the_latest_day_it_can_mean(text, bare_years, day):
 
 
 def test_a_lone_year_is_a_date_unless_told_otherwise():
-    # Only supplier notes read a year as a figure's period; every other note dates by it.
+    # A report's first sentence may give only its year (source_day relies on the default).
     assert cleaning.latest_date_in("2018 annual report (English).") == pd.Timestamp("2018-12-31")
 
 
