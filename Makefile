@@ -123,7 +123,7 @@ MUTANTS := "entitylist.pages.guard.*" "entitylist.data.asof.*" "entitylist.downl
 	"entitylist.tables.x_as_of_filter*" "entitylist.data.cleaning.x_latest_date_in*" \
 	"entitylist.data.cleaning.x_day_of*" "entitylist.data.cleaning.x_prospectus_day*" \
 	"entitylist.data.cleaning.x_source_day*" "entitylist.data.cleaning.x_results_day*" \
-	"entitylist.data.cleaning.x_known_since*" "entitylist.data.cleaning.x_parse_periods*" \
+	"entitylist.data.cleaning.x_known_since__*" "entitylist.data.cleaning.x_parse_periods*" \
 	"entitylist.engine.release.x_publish*" "entitylist.engine.release.x_finish*" \
 	"entitylist.engine.release.x_swap_folder*" "entitylist.engine.release.x_flip_site*" \
 	"entitylist.engine.release.x_exchange_by_renames*" "entitylist.engine.release.x_remove_strays*" \

@@ -425,6 +425,11 @@ def test_a_date_in_a_note_is_the_latest_day_it_can_mean(text, bare_years, day):
     assert cleaning.latest_date_in(text, bare_years) == pd.Timestamp(day)
 
 
+def test_a_lone_year_is_a_date_unless_told_otherwise():
+    # A report's first sentence may give only its year (source_day relies on the default).
+    assert cleaning.latest_date_in("2018 annual report (English).") == pd.Timestamp("2018-12-31")
+
+
 @pytest.mark.parametrize("text", [None, "", "Data aggregator (CNY m).", "2018 revenue"])
 def test_a_note_without_a_date_dates_nothing(text):
     assert cleaning.latest_date_in(text, bare_years=False) is None

@@ -368,5 +368,9 @@ def test_consent_records_the_rows_this_file_loses_and_its_count_change():
         "before": 3420,
         "after": 3000,
     }
+    # Rows lost from a table whose processed rows all stay still need their consent recorded.
+    only_raw = update.consents("events.csv", report, {}, "2026-12-01T00:00:00+00:00")
+    assert only_raw["removals_confirmed"]["rows"] == ["2019-10-09 | x | y"]
+    assert only_raw["removals_confirmed"]["processed"] == {}
     quiet = update.UpdateReport(changes=[update.TableChange(LIST.name, 3420, 3421)])
     assert update.consents(LIST.name, quiet, {}, "now") == {}

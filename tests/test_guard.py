@@ -416,3 +416,26 @@ def test_a_wildcard_host_covers_hosts_under_it_only_and_any_case_is_read():
     # "*.netlify.app" names the hosts under it, not the platform's own site.
     assert not hosts["*.netlify.app"].search("https://netlify.app/pricing")
     assert hosts["theepochtimes.com"].search("HTTPS://WWW.THEEPOCHTIMES.COM/A")
+
+
+def test_only_the_files_named_are_checked(tmp_path: Path):
+    site = site_with(tmp_path, "data/list.csv", "name,cited\nAltay,84 FR 54004\n")
+    # A render that rebuilt only the clean page checks only it...
+    assert guard.check_site(site, only={"index.html"}) == 1
+    # ... and one that rebuilt the download checks it, by its path under site/.
+    with pytest.raises(GuardError, match=r"site/data/list\.csv"):
+        guard.check_site(site, only={"data/list.csv"})
+    # Nothing to check is nothing checked.
+    assert guard.check_site(site, only=set()) == 0
+    assert guard.check_site(tmp_path / "empty") == 0
+
+
+def test_one_file_is_checked_against_the_desks_unpublishable_hosts_by_default(tmp_path: Path):
+    key = next(iter(guard.unpublishable_hosts()))
+    link = f"https://www.{key.removeprefix('*.')}/story"
+    site = site_with(tmp_path, "p.html", f"<p>Hikvision, as <a href='{link}'>reported</a>.</p>")
+    withheld = guard.withheld_values()
+    with pytest.raises(GuardError, match=re.escape(key)):
+        guard.check_file(site / "p.html", site, withheld, None)
+    # The hosts a caller passes are the ones checked.
+    guard.check_file(site / "p.html", site, withheld, None, hosts={})

@@ -186,3 +186,36 @@ def test_a_committed_update_whose_folder_is_gone_is_named(raw_copy: Path):
     shutil.rmtree(staged)
     with pytest.raises(ManifestError, match=r"data/raw/pack/2026-12-24: missing"):
         manifest.finish(raw_copy)
+
+
+def chains() -> tuple[dict[str, dict], dict[str, str]]:
+    """The committed manifest's entries by path and its current file of each table."""
+    listing = manifest.read_listing()
+    return {e["path"]: dict(e) for e in listing["files"]}, dict(listing["current"])
+
+
+def test_the_committed_chains_hold():
+    entries, current = chains()
+    assert any(e.get("supersedes") for e in entries.values())
+    manifest.check_chains(entries, current, paths.MANIFEST)
+
+
+def test_a_current_file_that_is_not_listed_is_refused():
+    entries, current = chains()
+    current[sources.EVENTS] = "pack/2026-12-24/events.csv"
+    with pytest.raises(ManifestError, match=r"events\.csv.*pack/2026-12-24/events\.csv"):
+        manifest.check_chains(entries, current, paths.MANIFEST)
+
+
+@pytest.mark.parametrize("older", ["another table's file", "an unlisted file"])
+def test_a_file_supersedes_only_a_listed_file_of_its_own_table(older: str):
+    entries, current = chains()
+    newer = entries[current[sources.EVENTS]]
+    # A file of another table that is no table's current one (the check on current files
+    # stays quiet: only the chain is wrong).
+    other = next(
+        p for p, e in entries.items() if e["table"] != sources.EVENTS and p not in current.values()
+    )
+    newer["supersedes"] = other if older == "another table's file" else "pack/1999-01-01/x.csv"
+    with pytest.raises(ManifestError, match=newer["path"]):
+        manifest.check_chains(entries, current, paths.MANIFEST)

@@ -340,6 +340,9 @@ def test_globs_match_whole_path_segments():
     assert not globs.matches("charts/*.svg", "site/charts/x.svg")
     assert not globs.matches("data/processed/rules.csv", "data/processed/rules.csv.bak")
     assert globs.matches("/charts/", "charts/rules-over-time.svg")
+    # Only slashes are trimmed from a declared path's ends, never a letter of its names.
+    assert globs.matches("XLSX/", "XLSX/rules.xlsx")
+    assert not globs.matches("charts/X", "charts/Y")
 
 
 def test_overlap_of_reads_and_writes():
@@ -353,6 +356,13 @@ def test_overlap_of_reads_and_writes():
     # Two globs meet when what comes before the first wildcard of one starts the other's.
     assert globs.overlaps("charts/rules-2019-*", "charts/rules-*-china")
     assert globs.overlaps("charts/rules-*-cn.*", "charts/rules-2019-*.svg")
+    # ... the first wildcard of each, however many follow.
+    assert globs.overlaps("charts/rules-2019-*", "charts/rules-*-china-*")
+    # A plain name and a glob that matches it meet, whichever is read and which written.
+    assert globs.overlaps("charts/rules-over-time.svg", "charts/rules-*")
+    assert globs.overlaps("charts/rules-*", "charts/rules-over-time.svg")
+    assert not globs.overlaps("charts/X", "charts/Y")
+    assert not globs.overlaps("charts/Y", "charts/X")
     # A slash at either end of a declared path changes nothing.
     assert globs.overlaps("/data/processed/", "data/processed/rules.csv")
     assert globs.overlaps("data/processed", "/data/processed/rules.csv")

@@ -12,7 +12,12 @@ def matches(pattern: str, path: str) -> bool:
     want, have = pattern.strip("/").split("/"), path.split("/")
     if len(have) < len(want):
         return False
-    return all(fnmatchcase(part, glob) for part, glob in zip(have, want, strict=False))
+    return all(fnmatchcase(have[i], glob) for i, glob in enumerate(want))
+
+
+def head(segment: str) -> str:
+    """What comes before a segment's first wildcard (it has one)."""
+    return segment[: min(segment.index(c) for c in GLOB if c in segment)]
 
 
 def parts_overlap(a: str, b: str) -> bool:
@@ -22,8 +27,7 @@ def parts_overlap(a: str, b: str) -> bool:
     if any(c in a for c in GLOB) and any(c in b for c in GLOB):
         # Compare what comes before the first wildcard: "overseas-share-*" and
         # "overseas-share-at-listing.*" can meet, "revenue-*" and "rules-*" cannot.
-        head_a = a[: min((a.index(c) for c in GLOB if c in a), default=len(a))]
-        head_b = b[: min((b.index(c) for c in GLOB if c in b), default=len(b))]
+        head_a, head_b = head(a), head(b)
         return head_a.startswith(head_b) or head_b.startswith(head_a)
     return False
 
@@ -31,4 +35,5 @@ def parts_overlap(a: str, b: str) -> bool:
 def overlaps(read: str, write: str) -> bool:
     """Whether a step that reads `read` can see a file written under `write`."""
     a, b = read.strip("/").split("/"), write.strip("/").split("/")
-    return all(parts_overlap(x, y) for x, y in zip(a, b, strict=False))
+    # A folder covers what is under it: compare as many segments as the shorter has.
+    return all(parts_overlap(a[i], b[i]) for i in range(min(len(a), len(b))))
