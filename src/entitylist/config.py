@@ -43,10 +43,14 @@ def compiled(value: str) -> str:
 Pattern = Annotated[str, Field(min_length=1), AfterValidator(compiled)]
 
 
-class Company(BaseModel):
-    """One of the eight companies, as the desk writes it."""
+class Entry(BaseModel):
+    """An entry of a hand-kept file: no key the model does not name, and fixed once read."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Company(Entry):
+    """One of the eight companies, as the desk writes it."""
 
     slug: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     name: Annotated[str, Field(min_length=1)]
@@ -131,31 +135,25 @@ Host = Annotated[str, Field(pattern=r"^(\*\.)?[a-z0-9.-]+$")]
 Text = Annotated[str, Field(min_length=1)]
 
 
-class Copy(BaseModel):
+class Copy(Entry):
     """A host that republishes another publisher's work."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Text
     original: Text
     document: bool = False
 
 
-class StateMedia(BaseModel):
+class StateMedia(Entry):
     """A state outlet: cited only for the views of those it speaks for, never as a sole
     source of other facts."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Text
     original: str | None = None
     speaks_for: Annotated[list[Text], Field(min_length=1)]
 
 
-class Unpublishable(BaseModel):
+class Unpublishable(Entry):
     """A host no page or download may cite, and why."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Text
     why: Text
@@ -200,10 +198,8 @@ def publishers(path: Path | None = None) -> Publishers:
 NOT_FOUND = paths.NOTEBOOKS / "not-found.yaml"
 
 
-class Claim(BaseModel):
+class Claim(Entry):
     """A claim no source carries: how to recognise it in one sentence or row, and why."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     claim: Text
     reason: Text
@@ -227,10 +223,8 @@ def not_found(path: Path = NOT_FOUND) -> list[Claim]:
 INSTITUTIONS = paths.NOTEBOOKS / "institutions.yaml"
 
 
-class Institution(BaseModel):
+class Institution(Entry):
     """A university or institution, with every spelling the sources use for it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     name: Annotated[str, Field(min_length=1)]
@@ -270,10 +264,8 @@ SITE_SETTINGS = paths.NOTEBOOKS / "site.yaml"
 SITE_URL_ENV = "ENTITYLIST_SITE_URL"
 
 
-class Site(BaseModel):
+class Site(Entry):
     """The site's settings (notebooks/site.yaml); the base URL may come from the environment."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     site_name: str
     desk_name: str
@@ -356,28 +348,22 @@ WORDS = paths.NOTEBOOKS / "words.yaml"
 T = TypeVar("T")
 
 
-class KindWords(BaseModel):
+class KindWords(Entry):
     """A kind of entry in words: a heading for several, a label for one."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     several: Text
     one: Text
 
 
-class DefinitionWords(BaseModel):
+class DefinitionWords(Entry):
     """A definition of 'overseas' in words: short for keys and labels, full for tables."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     short: Text
     full: Text
 
 
-class SourceWords(BaseModel):
+class SourceWords(Entry):
     """How a source line names the publishers of a chart's rows."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     via: Text
     publishers: Text
@@ -402,19 +388,15 @@ def filling(*fields: str) -> AfterValidator:
     return AfterValidator(lambda value: fills(value, set(fields)))
 
 
-class RefusalWords(BaseModel):
+class RefusalWords(Entry):
     """Why a source may not carry a row, by the kind of publisher (words of the withheld table)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     unpublishable: Annotated[Text, filling("name", "why")]
     state_media: Annotated[Text, filling("name")]
 
 
-class PublisherWords(BaseModel):
+class PublisherWords(Entry):
     """How a source link names its publisher: a copy by its original, a kind by a note."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     via: Text
     notes: dict[str, Text]
@@ -436,10 +418,8 @@ class PublisherWords(BaseModel):
         return value
 
 
-class TableWords(BaseModel):
+class TableWords(Entry):
     """A table's words: its column headers and the labels in its cells, by key."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     columns: dict[str, Text] = Field(default_factory=dict)
     labels: dict[str, Text] = Field(default_factory=dict)
@@ -478,19 +458,15 @@ def given(section: dict[str, T], key: str, name: str, file: Path | None = None) 
         raise ConfigError(msg) from None
 
 
-class HeldWords(BaseModel):
+class HeldWords(Entry):
     """What a withheld row is, and why it is withheld, in blanks filled from the row."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     what: Text
     why: Text
 
 
-class WithheldWords(BaseModel):
+class WithheldWords(Entry):
     """The words of the withheld table (the data page's list of what is not published)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     unverified: HeldWords
     uncited: HeldWords
@@ -506,10 +482,8 @@ class WithheldWords(BaseModel):
         return self
 
 
-class Wording(BaseModel):
+class Wording(Entry):
     """The reader's words the package prints around the data (notebooks/words.yaml)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     credit: Text
     byline: Text
@@ -583,10 +557,8 @@ def parse_wording(path: Path, text: str) -> Wording:
 DICTIONARY = paths.NOTEBOOKS / "dictionary.yaml"
 
 
-class DictionaryHeader(BaseModel):
+class DictionaryHeader(Entry):
     """The headers of a table of the data dictionary."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     column: Text
     type: Text
@@ -594,28 +566,22 @@ class DictionaryHeader(BaseModel):
     description: Text
 
 
-class DictionaryCells(BaseModel):
+class DictionaryCells(Entry):
     """The words in the dictionary's 'required' column."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     required: Text
     optional: Text
 
 
-class Provenance(BaseModel):
+class Provenance(Entry):
     """Where the files of a folder of data/raw come from, and under what licence."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     origin: Text
     licence: Text
 
 
-class FetchedWords(BaseModel):
+class FetchedWords(Entry):
     """What `make fetch` records for each download, in blanks filled from it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     rules_search: Annotated[Text, filling("since", "count")]
     rule_text: Annotated[Text, filling("citation", "published", "title")]
@@ -624,10 +590,8 @@ class FetchedWords(BaseModel):
     screening_list_licence: Text
 
 
-class SourceFileWords(BaseModel):
+class SourceFileWords(Entry):
     """The words the manifest records for a raw file when it is taken in."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     origins: dict[str, Provenance]
     tables: dict[str, Text]
@@ -642,11 +606,9 @@ class SourceFileWords(BaseModel):
         return given(self.tables, name, "sources.tables", DICTIONARY)
 
 
-class Dictionary(BaseModel):
+class Dictionary(Entry):
     """The data dictionary's words (notebooks/dictionary.yaml): each processed table's columns,
     and the words around the tables."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: Text
     heading: Text
