@@ -5,6 +5,7 @@ import inspect
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -133,6 +134,16 @@ def published_files(root: Path) -> dict[str, bytes]:
         for p in sorted((root / name).rglob("*"))
         if p.is_file()
     }
+
+
+def ctrl_c_as_at_a_terminal() -> None:
+    """In a child before it starts: Ctrl-C stops it, as at a terminal.
+
+    A process started in the background by a non-interactive shell (nohup, `cmd &` in a
+    script, some CI runners) inherits SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler: a test of what Ctrl-C does would test that shell instead.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import pipeline_inputs, tree, until
+from conftest import ctrl_c_as_at_a_terminal, pipeline_inputs, tree, until
 from entitylist.engine import release
 from entitylist.engine.pipeline import OUTPUTS
 
@@ -164,6 +164,7 @@ def test_ctrl_c_stops_a_stuck_render_at_once_and_releases_the_lock(tmp_path: Pat
         env={**os.environ, "FIXTURE_STARTED": str(started)},
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_as_at_a_terminal,  # noqa: PLW1509 (a signal disposition only)
     )
     try:
         assert until(started.exists, seconds=300)

@@ -20,7 +20,7 @@ import pytest
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from conftest import until
+from conftest import ctrl_c_as_at_a_terminal, until
 from entitylist.engine import kernels
 
 pytestmark = pytest.mark.notebooks
@@ -257,7 +257,11 @@ with kernels.warm() as pool:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
 def test_no_process_outlives_a_render_stopped_by_ctrl_c_or_killed(signum: int):
     render = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+        [sys.executable, "-c", SCRIPT],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path.cwd(),
+        preexec_fn=ctrl_c_as_at_a_terminal,  # noqa: PLW1509 (a signal disposition only)
     )
     try:
         pids = json.loads(render.stdout.readline())

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import free_port, pipeline_inputs, until
+from conftest import ctrl_c_as_at_a_terminal, free_port, pipeline_inputs, until
 from entitylist import paths
 from entitylist.engine import preview
 
@@ -70,6 +70,7 @@ def test_a_running_preview_rerenders_an_edited_notebook_and_reloads_the_page(pro
         + ["--pipeline", str(pipeline), "--output-root", str(out)],
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_as_at_a_terminal,  # noqa: PLW1509 (a signal disposition only)
     )
     try:
         assert until(lambda: "The word is hello." in get(port, "/first.html")[1])
