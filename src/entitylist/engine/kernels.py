@@ -342,9 +342,8 @@ class Zygote:
     def _forget_checkpoints(self) -> None:
         """Kill the checkpoints left (the zygote's end kills them too) and remove their folder."""
         if self.checkpoints is not None:
-            for meta in self.checkpoints.folder.glob("*.json"):
-                with contextlib.suppress(OSError, ValueError):
-                    self.checkpoints.kill(meta.stem, json.loads(meta.read_text())["pid"])
+            for meta in self.checkpoints.metas():
+                self.checkpoints.kill(meta["name"], meta["pid"])
             shutil.rmtree(self.checkpoints.folder, ignore_errors=True)
 
 
